@@ -1,0 +1,42 @@
+"""Start the desktop app: parse options, set up logging, open the database, show the window."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from desktop import APP_NAME, __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pickaxe",
+        description=f"{APP_NAME} - screen the Russell 2000 for cash flow, leverage and rate resilience.",
+    )
+    parser.add_argument("--db", metavar="URL_OR_PATH",
+                        help="database: a SQLite file path or a SQLAlchemy URL (default: the user data "
+                             "folder; environment variable PICKAXE_DB)")
+    parser.add_argument("--screen", metavar="NAME_OR_FILE",
+                        help="open this saved screen, preset or screen JSON file")
+    parser.add_argument("--select", metavar="TICKER", help="select this stock in the results")
+    parser.add_argument("--screenshot", metavar="FILE.png",
+                        help="render the window at a fixed size, save it as PNG and exit")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.screenshot and "QT_QPA_PLATFORM" not in os.environ:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no display
+    from desktop.log import setup_logging
+
+    setup_logging()
+    from desktop.ui.application import run_app  # Qt is imported only from here on
+
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
