@@ -1,0 +1,398 @@
+"""Immutable, dated snapshots of the canonical :class:`~desktop.engine.dataset.Dataset`.
+
+Storage (see ``models.py``): the securities frame is one row per security with a JSON object of
+its values (missing values are absent keys), so the latest snapshot of 2,000 tickers loads in a
+few tens of milliseconds and stays queryable in SQL. History, market series and provenance are
+whole-snapshot compressed frames; prices are one compressed part per symbol (int64 day numbers +
+float64 closes, NaNs dropped). Parts are content-addressed, so a snapshot that carries the
+previous prices forward stores no new price bytes. Nothing is pickled.
+
+Loaded frames come back sorted by symbol (securities index and price columns) with the dtypes
+they were saved with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from desktop.engine.dataset import KEY, Dataset, empty_history, empty_provenance, empty_series_frame
+from desktop.errors import StoreError
+from desktop.store import codec
+from desktop.store.db import NotFoundError, begin_write
+from desktop.store.models import Blob, Snapshot, SnapshotPart, SnapshotSecurity
+
+_INDEX_KEY = "__index__"
+_CHUNK = 500  # bound parameters per IN (...) / executemany batch
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """What a snapshot is, without its data."""
+
+    id: int
+    as_of: date
+    created_at: datetime  # naive UTC
+    sources: tuple[dict[str, Any], ...]
+    summary: dict[str, Any] = field(default_factory=dict)
+    n_members: int = 0
+    n_securities: int = 0
+
+
+def utcnow() -> datetime:
+    """Naive UTC now (the store keeps every timestamp as naive UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# --- saving ---------------------------------------------------------------------------------
+
+
+def _column_json(values: pd.Series) -> list[Any]:
+    """One securities column as JSON-ready values (None for missing)."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        return [None if v != v or v in (np.inf, -np.inf) else v for v in values.to_numpy().tolist()]
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return values.to_numpy().tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":
+        return [None if pd.isna(v) else pd.Timestamp(v).isoformat() for v in values]
+    return [codec._json_value(v) for v in values.astype(object)]
+
+
+def _securities_rows(snapshot_id: int, securities: pd.DataFrame) -> tuple[list[dict[str, Any]], int]:
+    if securities.index.has_duplicates:
+        dupes = securities.index[securities.index.duplicated()].unique()[:5].tolist()
+        raise StoreError(f"cannot save a snapshot with duplicate symbols: {dupes}")
+    columns = {c: _column_json(securities[c]) for c in securities.columns if c != "in_index"}
+    if "in_index" in securities:
+        in_index = [None if v is None or v != v else bool(v) for v in securities["in_index"].astype(object)]
+    else:
+        in_index = [None] * len(securities)
+    rows = []
+    for pos, symbol in enumerate(securities.index.astype(str)):
+        data = {c: col[pos] for c, col in columns.items() if col[pos] is not None}
+        rows.append({"snapshot_id": snapshot_id, "symbol": symbol, "in_index": in_index[pos], "data": data})
+    return rows, sum(1 for v in in_index if v)
+
+
+# Blob codecs: "frame1.zlib" = zlib(codec.encode_frame(...)); "series1" = codec.encode_series
+# (which compresses its own dates and leaves the closes raw).
+FRAME_CODEC = "frame1.zlib"
+SERIES_CODEC = "series1"
+
+
+def _store_payload(codec_name: str, raw: bytes) -> bytes:
+    return codec.compress(raw) if codec_name.endswith(".zlib") else raw
+
+
+def _load_payload(codec_name: str, payload: bytes) -> bytes:
+    return codec.decompress(payload) if codec_name.endswith(".zlib") else payload
+
+
+def _insert_blobs(session: Session, parts: list[tuple[str, str, str, bytes, int]], snapshot_id: int) -> None:
+    """Store parts ``(kind, symbol, codec_name, raw_bytes, n_rows)``, each distinct blob once."""
+    digests = [hashlib.sha256(raw).hexdigest() for _, _, _, raw, _ in parts]
+    existing: set[str] = set()
+    unique = sorted(set(digests))
+    for i in range(0, len(unique), _CHUNK):
+        chunk = unique[i:i + _CHUNK]
+        existing.update(session.scalars(sa.select(Blob.digest).where(Blob.digest.in_(chunk))))
+    new_blobs: dict[str, dict[str, Any]] = {}
+    for (_, _, codec_name, raw, _), digest in zip(parts, digests, strict=True):
+        if digest not in existing and digest not in new_blobs:
+            new_blobs[digest] = {"digest": digest, "codec": codec_name, "raw_size": len(raw),
+                                 "payload": _store_payload(codec_name, raw)}
+    if new_blobs:
+        dialect = session.get_bind().dialect.name
+        # Another writer (PostgreSQL) may insert the same content concurrently: that is fine.
+        insert: Any = (postgresql.insert(Blob) if dialect == "postgresql" else
+                       sqlite.insert(Blob) if dialect == "sqlite" else sa.insert(Blob))
+        if hasattr(insert, "on_conflict_do_nothing"):
+            insert = insert.on_conflict_do_nothing(index_elements=["digest"])
+        values = list(new_blobs.values())
+        for i in range(0, len(values), _CHUNK):
+            session.execute(insert, values[i:i + _CHUNK])
+    rows = [{"snapshot_id": snapshot_id, "kind": kind, "symbol": symbol, "digest": digest, "n_rows": n}
+            for (kind, symbol, _, _, n), digest in zip(parts, digests, strict=True)]
+    for i in range(0, len(rows), _CHUNK):
+        session.execute(sa.insert(SnapshotPart), rows[i:i + _CHUNK])
+
+
+def _price_parts(prices: pd.DataFrame) -> list[tuple[str, str, str, bytes, int]]:
+    if prices.columns.has_duplicates:
+        raise StoreError("cannot save prices with duplicate symbol columns")
+    parts = [("prices_index", "", FRAME_CODEC, codec.encode_frame(pd.DataFrame(index=prices.index)), len(prices))]
+    dates = prices.index.to_numpy()
+    matrix = prices.to_numpy(dtype=np.float64, na_value=np.nan) if len(prices.columns) else None
+    for j, symbol in enumerate(prices.columns):
+        assert matrix is not None
+        column = matrix[:, j]
+        present = ~np.isnan(column)
+        parts.append(("prices", str(symbol), SERIES_CODEC,
+                      codec.encode_series(dates[present], column[present]), int(present.sum())))
+    return parts
+
+
+def save_snapshot(session: Session, dataset: Dataset, summary: dict[str, Any]) -> int:
+    """Store ``dataset`` as a new immutable snapshot and return its id.
+
+    Args:
+        session: an open session; the caller commits (``Database.session()`` does on exit).
+        dataset: the canonical dataset; ``securities`` must be indexed by unique symbols.
+        summary: the import/refresh summary shown with the snapshot (free-form JSON-able dict).
+    """
+    begin_write(session)
+    securities = dataset.securities
+    index_dtype = str(securities.index.dtype)
+    schema = [[_INDEX_KEY, index_dtype]] + [[str(c), str(securities[c].dtype)] for c in securities.columns]
+    snapshot = Snapshot(
+        as_of=pd.Timestamp(dataset.as_of).date(),
+        created_at=utcnow(),
+        sources=codec.jsonable(list(dataset.sources)),
+        summary=codec.jsonable(dict(summary)),
+        securities_schema=schema,
+        n_securities=len(securities),
+        n_members=0,
+    )
+    session.add(snapshot)
+    session.flush()
+    rows, n_members = _securities_rows(snapshot.id, securities)
+    snapshot.n_members = n_members
+    for i in range(0, len(rows), _CHUNK):
+        session.execute(sa.insert(SnapshotSecurity), rows[i:i + _CHUNK])
+    parts: list[tuple[str, str, str, bytes, int]] = [
+        ("history", "", FRAME_CODEC, codec.encode_frame(dataset.history), len(dataset.history)),
+        ("market", "", FRAME_CODEC, codec.encode_frame(dataset.market), len(dataset.market)),
+        ("provenance", "", FRAME_CODEC, codec.encode_frame(dataset.provenance), len(dataset.provenance)),
+    ]
+    parts.extend(_price_parts(dataset.prices))
+    _insert_blobs(session, parts, snapshot.id)
+    session.flush()
+    return snapshot.id
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _info(row: Snapshot) -> SnapshotInfo:
+    return SnapshotInfo(id=row.id, as_of=row.as_of, created_at=row.created_at,
+                        sources=tuple(_restore_source(s) for s in row.sources or ()),
+                        summary=dict(row.summary or {}), n_members=row.n_members,
+                        n_securities=row.n_securities)
+
+
+def _restore_source(source: dict[str, Any]) -> dict[str, Any]:
+    """Dates in ``sources`` were saved as ISO text; give them back as date / datetime."""
+    out = dict(source)
+    for key, kind in (("as_of", "date"), ("fetched_at", "datetime")):
+        value = out.get(key)
+        if isinstance(value, str):
+            try:
+                stamp = pd.Timestamp(value)
+            except ValueError:
+                continue
+            out[key] = stamp.date() if kind == "date" else stamp.to_pydatetime()
+    return out
+
+
+def list_snapshots(session: Session) -> list[SnapshotInfo]:
+    """Every snapshot, newest data first (as-of date, then creation)."""
+    rows = session.scalars(sa.select(Snapshot).order_by(Snapshot.as_of.desc(), Snapshot.id.desc()))
+    return [_info(r) for r in rows]
+
+
+def latest_snapshot_id(session: Session) -> int | None:
+    """The snapshot with the newest as-of date (the most recently created among equals)."""
+    return session.scalar(sa.select(Snapshot.id).order_by(Snapshot.as_of.desc(), Snapshot.id.desc()).limit(1))
+
+
+def get_snapshot(session: Session, snapshot_id: int) -> SnapshotInfo:
+    row = session.get(Snapshot, snapshot_id)
+    if row is None:
+        raise NotFoundError(f"There is no snapshot {snapshot_id}.", hint="See: pickaxe-cli snapshots list")
+    return _info(row)
+
+
+def resolve_snapshot(session: Session, ref: str | int | None) -> int:
+    """A snapshot id from a user's reference: an id ("12"), a date ("2026-05-05": the latest
+    snapshot with that as-of date), "latest" or None (the latest snapshot).
+
+    Raises:
+        NotFoundError: no such snapshot (or no snapshot at all).
+    """
+    text = str(ref).strip() if ref is not None else "latest"
+    if text.lower() == "latest":
+        found = latest_snapshot_id(session)
+        if found is None:
+            raise NotFoundError("There are no snapshots yet.", hint="Import a holdings file or refresh first.")
+        return found
+    if text.isdigit():
+        return get_snapshot(session, int(text)).id
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise StoreError(f"{text!r} is neither a snapshot number nor a date (YYYY-MM-DD).") from None
+    found = session.scalar(sa.select(Snapshot.id).where(Snapshot.as_of == day)
+                           .order_by(Snapshot.id.desc()).limit(1))
+    if found is None:
+        raise NotFoundError(f"There is no snapshot as of {day.isoformat()}.",
+                            hint="See: pickaxe-cli snapshots list")
+    return found
+
+
+def _decode_column(values: list[Any], dtype_name: str) -> Any:
+    try:
+        dtype = pd.api.types.pandas_dtype(dtype_name)
+    except TypeError:
+        dtype = np.dtype(object)
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "f":
+            return np.array(values, dtype=dtype)  # None -> NaN
+        if dtype.kind in "iub":
+            if any(v is None for v in values):  # cannot happen for frames we saved; stay lossless
+                return np.array(values, dtype=object)
+            return np.array(values, dtype=dtype)
+        if dtype.kind == "M":
+            return pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601").to_numpy().astype(dtype)
+        return np.array([codec._from_json(v) for v in values], dtype=object)
+    restored = [codec._from_json(v) for v in values]
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.Categorical(restored)
+    return pd.array(restored, dtype=dtype)
+
+
+def _load_securities(session: Session, snapshot: Snapshot) -> pd.DataFrame:
+    table = SnapshotSecurity.__table__
+    # Core select (no ORM identity map) keeps 2,000 rows cheap; the JSON type decodes `data`.
+    result = session.execute(
+        sa.select(table.c.symbol, table.c.in_index, table.c.data)
+        .where(table.c.snapshot_id == snapshot.id).order_by(table.c.symbol))
+    rows = result.all()
+    symbols = [r[0] for r in rows]
+    datas = [r[2] for r in rows]
+    schema = snapshot.securities_schema
+    index_dtype = next((d for c, d in schema if c == _INDEX_KEY), "object")
+    columns: dict[str, Any] = {}
+    for name, dtype_name in schema:
+        if name == _INDEX_KEY:
+            continue
+        if name == "in_index":
+            values = [r[1] for r in rows]
+        else:
+            values = [d.get(name) for d in datas]
+        columns[name] = _decode_column(values, dtype_name)
+    index = pd.Index(_decode_column(symbols, index_dtype), name=KEY, dtype=None if index_dtype != "object"
+                     else object)
+    return codec.frame_from_arrays(columns, index)
+
+
+def _blob_bytes(session: Session, snapshot_id: int, kinds: Iterable[str],
+                symbols: list[str] | None = None) -> list[tuple[str, str, bytes]]:
+    """Raw (decompressed) bytes of a snapshot's parts: ``[(kind, symbol, raw), ...]``."""
+    query = (sa.select(SnapshotPart.kind, SnapshotPart.symbol, Blob.codec, Blob.payload)
+             .join(Blob, Blob.digest == SnapshotPart.digest)
+             .where(SnapshotPart.snapshot_id == snapshot_id, SnapshotPart.kind.in_(list(kinds))))
+    queries = [query] if symbols is None else [
+        query.where(SnapshotPart.symbol.in_(symbols[i:i + _CHUNK])) for i in range(0, len(symbols), _CHUNK)]
+    out: list[tuple[str, str, bytes]] = []
+    for q in queries:
+        out.extend((k, s, _load_payload(c, p)) for k, s, c, p in session.execute(q))
+    return out
+
+
+def _frame_part(session: Session, snapshot_id: int, kind: str, default: pd.DataFrame) -> pd.DataFrame:
+    parts = _blob_bytes(session, snapshot_id, [kind])
+    return codec.decode_frame(parts[0][2]) if parts else default
+
+
+def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = None) -> pd.DataFrame:
+    """Daily closes of a snapshot (all symbols, or just ``symbols``), columns sorted by symbol."""
+    index_parts = _blob_bytes(session, snapshot_id, ["prices_index"])
+    if not index_parts:
+        return empty_series_frame()
+    full_index = codec.decode_frame(index_parts[0][2]).index
+    series = _blob_bytes(session, snapshot_id, ["prices"], symbols)
+    series.sort(key=lambda part: part[1])
+    days_index = full_index.to_numpy().astype("datetime64[D]")
+    matrix = np.full((len(full_index), len(series)), np.nan)
+    for j, (_, _, raw) in enumerate(series):
+        days, values = codec.decode_series(raw)
+        if not len(days):
+            continue
+        start = int(np.searchsorted(days_index, days[0]))
+        stop = start + len(days)
+        if stop <= len(days_index) and days_index[stop - 1] == days[-1]:
+            matrix[start:stop, j] = values  # contiguous run of trading days (the usual case)
+        else:
+            matrix[np.searchsorted(days_index, days), j] = values
+    return pd.DataFrame(matrix, index=full_index, columns=pd.Index([s for _, s, _ in series]))
+
+
+def load_provenance(session: Session, snapshot_id: int, symbols: list[str] | None = None,
+                    *, chosen_only: bool = False) -> pd.DataFrame:
+    """The snapshot's provenance rows (``dataset.PROVENANCE_COLUMNS``), optionally filtered."""
+    frame = _frame_part(session, snapshot_id, "provenance", empty_provenance())
+    if symbols is not None and "symbol" in frame:
+        frame = frame[frame["symbol"].isin(symbols)]
+    if chosen_only and "chosen" in frame:
+        frame = frame[frame["chosen"].astype(bool)]
+    return frame.reset_index(drop=True) if (symbols is not None or chosen_only) else frame
+
+
+def load_dataset(session: Session, snapshot_id: int | None = None, *, with_prices: bool = True,
+                 with_provenance: bool = True) -> Dataset:
+    """Rebuild the :class:`Dataset` of a snapshot (None = the latest).
+
+    Args:
+        with_prices: False leaves ``prices`` empty (the screen needs no daily closes).
+        with_provenance: False leaves ``provenance`` empty; fetch it later with
+            :func:`load_provenance`.
+
+    Raises:
+        NotFoundError: no such snapshot, or no snapshot at all.
+    """
+    if snapshot_id is None:
+        snapshot_id = resolve_snapshot(session, "latest")
+    snapshot = session.get(Snapshot, snapshot_id)
+    if snapshot is None:
+        raise NotFoundError(f"There is no snapshot {snapshot_id}.", hint="See: pickaxe-cli snapshots list")
+    wanted = ["history", "market"] + (["provenance"] if with_provenance else [])
+    frames = {kind: codec.decode_frame(raw) for kind, _, raw in _blob_bytes(session, snapshot_id, wanted)}
+    return Dataset(
+        as_of=snapshot.as_of,
+        securities=_load_securities(session, snapshot),
+        history=frames.get("history", empty_history()),
+        prices=load_prices(session, snapshot_id) if with_prices else empty_series_frame(),
+        market=frames.get("market", empty_series_frame()),
+        provenance=frames.get("provenance", empty_provenance()) if with_provenance else empty_provenance(),
+        sources=_info(snapshot).sources,
+    )
+
+
+# --- deleting -------------------------------------------------------------------------------
+
+
+def delete_snapshot(session: Session, snapshot_id: int) -> None:
+    """Delete one snapshot and the stored parts no other snapshot shares. Runs made on it keep
+    their ranked tickers (their snapshot id becomes empty; the as-of date stays)."""
+    from desktop.store.models import ScreenRun
+
+    begin_write(session)
+    if session.get(Snapshot, snapshot_id) is None:
+        raise NotFoundError(f"There is no snapshot {snapshot_id}.", hint="See: pickaxe-cli snapshots list")
+    session.execute(sa.update(ScreenRun).where(ScreenRun.snapshot_id == snapshot_id).values(snapshot_id=None))
+    session.execute(sa.delete(SnapshotPart).where(SnapshotPart.snapshot_id == snapshot_id))
+    session.execute(sa.delete(SnapshotSecurity).where(SnapshotSecurity.snapshot_id == snapshot_id))
+    session.execute(sa.delete(Snapshot).where(Snapshot.id == snapshot_id))
+    orphan = ~sa.exists().where(SnapshotPart.digest == Blob.digest)
+    session.execute(sa.delete(Blob).where(orphan))
+    session.expire_all()
