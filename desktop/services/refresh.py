@@ -1,0 +1,451 @@
+"""Refresh: fetch Yahoo data for the universe into the raw cache, then build a new snapshot (issue #3).
+
+The refresh is
+
+* **throttled**: one :class:`~desktop.data.throttle.TokenBucket` shared by every worker counts HTTP
+  requests (``provider.request_cost``) against ``max_rate``; a 429 pauses the whole bucket;
+* **retried** with exponential backoff and jitter (tenacity) on 429, 5xx and network errors;
+* **parallel**: fetches run on ``workers`` threads, while the database is written by the calling
+  thread only (one writer; ORM objects never cross threads);
+* **committed per ticker** into the raw cache, so a crash, kill or cancel loses at most the
+  tickers in flight, and a rerun skips what is already fresh (**resumable** and **incremental**:
+  prices are due daily, the profile weekly, statements monthly by default);
+* **cancellable** and **reporting progress with an ETA** through the plain callbacks.
+
+At the end the cached payloads of every requested symbol (fresh, old or just fetched) are parsed
+and merged with the previous snapshot into a new immutable snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from desktop.data.source import SourceData
+from desktop.data.throttle import TokenBucket
+from desktop.data.yahoo import CachedPayload
+from desktop.errors import (
+    Cancelled,
+    DataSourceError,
+    InputError,
+    RateLimitedError,
+    SourceUnreachableError,
+)
+
+log = logging.getLogger(__name__)
+
+# Polite by default: two HTTP requests a second is ~11 requests per ticker -> ~3 hours for the
+# full Russell 2000 on a first run, minutes for a daily price top-up.
+DEFAULT_MAX_RATE = 2.0
+DEFAULT_WORKERS = 4
+DEFAULT_MAX_AGE: dict[str, timedelta] = {
+    "prices": timedelta(hours=20),
+    "info": timedelta(days=7),
+    "statements": timedelta(days=30),
+}
+
+Progress = Callable[..., None]
+
+
+class Provider(Protocol):
+    """What the refresh needs from a data provider (``desktop.data.yahoo.YahooProvider``)."""
+
+    source: str
+    request_cost: Mapping[str, int]
+    market_symbols: Mapping[str, str]
+
+    def kinds_for(self, symbol: str) -> tuple[str, ...]: ...
+
+    def fetch(self, symbol: str, kind: str) -> str: ...
+
+    def to_source_data(self, raw: Mapping[str, Mapping[str, CachedPayload]], as_of: date | None = None) -> SourceData: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries of one fetch: ``attempts`` in all, waits ``initial_s * 2**n`` plus up to
+    ``jitter_s`` random seconds, never more than ``max_s`` (but at least a 429's ``retry_after``,
+    itself capped at ``max_s``)."""
+
+    attempts: int = 5
+    initial_s: float = 2.0
+    max_s: float = 120.0
+    jitter_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class Failure:
+    symbol: str
+    kind: str
+    reason: str
+
+
+@dataclass
+class RefreshReport:
+    """What a refresh did.
+
+    Attributes:
+        symbols: every symbol asked for (members plus market series).
+        fetched: symbol -> kinds fetched and committed in this run.
+        fresh: (symbol, kind) pairs skipped because the cache was fresh enough.
+        failures: what could not be fetched, with the reason (its older cached data, if any, is kept).
+        requests: HTTP requests spent (by the providers' cost accounting), retries included.
+        retries: fetch attempts that were retried.
+        elapsed_s: wall time.
+        snapshot_id: the new snapshot, None when none was built.
+        warnings: parse warnings and skipped payloads of the snapshot build.
+    """
+
+    symbols: list[str] = field(default_factory=list)
+    fetched: dict[str, list[str]] = field(default_factory=dict)
+    fresh: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    elapsed_s: float = 0.0
+    snapshot_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed_symbols(self) -> set[str]:
+        return {f.symbol for f in self.failures}
+
+
+@dataclass
+class _Outcome:
+    symbol: str
+    payloads: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _resolve_max_age(max_age: timedelta | Mapping[str, timedelta] | None) -> dict[str, timedelta]:
+    ages = dict(DEFAULT_MAX_AGE)
+    if isinstance(max_age, timedelta):
+        return {kind: max_age for kind in ages}
+    if max_age:
+        ages.update(max_age)
+    return ages
+
+
+class _Fetcher:
+    """Fetches every due kind of one symbol with throttle and retries (runs on worker threads)."""
+
+    def __init__(self, provider: Provider, bucket: TokenBucket, policy: RetryPolicy,
+                 is_cancelled: Callable[[], bool], sleep: Callable[[float], None],
+                 notify: Callable[[str], None]) -> None:
+        self.provider = provider
+        self.bucket = bucket
+        self.policy = policy
+        self.is_cancelled = is_cancelled
+        self.sleep = sleep
+        self.notify = notify
+        self._backoff = wait_exponential_jitter(initial=policy.initial_s, max=policy.max_s,
+                                                jitter=policy.jitter_s)
+
+    def _wait(self, state: RetryCallState) -> float:
+        delay = float(self._backoff(state))
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimitedError) and exc.retry_after:
+            delay = max(delay, min(float(exc.retry_after), self.policy.max_s))
+        return delay
+
+    def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            if self.is_cancelled():
+                raise Cancelled()
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                return
+            self.sleep(min(remaining, 0.25))
+
+    def __call__(self, symbol: str, kinds: Iterable[str]) -> _Outcome:
+        outcome = _Outcome(symbol)
+        for kind in kinds:
+            if self.is_cancelled():
+                raise Cancelled()
+            cost = int(self.provider.request_cost.get(kind, 1))
+
+            def attempt(kind: str = kind, cost: int = cost) -> str:
+                self.bucket.acquire(cost, self.is_cancelled)
+                outcome.requests += cost
+                try:
+                    return self.provider.fetch(symbol, kind)
+                except RateLimitedError as exc:
+                    # Everyone backs off, not just this thread: the source asked us to slow down.
+                    self.bucket.pause(min(exc.retry_after or self.policy.initial_s, self.policy.max_s))
+                    raise
+
+            def before_sleep(state: RetryCallState, kind: str = kind) -> None:
+                outcome.retries += 1
+                exc = state.outcome.exception() if state.outcome else None
+                wait_s = state.next_action.sleep if state.next_action else 0.0
+                what = "rate limited" if isinstance(exc, RateLimitedError) else str(exc)
+                self.notify(f"{symbol} {kind}: {what}, retrying in {wait_s:.0f} s")
+
+            retrying = Retrying(
+                stop=stop_after_attempt(max(1, self.policy.attempts)),
+                wait=self._wait,
+                retry=retry_if_exception_type((RateLimitedError, SourceUnreachableError)),
+                sleep=self._sleep,
+                before_sleep=before_sleep,
+                reraise=True,
+            )
+            try:
+                payload = retrying(attempt)
+            except DataSourceError as exc:
+                reason = exc.message
+                if isinstance(exc, RateLimitedError | SourceUnreachableError):
+                    reason = f"{reason} (gave up after {self.policy.attempts} attempts)"
+                outcome.failures.append(Failure(symbol, kind, reason))
+                continue
+            outcome.payloads[kind] = (payload, _now())
+        return outcome
+
+
+def refresh(
+    db: Any,
+    provider: Provider,
+    tickers: Iterable[str] | None = None,
+    max_rate: float = DEFAULT_MAX_RATE,
+    max_age: timedelta | Mapping[str, timedelta] | None = None,
+    workers: int = DEFAULT_WORKERS,
+    progress: Progress | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    build_snapshot: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RefreshReport:
+    """Fetch what is stale for ``tickers`` into the raw cache and build a new snapshot.
+
+    Args:
+        db: an open ``desktop.store.db.Database``.
+        provider: the data provider (``YahooProvider`` or a test double with its interface).
+        tickers: Yahoo symbols; None = the members of the latest snapshot. The market series
+            (^TNX, IWM, SPY) are always added.
+        max_rate: HTTP requests per second, shared by all workers.
+        max_age: how old cached data may be before it is fetched again: one ``timedelta`` for
+            every kind or ``{kind: timedelta}`` (defaults ``DEFAULT_MAX_AGE``); ``timedelta(0)``
+            fetches everything.
+        workers: threads fetching in parallel (within the rate limit).
+        progress: ``progress(done, total, message)`` after each ticker; the message has an ETA.
+        is_cancelled: polled between requests and while waiting.
+        retry: retry policy (``RetryPolicy()`` by default).
+        build_snapshot: parse the cache and save a new snapshot at the end.
+        clock, sleep: injectable time for tests.
+
+    Returns:
+        The report; every requested (symbol, kind) is fetched, fresh or in ``failures``.
+
+    Raises:
+        Cancelled: ``is_cancelled()`` turned true (tickers committed so far stay committed).
+        InputError: no tickers given and no snapshot to take members from.
+    """
+    from desktop.store import rawcache
+
+    started = clock()
+    cancelled = is_cancelled or (lambda: False)
+    policy = retry or RetryPolicy()
+    ages = _resolve_max_age(max_age)
+    report = RefreshReport()
+
+    symbols = _requested_symbols(db, provider, tickers)
+    report.symbols = symbols
+    plan: dict[str, list[str]] = {}
+    with db.session() as session:
+        now = _now()
+        fresh_by_kind = {
+            kind: set(rawcache.fresh_symbols(session, provider.source, kind, now - age))
+            for kind, age in ages.items()
+        }
+    for symbol in symbols:
+        due = []
+        for kind in provider.kinds_for(symbol):
+            if symbol in fresh_by_kind.get(kind, set()):
+                report.fresh.append((symbol, kind))
+            else:
+                due.append(kind)
+        if due:
+            plan[symbol] = due
+
+    capacity = max([1, *(int(provider.request_cost.get(k, 1)) for k in ages)])
+    bucket = TokenBucket(max_rate, capacity=capacity, clock=clock, sleep=sleep)
+    notes: list[str] = []
+    abort = threading.Event()  # set on a crash so that the workers stop at their next check
+
+    def stop_requested() -> bool:
+        return abort.is_set() or cancelled()
+
+    fetcher = _Fetcher(provider, bucket, policy, stop_requested, sleep, notes.append)
+    total = len(plan)
+    done = 0
+    if progress is not None:
+        progress(0, total, f"{total} tickers to fetch, {len(report.fresh)} cached items fresh")
+
+    pending = list(plan.items())
+    pending.reverse()  # pop() from the end keeps the requested order
+    running: dict[Future[_Outcome], str] = {}
+    interrupted: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="refresh") as pool:
+        try:
+            while pending or running:
+                # Keep a short queue so a cancel or crash leaves little work in flight.
+                while pending and len(running) < 2 * max(1, workers) and not cancelled():
+                    symbol, kinds = pending.pop()
+                    running[pool.submit(fetcher, symbol, kinds)] = symbol
+                if not running:
+                    break  # cancelled before anything else was submitted
+                finished, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    symbol = running.pop(future)
+                    try:
+                        outcome = future.result()
+                    except Cancelled:
+                        continue
+                    _commit(db, rawcache, provider.source, outcome)
+                    report.requests += outcome.requests
+                    report.retries += outcome.retries
+                    report.failures.extend(outcome.failures)
+                    if outcome.payloads:
+                        report.fetched[symbol] = sorted(outcome.payloads)
+                    done += 1
+                    if progress is not None:
+                        progress(done, total, _progress_message(outcome, done, total, clock() - started, notes))
+        except BaseException as exc:  # a crash or kill: stop the workers, keep what is committed
+            interrupted = exc
+            abort.set()
+            for future in running:
+                future.cancel()
+            pending.clear()
+            raise
+        finally:
+            if interrupted is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+    if cancelled():
+        report.elapsed_s = clock() - started
+        raise Cancelled()
+
+    if build_snapshot:
+        report.snapshot_id = _build_snapshot(db, provider, symbols, report)
+    report.elapsed_s = clock() - started
+    return report
+
+
+def _requested_symbols(db: Any, provider: Provider, tickers: Iterable[str] | None) -> list[str]:
+    if tickers is not None:
+        wanted = [t.strip().upper() for t in tickers if t and t.strip()]
+    else:
+        from desktop.store import snapshots
+
+        with db.session() as session:
+            if not snapshots.list_snapshots(session):
+                raise InputError("there is no universe to refresh yet",
+                                 hint="Import the iShares holdings first, or name --tickers.")
+            members = snapshots.load_dataset(session, with_prices=False).members
+        wanted = [str(s) for s in members.index]
+    seen: set[str] = set()
+    ordered = []
+    for symbol in [*wanted, *provider.market_symbols]:
+        if symbol not in seen:
+            seen.add(symbol)
+            ordered.append(symbol)
+    return ordered
+
+
+def _commit(db: Any, rawcache: Any, source: str, outcome: _Outcome) -> None:
+    """One transaction per ticker: either all of its fetched kinds are stored or none."""
+    if not outcome.payloads:
+        return
+    with db.session() as session:
+        for kind, (payload, fetched_at) in sorted(outcome.payloads.items()):
+            rawcache.put_raw(session, source, outcome.symbol, kind, payload, fetched_at)
+
+
+def _progress_message(outcome: _Outcome, done: int, total: int, elapsed: float, notes: list[str]) -> str:
+    state = "ok" if not outcome.failures else "; ".join(f"{f.kind}: {f.reason}" for f in outcome.failures)
+    eta = ""
+    if 0 < done < total:
+        remaining = elapsed / done * (total - done)
+        eta = f" - about {_duration(remaining)} left"
+    latest = f" ({notes[-1]})" if notes else ""
+    notes.clear()
+    return f"{outcome.symbol}: {state}{eta}{latest}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _build_snapshot(db: Any, provider: Provider, symbols: list[str], report: RefreshReport) -> int | None:
+    """Parse every cached payload of the requested symbols and save a new snapshot."""
+    from desktop.data import canonical
+    from desktop.store import rawcache, snapshots
+
+    with db.session() as session:
+        raw = _raw_entries(rawcache.load_raw(session, provider.source, list(_all_kinds(provider, symbols)),
+                                             symbols))
+        if not raw:
+            report.warnings.append("nothing is cached for these symbols: no snapshot was made")
+            return None
+        today = _now().date()
+        source_data = provider.to_source_data(raw, as_of=today)
+        report.warnings.extend(source_data.warnings)
+        report.warnings.extend(f"{s.ticker}: {s.reason}" for s in source_data.skipped)
+        previous = snapshots.load_dataset(session) if snapshots.list_snapshots(session) else None
+        dataset = canonical.merge(previous, [source_data], today)
+        summary = {
+            "kind": "refresh",
+            "source": provider.source,
+            "symbols": len(symbols),
+            "fetched": len(report.fetched),
+            "fresh": len(report.fresh),
+            "failed": sorted(report.failed_symbols),
+            "requests": report.requests,
+        }
+        return int(snapshots.save_snapshot(session, dataset, summary))
+
+
+def _all_kinds(provider: Provider, symbols: list[str]) -> set[str]:
+    return {kind for symbol in symbols for kind in provider.kinds_for(symbol)}
+
+
+def _raw_entries(entries: Mapping[tuple[str, str], Any]) -> dict[str, dict[str, CachedPayload]]:
+    """``rawcache.load_raw``'s ``{(symbol, kind): entry}`` as ``{symbol: {kind: CachedPayload}}`` (usable only)."""
+    out: dict[str, dict[str, CachedPayload]] = {}
+    for (symbol, kind), entry in entries.items():
+        if entry.status != "ok" or entry.payload is None:
+            continue
+        payload = entry.payload
+        if isinstance(payload, bytes):
+            payload = payload.decode("utf-8")
+        elif not isinstance(payload, str):
+            payload = json.dumps(payload)
+        out.setdefault(symbol, {})[kind] = CachedPayload(payload, entry.fetched_at)
+    return out
