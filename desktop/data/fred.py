@@ -1,0 +1,72 @@
+"""FRED DGS10 (10-year Treasury constant-maturity yield) CSV -> ``market["yield_10y"]`` in percent.
+
+Accepted headers: FRED's own ``observation_date,DGS10`` (older files ``DATE,DGS10``) and the
+``date,value`` layout. Holidays are an empty value or ``.``: they are missing, not zero.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from desktop.data._text import decode, now_utc, numeric_column, read_bytes
+from desktop.data.source import SourceData
+from desktop.errors import InputError
+
+_DATE_NAMES = ("observation_date", "date")
+_VALUE_NAMES = ("dgs10", "value")
+_MAX_YIELD = 100.0  # percent; anything above is not a Treasury yield
+
+
+def read_fred(path: str | Path) -> SourceData:
+    """Read a FRED DGS10 CSV.
+
+    Raises:
+        InputError: malformed file; names file, line and column.
+    """
+    return _parse_fred(read_bytes(path), str(path))
+
+
+def _parse_fred(data: bytes, origin: str) -> SourceData:
+    warnings: list[str] = []
+    text = decode(data, origin, warnings)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+                            skip_blank_lines=True, engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError(f"not a readable CSV ({str(exc).splitlines()[0][:120]})", path=origin) from None
+    cols = {str(c).strip().lower(): c for c in frame.columns}
+    date_col = next((cols[n] for n in _DATE_NAMES if n in cols), None)
+    value_col = next((cols[n] for n in _VALUE_NAMES if n in cols), None)
+    if date_col is None or value_col is None:
+        raise InputError("expected the columns observation_date,DGS10 or date,value (found: "
+                         f"{', '.join(map(str, frame.columns))[:120]})", path=origin, line=1,
+                         field="DGS10" if date_col is not None else "observation_date")
+    lines = np.arange(len(frame)) + 2
+    dates = pd.to_datetime(frame[date_col].str.strip(), format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise InputError(f"{frame[date_col].iloc[i][:20]!r} is not a date (YYYY-MM-DD)", path=origin,
+                         line=int(lines[i]), field=str(date_col))
+    values = numeric_column(frame[value_col], origin, lines, str(value_col))
+    bad = (values < -5) | (values > _MAX_YIELD)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{values[i]:g} is not a plausible yield in percent", path=origin,
+                         line=int(lines[i]), field=str(value_col))
+    series = pd.Series(values, index=pd.DatetimeIndex(dates.to_numpy(dtype="datetime64[ns]"), name="date"))
+    if series.index.has_duplicates:
+        dup = series.index.duplicated(keep="last")
+        warnings.append(f"{origin}: line {int(lines[np.flatnonzero(dup)[0]])}: {int(dup.sum())} repeated "
+                        "dates; kept the last value of each")
+        series = series[~series.index.duplicated(keep="last")]
+    series = series.sort_index().dropna()
+    if series.empty:
+        raise InputError("no yield values in the file", path=origin, field=str(value_col))
+    market = pd.DataFrame({"yield_10y": series})
+    market.index.name = "date"
+    return SourceData(source="fred", origin=origin, as_of=series.index.max().date(), fetched_at=now_utc(),
+                      market=market, warnings=warnings, rows_read=len(frame))

@@ -1,0 +1,203 @@
+"""Daily prices from files: Yahoo CSV downloads (one ticker per file, or a folder of them) and
+wide files of closes (a ``Date`` column plus one column per ticker, as
+``yf.download(...)["Close"].to_csv()`` writes it).
+
+Layouts accepted for one-ticker files: ``Date,Open,High,Low,Close,Adj Close,Volume`` (classic),
+``Date,Close,High,Low,Open,Volume`` (newer yfinance, already adjusted), ``Datetime,...`` with a
+time-zone offset (``Ticker.history()``), ``Date,Close,Volume``; with or without a trailing newline,
+LF or CRLF. The close used is ``Adj Close`` when present, else ``Close``.
+
+Symbols: a one-ticker file is named after its ticker (the part before the first ``_``:
+``EPAC.csv``, ``TNX_daily_yfinance.csv``, ``^GSPC.csv``); wide-file columns are tickers in any
+spelling (``MOGA`` -> ``MOG-A``, see :mod:`desktop.data.symbols`). Benchmarks go to ``market``:
+``^TNX``/``TNX`` -> ``yield_10y`` (percent), ``IWM``, ``SPY``, ``^GSPC``/``GSPC`` -> ``GSPC``,
+``^RUT``/``RUT`` -> ``RUT``. Non-positive closes are dropped as missing (with a warning); bad
+prints that revert are left for the metrics' outlier handling.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from desktop.data import symbols
+from desktop.data._text import decode, now_utc, numeric_column, read_bytes
+from desktop.data.source import SourceData
+from desktop.errors import InputError
+
+MARKET = {"^TNX": "yield_10y", "TNX": "yield_10y", "IWM": "IWM", "SPY": "SPY", "^GSPC": "GSPC",
+          "GSPC": "GSPC", "^RUT": "RUT", "RUT": "RUT"}
+_OHLC = {"open", "high", "low", "close", "adj close", "volume", "dividends", "stock splits",
+         "capital gains", "repaired?"}
+_DATE_NAMES = ("date", "datetime")
+_MAX_PRICE = 1e9
+
+
+def read_prices(paths: str | Path | list[str | Path] | tuple[str | Path, ...]) -> SourceData:
+    """Read price files and/or folders of them into one SourceData.
+
+    Raises:
+        InputError: a malformed file (names file, line and column) or an empty folder.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    files: list[tuple[bytes, str]] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.suffix.lower() in (".csv", ".txt") and f.is_file())
+            if not found:
+                raise InputError("the folder holds no .csv files", path=str(p))
+            files.extend((read_bytes(f), str(f)) for f in found)
+        else:
+            files.append((read_bytes(p), str(p)))
+    return _parse_prices(files)
+
+
+def _parse_prices(files: list[tuple[bytes, str]]) -> SourceData:
+    warnings: list[str] = []
+    price_parts: list[pd.DataFrame] = []
+    market_parts: list[pd.DataFrame] = []
+    rows = 0
+    for data, origin in files:
+        frame, n = _parse_one(data, origin, warnings)
+        rows += n
+        market_cols = [c for c in frame.columns if c in MARKET]
+        if market_cols:
+            market_parts.append(frame[market_cols].rename(columns=MARKET))
+        rest = frame.drop(columns=market_cols)
+        if len(rest.columns):
+            price_parts.append(rest)
+    prices = _combine(price_parts, warnings)
+    market = _combine(market_parts, warnings)
+    dates = [f.index.max() for f in (prices, market) if len(f.index)]
+    as_of = max(dates).date() if dates else None
+    origin = files[0][1] if len(files) == 1 else f"{len(files)} files from {Path(files[0][1]).parent}"
+    return SourceData(source="prices", origin=origin, as_of=as_of, fetched_at=now_utc(), prices=prices,
+                      market=market, warnings=warnings, rows_read=rows)
+
+
+def _combine(parts: list[pd.DataFrame], warnings: list[str]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype="float64")
+    out = parts[0]
+    for part in parts[1:]:
+        overlap = out.columns.intersection(part.columns)
+        if len(overlap):
+            warnings.append(f"{', '.join(map(str, overlap[:5]))} appear in more than one file; the later file "
+                            "wins on common dates")
+        out = part.combine_first(out) if len(overlap) else out.join(part, how="outer")
+    out = out.sort_index()
+    out.index.name = "date"
+    return out.astype("float64")
+
+
+def _symbol_from_name(origin: str) -> str:
+    stem = Path(origin).stem.strip()
+    token = stem.split("_", 1)[0].strip().upper()
+    if not symbols.is_valid_ticker(token):
+        raise InputError(f"cannot tell the ticker from the file name {Path(origin).name!r} (name one-ticker "
+                         "files after their ticker, e.g. EPAC.csv)", path=origin)
+    return token
+
+
+def _parse_one(data: bytes, origin: str, warnings: list[str]) -> tuple[pd.DataFrame, int]:
+    text = decode(data, origin, warnings)
+    first_cell = text.lstrip().split("\n", 1)[0].split(",", 1)[0].strip().strip('"')
+    fast = first_cell.lower() in _DATE_NAMES
+    try:
+        # Fast path: let the C parser read the numbers; a column it cannot read as float stays
+        # text and goes through the strict parser below, which names the bad cell.
+        frame = pd.read_csv(io.StringIO(text), dtype={first_cell: str} if fast else str,
+                            keep_default_na=False, na_values=[""] if fast else None,
+                            na_filter=fast, skip_blank_lines=True, engine="c", low_memory=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError) as exc:
+        raise InputError(f"not a readable CSV ({str(exc).splitlines()[0][:120]})", path=origin) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    first_header_line = 1
+    # yf.download(...).to_csv() with a two-level header: "Price,Close,..."/"Ticker,AAA,..."/"Date,,"
+    if frame.columns[0] in ("Price", "Ticker") and len(frame) >= 1:
+        ticker_row = frame.iloc[0] if frame.columns[0] == "Price" else None
+        names = list(ticker_row) if ticker_row is not None and ticker_row.iloc[0] == "Ticker" else list(frame.columns)
+        skip = 1 + (ticker_row is not None and ticker_row.iloc[0] == "Ticker")
+        while skip < len(frame) + 1 and frame.iloc[skip - 1, 0].strip().lower() in ("date", "ticker", "datetime"):
+            skip += 1
+        frame = frame.iloc[skip - 1:].reset_index(drop=True)
+        frame.columns = ["Date"] + [str(n).strip() for n in names[1:]]
+        first_header_line = skip
+    if not len(frame.columns) or frame.columns[0].lower() not in _DATE_NAMES:
+        raise InputError(f"the first column must be Date or Datetime (found {frame.columns[0][:30]!r})",
+                         path=origin, line=1, field=frame.columns[0][:30])
+    lines = np.arange(len(frame)) + 1 + first_header_line
+    dates = _dates(frame.iloc[:, 0], origin, lines, frame.columns[0])
+    lower = {c.lower(): c for c in frame.columns[1:]}
+    if "close" in lower or "adj close" in lower:
+        col = lower.get("adj close") or lower["close"]
+        symbol = _symbol_from_name(origin)
+        if symbol in MARKET and MARKET[symbol] == "yield_10y":
+            col = lower.get("close", col)  # the yield itself, never "adjusted"
+        values = {symbol: _numbers(frame[col], origin, lines, col)}
+    else:
+        values = {}
+        for c in frame.columns[1:]:
+            if c.lower() in _OHLC or not c:
+                continue
+            if not symbols.is_valid_ticker(c):
+                raise InputError(f"{c[:30]!r} is not a ticker column", path=origin, line=first_header_line, field=c[:30])
+            key = c.strip().upper()
+            sym = key if key in MARKET else symbols.to_yahoo(key)
+            if sym in values:
+                warnings.append(f"{origin}: column {c!r} repeats {sym}; kept the first")
+                continue
+            values[sym] = _numbers(frame[c], origin, lines, c)
+        if not values:
+            raise InputError("no Close column and no ticker columns", path=origin, line=first_header_line)
+    wide = pd.DataFrame(values, index=pd.DatetimeIndex(dates, name="date"))
+    _clean(wide, origin, lines, warnings)
+    if wide.index.has_duplicates:
+        dup = wide.index.duplicated(keep="last")
+        warnings.append(f"{origin}: line {int(lines[np.flatnonzero(dup)[0]])}: {int(dup.sum())} repeated dates; "
+                        "kept the last row of each")
+        wide = wide[~wide.index.duplicated(keep="last")]
+    return wide.sort_index(), len(frame)
+
+
+def _numbers(col: pd.Series, origin: str, lines: np.ndarray, name: str) -> np.ndarray:
+    if pd.api.types.is_float_dtype(col.dtype) or pd.api.types.is_integer_dtype(col.dtype):
+        values = col.to_numpy(dtype="float64")
+        bad = np.isinf(values)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError("infinite value", path=origin, line=int(lines[i]), field=name[:30])
+        return values
+    return numeric_column(col.astype(object).where(col.notna(), "").astype(str), origin, lines, name)
+
+
+def _dates(col: pd.Series, origin: str, lines: np.ndarray, name: str) -> np.ndarray:
+    # "2022-01-03 00:00:00-05:00": the first ten characters are the exchange's local date.
+    text = col.astype(str).str.strip().str.slice(0, 10)
+    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        alt = pd.to_datetime(col.astype(str).str.strip().str.split(" ").str[0], format="%m/%d/%Y", errors="coerce")
+        dates = dates.fillna(alt)
+    if dates.isna().any():
+        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise InputError(f"{str(col.iloc[i])[:30]!r} is not a date (YYYY-MM-DD)", path=origin,
+                         line=int(lines[i]), field=name)
+    return dates.to_numpy(dtype="datetime64[ns]")
+
+
+def _clean(wide: pd.DataFrame, origin: str, lines: np.ndarray, warnings: list[str]) -> None:
+    """Drop closes that cannot be prices (<= 0, absurdly large), with one warning per file."""
+    for name in wide.columns:
+        if MARKET.get(str(name)) == "yield_10y":
+            continue
+        v = wide[name].to_numpy()
+        bad = (v <= 0) | (v > _MAX_PRICE)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            warnings.append(f"{origin}: line {int(lines[i])}: {int(bad.sum())} non-positive or absurd closes for "
+                            f"{name} treated as missing")
+            wide[name] = np.where(bad, np.nan, v)

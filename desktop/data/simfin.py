@@ -1,0 +1,333 @@
+"""SimFin bulk-download files (offline): annual statements, companies and industries.
+
+Files are recognised by their header, not their name: ``us-income-annual``, ``us-balance-annual``,
+``us-cashflow-annual``, ``us-companies`` and ``industries``. Format: ``;``-separated, CRLF, values
+in USD units (not millions), costs and outflows negative, empty = missing.
+
+Mapping (fiscal-year ``history`` rows, ``HISTORY_COLUMNS``):
+    revenue              Revenue
+    operating_income     Operating Income (Loss)   (SimFin has no EBIT line: ``ebit`` stays NaN)
+    interest_expense     - Interest Expense, Net   (sign flipped: positive = net expense)
+    net_income           Net Income
+    operating_cash_flow  Net Cash from Operating Activities
+    capital_expenditure  Change in Fixed Assets & Intangibles (negative = outflow)
+    free_cash_flow       operating_cash_flow + capital_expenditure (both present)
+    current_debt         Short Term Debt
+    long_term_debt       Long Term Debt
+    total_debt           Short Term Debt + Long Term Debt (sum of the lines present; NaN if both empty)
+    cash                 Cash, Cash Equivalents & Short Term Investments
+    total_equity / total_assets   Total Equity / Total Assets
+Observations (``period`` "FY") come from each statement file's latest fiscal year per company,
+dated by its Report Date. The companies file gives ``name`` and ``description`` (Business
+Summary); with the industries file, ``sector`` and ``industry``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from desktop.data import symbols
+from desktop.data._text import (
+    date_from_name,
+    decode,
+    melt_observations,
+    now_utc,
+    numeric_column,
+    read_bytes,
+    read_csv_text,
+    text_column,
+)
+from desktop.data.source import SkippedRow, SourceData
+from desktop.engine.dataset import HISTORY_COLUMNS
+from desktop.errors import InputError
+
+KEYS = ("Ticker", "Fiscal Year", "Report Date")
+INCOME = {
+    "Revenue": "revenue",
+    "Operating Income (Loss)": "operating_income",
+    "Interest Expense, Net": "interest_expense",
+    "Net Income": "net_income",
+}
+BALANCE = {
+    "Cash, Cash Equivalents & Short Term Investments": "cash",
+    "Short Term Debt": "current_debt",
+    "Long Term Debt": "long_term_debt",
+    "Total Equity": "total_equity",
+    "Total Assets": "total_assets",
+}
+CASHFLOW = {
+    "Net Cash from Operating Activities": "operating_cash_flow",
+    "Change in Fixed Assets & Intangibles": "capital_expenditure",
+}
+_KINDS = {  # kind -> (a column that identifies it, mapping)
+    "income": ("Operating Income (Loss)", INCOME),
+    "balance": ("Total Assets", BALANCE),
+    "cashflow": ("Net Cash from Operating Activities", CASHFLOW),
+}
+_TEXT_COLUMNS = ("Ticker", "Currency", "Fiscal Period", "Report Date", "Publish Date", "Restated Date",
+                 "Company Name", "ISIN", "Business Summary", "Market", "Main Currency", "Industry", "Sector")
+_DERIVED = frozenset({"total_debt", "free_cash_flow"})
+_TEXT = frozenset({"name", "description", "sector", "industry"})
+_MAX_ABS = 1e14  # USD; beyond it a value is a unit mix-up or garbage
+
+
+def read_simfin(paths: str | Path | Sequence[str | Path]) -> SourceData:
+    """Read SimFin files (any of the five kinds; a folder means its ``*.csv`` files).
+
+    Raises:
+        InputError: a file is malformed or not a SimFin file; names file, line and column.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    files: list[tuple[bytes, str]] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted(p.glob("*.csv"))
+            if not found:
+                raise InputError("the folder holds no .csv files", path=str(p))
+            files.extend((read_bytes(f), str(f)) for f in found)
+        else:
+            files.append((read_bytes(p), str(p)))
+    return _parse_simfin(files)
+
+
+def _read_table(data: bytes, origin: str, warnings: list[str]) -> tuple[pd.DataFrame, str]:
+    text = decode(data, origin, warnings)
+    frame = read_csv_text(text, origin, _TEXT_COLUMNS, sep=";")
+    for col in _TEXT_COLUMNS:
+        if col in frame.columns:
+            frame[col] = text_column(frame[col])
+    return frame, text
+
+
+def _lines(text: str, n: int) -> np.ndarray:
+    """Physical line of each record (records may span lines in the companies file)."""
+    if text.count("\n") <= n + 1:
+        return np.arange(n) + 2
+    starts = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    prev = 0
+    for _ in reader:
+        starts.append(prev + 1)
+        prev = reader.line_num
+    arr = np.asarray(starts[1:] + [0] * n, dtype=int)[:n]
+    return arr
+
+
+def _kind(columns: list[str]) -> str:
+    if "IndustryId" in columns and "Sector" in columns and "Industry" in columns:
+        return "industries"
+    if "Business Summary" in columns or "Company Name" in columns:
+        return "companies"
+    for kind, (marker, _m) in _KINDS.items():
+        if marker in columns:
+            return kind
+    return ""
+
+
+def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
+    """Parse several SimFin files into one SourceData."""
+    warnings: list[str] = []
+    skipped: list[SkippedRow] = []
+    statements: dict[str, pd.DataFrame] = {}
+    companies: pd.DataFrame | None = None
+    companies_as_of = None
+    industries: pd.DataFrame | None = None
+    rows_read = 0
+    origins = []
+    for data, origin in files:
+        frame, text = _read_table(data, origin, warnings)
+        kind = _kind(list(frame.columns))
+        if not kind:
+            raise InputError("not a SimFin file: expected the columns of us-income/balance/cashflow-annual, "
+                             f"us-companies or industries (found: {', '.join(frame.columns)[:160]})",
+                             path=origin, line=1)
+        rows_read += len(frame)
+        origins.append(origin)
+        lines = _lines(text, len(frame))
+        if kind == "industries":
+            industries = _industries(frame, origin, lines)
+        elif kind == "companies":
+            companies = _companies(frame, origin, lines, skipped)
+            companies_as_of = date_from_name(origin)
+        else:
+            if kind in statements:
+                raise InputError(f"two {kind} files in one import", path=origin)
+            statements[kind] = _statement(frame, kind, origin, lines, skipped, warnings)
+
+    history = _history(statements)
+    obs_parts = [_latest_observations(statements[k], k) for k in statements]
+    if companies is not None:
+        wide = companies.set_index("symbol")[["name", "description"]].copy()
+        if industries is not None:
+            ids = companies.set_index("symbol")["industry_id"]
+            wide["sector"] = ids.map(industries["Sector"]).to_numpy(dtype=object)
+            wide["industry"] = ids.map(industries["Industry"]).to_numpy(dtype=object)
+            unknown = ids.notna() & wide["industry"].isna()
+            if unknown.any():
+                warnings.append(f"{int(unknown.sum())} companies have an IndustryId missing from the industries file")
+        else:
+            warnings.append("no industries file in this import: SimFin sector and industry not imported "
+                            "(import industries.csv together with us-companies.csv)")
+        obs_parts.append(melt_observations(wide, text_fields=_TEXT, periods={
+            "name": "static", "description": "static", "sector": "static", "industry": "static"},
+            as_of=companies_as_of))
+    elif industries is not None and not statements:
+        warnings.append("an industries file alone adds nothing: import it with us-companies.csv")
+    obs = pd.concat([p for p in obs_parts if len(p)], ignore_index=True) if any(len(p) for p in obs_parts) \
+        else melt_observations(pd.DataFrame(index=pd.Index([], name="symbol")), _TEXT, {})
+    as_of = None
+    if len(history):
+        as_of = pd.Timestamp(history["period_end"].max()).date()
+    origin = origins[0] if len(origins) == 1 else "; ".join(origins)
+    return SourceData(source="simfin", origin=origin, as_of=as_of, fetched_at=now_utc(), observations=obs,
+                      history=history, skipped=skipped, warnings=warnings, rows_read=rows_read)
+
+
+def _require(frame: pd.DataFrame, cols: Sequence[str], origin: str) -> None:
+    for c in cols:
+        if c not in frame.columns:
+            raise InputError(f"column {c!r} is missing", path=origin, line=1, field=c)
+
+
+def _symbols(frame: pd.DataFrame, origin: str, lines: np.ndarray, skipped: list[SkippedRow]) -> np.ndarray:
+    """Valid-row mask; empty tickers and ``_delisted``/``_old`` listings are skipped with a reason."""
+    tick = frame["Ticker"].str.strip()
+    keep = np.ones(len(frame), dtype=bool)
+    for i, t in enumerate(tick.to_numpy()):
+        if not t:
+            reason = "no ticker"
+        elif "_" in t:
+            reason = f"old listing ({t.split('_', 1)[1]})"
+        elif not symbols.is_valid_ticker(t):
+            reason = "not a ticker symbol"
+        else:
+            continue
+        keep[i] = False
+        skipped.append(SkippedRow(int(lines[i]), t[:20] or "-", reason))
+    return keep
+
+
+def _statement(frame: pd.DataFrame, kind: str, origin: str, lines: np.ndarray, skipped: list[SkippedRow],
+               warnings: list[str]) -> pd.DataFrame:
+    mapping = _KINDS[kind][1]
+    _require(frame, list(KEYS) + list(mapping), origin)
+    keep = _symbols(frame, origin, lines, skipped)
+    f = frame[keep]
+    ln = lines[keep]
+    out = pd.DataFrame({"symbol": f["Ticker"].str.strip().map(symbols.to_yahoo).to_numpy(dtype=object)})
+    years = numeric_column(f["Fiscal Year"], origin, ln, "Fiscal Year")
+    bad = ~np.isfinite(years) | (years < 1900) | (years > 2200) | (years != np.round(years))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{f['Fiscal Year'].iloc[i][:20]!r} is not a fiscal year", path=origin,
+                         line=int(ln[i]), field="Fiscal Year")
+    out["fiscal_year"] = years.astype("int64")
+    ends = pd.to_datetime(f["Report Date"].str.strip(), format="%Y-%m-%d", errors="coerce")
+    if ends.isna().any():
+        i = int(np.flatnonzero(ends.isna().to_numpy())[0])
+        raise InputError(f"{f['Report Date'].iloc[i][:20]!r} is not a date (YYYY-MM-DD)", path=origin,
+                         line=int(ln[i]), field="Report Date")
+    out["period_end"] = ends.to_numpy(dtype="datetime64[ns]")
+    for col, field in mapping.items():
+        values = numeric_column(f[col], origin, ln, col)
+        huge = np.abs(values) > _MAX_ABS
+        if huge.any():
+            i = int(np.flatnonzero(huge)[0])
+            raise InputError(f"{values[i]:g} is not a plausible amount in USD", path=origin, line=int(ln[i]), field=col)
+        out[field] = values
+    if "interest_expense" in out:
+        out["interest_expense"] = -out["interest_expense"]  # SimFin: negative = net expense
+    restated = f["Restated Date"].to_numpy(dtype=object) if "Restated Date" in f else np.array([""] * len(f))
+    out["_restated"] = restated
+    out["_line"] = ln
+    dup = out.duplicated(["symbol", "fiscal_year"], keep=False)
+    if dup.any():
+        n = int(out[dup].groupby(["symbol", "fiscal_year"]).ngroups)
+        first = int(out.loc[dup, "_line"].iloc[0])
+        warnings.append(f"{origin}: line {first}: {n} (ticker, fiscal year) pairs appear more than once; "
+                        "kept the most recently restated row of each")
+        out = out.sort_values(["symbol", "fiscal_year", "_restated", "_line"]).drop_duplicates(
+            ["symbol", "fiscal_year"], keep="last")
+    return out.drop(columns=["_restated", "_line"]).reset_index(drop=True)
+
+
+def _history(statements: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    merged: pd.DataFrame | None = None
+    for kind in ("income", "balance", "cashflow"):
+        if kind not in statements:
+            continue
+        part = statements[kind].rename(columns={"period_end": f"_end_{kind}"})
+        merged = part if merged is None else merged.merge(part, on=["symbol", "fiscal_year"], how="outer")
+    if merged is None:
+        return pd.DataFrame(columns=list(HISTORY_COLUMNS))
+    ends = [c for c in merged.columns if c.startswith("_end_")]
+    merged["period_end"] = merged[ends].bfill(axis=1).iloc[:, 0]
+    merged = merged.drop(columns=ends)
+    if "current_debt" in merged:
+        merged["total_debt"] = merged[["current_debt", "long_term_debt"]].sum(axis=1, min_count=1)
+    if "operating_cash_flow" in merged:
+        merged["free_cash_flow"] = merged["operating_cash_flow"] + merged["capital_expenditure"]
+    merged["source"] = "simfin"
+    for c in HISTORY_COLUMNS:
+        if c not in merged:
+            merged[c] = np.nan
+    out = merged[list(HISTORY_COLUMNS)].sort_values(["symbol", "fiscal_year"]).reset_index(drop=True)
+    out["fiscal_year"] = out["fiscal_year"].astype("int64")
+    out["period_end"] = pd.to_datetime(out["period_end"]).astype("datetime64[ns]")
+    out["symbol"] = out["symbol"].astype(object)
+    out["source"] = out["source"].astype(object)
+    for c in HISTORY_COLUMNS[4:]:
+        out[c] = out[c].astype("float64")
+    return out
+
+
+def _latest_observations(statement: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Each company's latest fiscal year in this file, as FY observations dated by period end."""
+    latest = statement.sort_values(["symbol", "fiscal_year"]).drop_duplicates("symbol", keep="last")
+    wide = latest.set_index("symbol").drop(columns=["fiscal_year"])
+    if kind == "balance":
+        wide["total_debt"] = wide[["current_debt", "long_term_debt"]].sum(axis=1, min_count=1)
+    if kind == "cashflow":
+        wide["free_cash_flow"] = wide["operating_cash_flow"] + wide["capital_expenditure"]
+    ends = wide.pop("period_end")
+    parts = []
+    for field in wide.columns:
+        one = melt_observations(wide[[field]], text_fields=frozenset(), periods={field: "FY"}, derived=_DERIVED)
+        one["as_of"] = ends.reindex(one["symbol"]).to_numpy(dtype="datetime64[ns]")
+        parts.append(one)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _companies(frame: pd.DataFrame, origin: str, lines: np.ndarray, skipped: list[SkippedRow]) -> pd.DataFrame:
+    _require(frame, ("Ticker", "Company Name", "IndustryId", "Business Summary"), origin)
+    keep = _symbols(frame, origin, lines, skipped)
+    f = frame[keep]
+    ids = numeric_column(f["IndustryId"], origin, lines[keep], "IndustryId")
+    out = pd.DataFrame({
+        "symbol": f["Ticker"].str.strip().map(symbols.to_yahoo).to_numpy(dtype=object),
+        "name": _text(f["Company Name"]),
+        "description": _text(f["Business Summary"].str.replace("\r\n", "\n")),
+        "industry_id": ids,
+    })
+    return out.drop_duplicates("symbol", keep="first").reset_index(drop=True)
+
+
+def _text(col: pd.Series) -> np.ndarray:
+    s = col.astype(str).str.strip()
+    return s.where(s != "", None).to_numpy(dtype=object)
+
+
+def _industries(frame: pd.DataFrame, origin: str, lines: np.ndarray) -> pd.DataFrame:
+    ids = numeric_column(frame["IndustryId"], origin, lines, "IndustryId")
+    out = pd.DataFrame({"Industry": _text(frame["Industry"]), "Sector": _text(frame["Sector"])},
+                       index=pd.Index(ids, name="IndustryId"))
+    out = out[np.isfinite(ids)]
+    return out[~out.index.duplicated(keep="first")]
