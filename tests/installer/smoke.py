@@ -1,0 +1,72 @@
+"""Shared checks of the installer smoke tests: a small store, a launch, a screenshot (issue #8)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+from pathlib import Path
+
+from tests.conftest import FIXTURES
+
+# Anything that looks like a broken bundle or install: a missing module, a library that failed to
+# load, or any uncaught exception.
+IMPORT_PROBLEMS = ("ImportError", "ModuleNotFoundError", "Traceback", "cannot open shared object",
+                   "No module named", "Could not load the Qt platform plugin")
+
+FIXTURE_HOLDINGS = FIXTURES / "installer" / "IWM_holdings_fixture.csv"
+
+
+def make_smoke_store(folder: Path) -> Path:
+    """A small SQLite store for a launch: imported from the hand-made fixture when the import
+    service exists, otherwise an empty (but migrated) database.
+
+    Built with the test's own Python, so the bundle under test only has to read it.
+    """
+    db_path = folder / "smoke.sqlite3"
+    if importlib.util.find_spec("desktop.store.db") is None:
+        return db_path  # no store yet: the app creates the file itself
+    from desktop.store.db import open_database
+
+    database = open_database(f"sqlite:///{db_path}")
+    try:
+        if importlib.util.find_spec("desktop.services.importing") is not None:
+            from desktop.services.importing import import_files
+
+            import_files(database, "ishares", [FIXTURE_HOLDINGS])
+    finally:
+        database.dispose()
+    return db_path
+
+
+def launch(command: list[str], home: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` headless from ``home`` (outside the repository), user dirs under ``home``."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("PICKAXE_", "PYTHON")) and key != "VIRTUAL_ENV"}
+    env.update(QT_QPA_PLATFORM="offscreen", PICKAXE_HOME=str(home / "pickaxe-home"))
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=home,
+                          stdin=subprocess.DEVNULL)
+
+
+def assert_clean_output(result: subprocess.CompletedProcess[str]) -> None:
+    """Exit code 0 and no sign of a missing module or an uncaught exception."""
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"exit code {result.returncode}:\n{output[-4000:]}"
+    problems = [word for word in IMPORT_PROBLEMS if word in output]
+    assert not problems, f"{problems} in the output:\n{output[-4000:]}"
+
+
+def assert_real_screenshot(png: Path) -> None:
+    """A window-sized PNG that is not one flat colour (something was painted)."""
+    assert png.is_file(), f"{png} was not written"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{png} is not a PNG"
+    assert png.stat().st_size > 1000, f"{png} is only {png.stat().st_size} bytes"
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(png))
+    assert not image.isNull(), f"Qt cannot read {png}"
+    assert image.width() >= 640 and image.height() >= 400, (image.width(), image.height())
+    step_x, step_y = max(1, image.width() // 40), max(1, image.height() // 40)
+    colours = {image.pixel(x, y) for x in range(0, image.width(), step_x)
+               for y in range(0, image.height(), step_y)}
+    assert len(colours) > 1, "the screenshot is one flat colour: nothing was painted"
