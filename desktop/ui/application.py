@@ -5,27 +5,84 @@ from __future__ import annotations
 import argparse
 import logging
 
+from PySide6.QtCore import QEventLoop, QLocale, QTimer, QTranslator
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop import APP_NAME, ORG_NAME, __version__
+from desktop.resources import resource_path
 
 log = logging.getLogger(__name__)
 
+SCREENSHOT_SIZE = (1600, 1000)
+SCREENSHOT_TIMEOUT_MS = 120_000
 
-def run_app(args: argparse.Namespace) -> int:
+
+def load_stylesheet() -> str:
+    """The numbered ``resources/styles/*.qss`` files, concatenated in name order."""
+    folder = resource_path("styles")
+    if not folder.is_dir():
+        return ""
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.qss")))
+
+
+def install_translations(app: QApplication) -> None:
+    """Load ``resources/i18n/pickaxe_<locale>.qm`` when present (English ships built in)."""
+    folder = resource_path("icons").parent / "i18n"
+    translator = QTranslator(app)
+    if folder.is_dir() and translator.load(QLocale(), "pickaxe", "_", str(folder)):
+        app.installTranslator(translator)
+
+
+def create_application() -> QApplication:
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
+    icon = resource_path("icons", "pickaxe.png")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    app.setStyleSheet(load_stylesheet())
+    install_translations(app)
+    return app
+
+
+def wait_until_ready(window: object, timeout_ms: int = SCREENSHOT_TIMEOUT_MS) -> bool:
+    """Spin the event loop until ``window.ready`` fired (or the timeout); True when ready."""
+    if window.is_ready():  # type: ignore[attr-defined]
+        return True
+    loop = QEventLoop()
+    window.ready.connect(loop.quit)  # type: ignore[attr-defined]
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    return bool(window.is_ready())  # type: ignore[attr-defined]
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Show the window; with ``--screenshot`` render it at a fixed size, save the PNG, exit."""
+    app = create_application()
+    from desktop.ui import messages, qtlog
     from desktop.ui.main_window import MainWindow
 
-    window = MainWindow(db_url=args.db)
-    if args.screenshot:
-        window.resize(1600, 1000)
+    qtlog.install()
+    messages.install_excepthooks()
+    screenshot = getattr(args, "screenshot", None)
+    window = MainWindow(db_url=args.db, screen=getattr(args, "screen", None),
+                        select=getattr(args, "select", None), restore_state=not screenshot)
+    if screenshot:
+        window.resize(*SCREENSHOT_SIZE)
         window.show()
+        if not wait_until_ready(window):
+            log.error("the window did not finish loading within %d s", SCREENSHOT_TIMEOUT_MS // 1000)
+        for _ in range(5):  # let layouts and charts settle
+            app.processEvents()
+        ok = window.grab().save(screenshot)
+        window.shutdown()
+        window.deleteLater()
         app.processEvents()
-        ok = window.grab().save(args.screenshot)
-        window.close()
+        if not ok:
+            log.error("could not write the screenshot to %s", screenshot)
         return 0 if ok else 1
     window.show()
     return app.exec()

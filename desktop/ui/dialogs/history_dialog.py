@@ -1,0 +1,72 @@
+"""Version history of a saved screen: list the versions, preview one, restore it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    """One saved version as the dialog lists it (converted from the store's rows)."""
+
+    version: int
+    saved_at: str
+    description: str
+    definition: dict[str, Any]
+
+
+class VersionHistoryDialog(QDialog):
+    """Pick a version to restore; :meth:`chosen_version` after ``exec()`` returns Accepted."""
+
+    def __init__(self, name: str, versions: Sequence[VersionEntry], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Version history — %s") % name)
+        self.resize(760, 460)
+        layout = QVBoxLayout(self)
+        body = QHBoxLayout()
+        self.list = QListWidget(self)
+        self.preview = QPlainTextEdit(self)
+        self.preview.setReadOnly(True)
+        body.addWidget(self.list, 1)
+        body.addWidget(self.preview, 2)
+        layout.addLayout(body)
+        self._versions = {v.version: v for v in versions}
+        for v in sorted(versions, key=lambda v: v.version, reverse=True):
+            text = self.tr("Version %d — %s") % (v.version, v.saved_at)
+            if v.description:
+                text += f"\n{v.description}"
+            item = QListWidgetItem(text, self.list)
+            item.setData(256, v.version)
+        self.list.currentItemChanged.connect(self._show)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Close)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("&Restore this version"))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def _show(self, item: QListWidgetItem | None) -> None:
+        if item is None:
+            self.preview.clear()
+            return
+        v = self._versions[int(item.data(256))]
+        self.preview.setPlainText(json.dumps(v.definition, indent=2, ensure_ascii=False))
+
+    def chosen_version(self) -> int | None:
+        item = self.list.currentItem()
+        return None if item is None else int(item.data(256))

@@ -1,0 +1,764 @@
+"""The screen builder: a screen's criteria as editable rows (issue #6, left pane).
+
+The builder edits the screen as its JSON document (docs/screen-format.md, the engine's
+``screen_to_dict`` output) and never evaluates anything itself: every valid edit emits
+``screen_changed`` and the window re-screens. Rows are a tree: :class:`GroupWidget` (all / any /
+not) holding :class:`CriterionRow` leaves and nested groups. Leaves are numbered ``c1, c2, ...`` in
+document order, as the engine numbers them, so funnel counts land on the right row.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.engine import catalog
+from desktop.engine.formatting import parse_quantity
+
+ChoiceProvider = Callable[[str], list[str]]
+
+_MISSING_POLICIES = ("fail", "pass", "unknown")
+_SET_FIELDS_UNITS = ("category", "tags", "text")
+_MANAGED_KEYS = {"field", "min", "max", "percentile_min", "within", "any_of", "none_of", "is", "missing"}
+_DEFAULT_POLICY = "unknown"  # the engine's default when a criterion names no policy
+
+
+def quantity_text(value: float | None, unit: str) -> str:
+    """Editable text for a bound that ``parse_quantity`` reads back to the same value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if unit == "fraction":
+        return f"{value * 100:.6g}%"
+    magnitude = abs(value)
+    if unit in ("usd", "shares", "count") and magnitude >= 1e3:
+        for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+            if magnitude >= scale:
+                return f"{value / scale:.6g}{suffix}"
+    return f"{value:.6g}"
+
+
+def _field_or_none(name: str) -> catalog.Field | None:
+    try:
+        return catalog.get(name)
+    except KeyError:
+        return None
+
+
+def _field_kind(field: catalog.Field | None) -> str:
+    if field is None:
+        return "numeric"
+    if field.unit == "bool":
+        return "bool"
+    if field.unit in _SET_FIELDS_UNITS:
+        return "set"
+    return "numeric"
+
+
+def field_tooltip(field: catalog.Field) -> str:
+    """Label, unit and definition of a field, as rich text for tooltips."""
+    parts = [f"<b>{field.label}</b> <span style='color:#777'>({field.name}, {field.unit})</span>",
+             field.definition]
+    if field.formula:
+        parts.append(f"<i>= {field.formula}</i>")
+    if field.caveats:
+        parts.append(f"<span style='color:#8a5a00'>{field.caveats}</span>")
+    return "<br>".join(parts)
+
+
+class FieldPicker(QComboBox):
+    """A combo over the field catalogue with type-to-search on label, name and group."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(14)
+        model = QStandardItemModel(self)
+        for f in sorted(catalog.all_fields(), key=lambda f: (f.group, f.label)):
+            if f.name in ("symbol", "ticker", "name", "description") or f.unit == "date":
+                continue
+            item = QStandardItem(f.label)
+            item.setData(f.name, Qt.ItemDataRole.UserRole)
+            item.setData(field_tooltip(f), Qt.ItemDataRole.ToolTipRole)
+            item.setData(f"{f.label} {f.name} {f.group}", Qt.ItemDataRole.UserRole + 1)
+            model.appendRow(item)
+        self.setModel(model)
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(model)
+        proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        proxy.setFilterRole(Qt.ItemDataRole.UserRole + 1)
+        completer = QCompleter(self)
+        completer.setModel(model)
+        completer.setCompletionRole(Qt.ItemDataRole.DisplayRole)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.setCompleter(completer)
+        self.lineEdit().setPlaceholderText(self.tr("Type to search fields…"))
+
+    def field_name(self) -> str:
+        index = self.findText(self.currentText(), Qt.MatchFlag.MatchFixedString)
+        if index < 0:
+            return ""
+        return str(self.itemData(index, Qt.ItemDataRole.UserRole))
+
+    def set_field_name(self, name: str) -> None:
+        index = self.findData(name, Qt.ItemDataRole.UserRole)
+        if index < 0:  # a field the catalogue lacks (future document): keep it visible
+            self.addItem(name, name)
+            index = self.count() - 1
+        self.setCurrentIndex(index)
+        field = _field_or_none(name)
+        self.setToolTip(field_tooltip(field) if field else name)
+
+
+class ValuesPicker(QToolButton):
+    """A button showing the chosen values; clicking opens a searchable checklist."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._selected: list[str] = []
+        self._choices: list[str] = []
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.clicked.connect(self._open)
+        self._refresh_text()
+
+    def set_choices(self, choices: list[str]) -> None:
+        self._choices = list(choices)
+
+    def selected(self) -> list[str]:
+        return list(self._selected)
+
+    def set_selected(self, values: list[str]) -> None:
+        self._selected = [str(v) for v in values]
+        self._refresh_text()
+
+    def _refresh_text(self) -> None:
+        if not self._selected:
+            self.setText(self.tr("choose…"))
+        elif len(self._selected) <= 2:
+            self.setText(", ".join(self._selected))
+        else:
+            self.setText(self.tr("%s, %s +%d") % (self._selected[0], self._selected[1], len(self._selected) - 2))
+        self.setToolTip("\n".join(self._selected))
+
+    def _open(self) -> None:
+        popup = _ChecklistPopup(sorted(set(self._choices) | set(self._selected), key=str.casefold),
+                                self._selected, self)
+        popup.accepted.connect(self._accept)
+        popup.move(self.mapToGlobal(self.rect().bottomLeft()))
+        popup.show()
+        popup.filter.setFocus()
+
+    def _accept(self, values: list[str]) -> None:
+        if values != self._selected:
+            self.set_selected(values)
+            self.changed.emit()
+
+
+class _ChecklistPopup(QFrame):
+    accepted = Signal(list)
+
+    def __init__(self, choices: list[str], selected: list[str], parent: QWidget) -> None:
+        super().__init__(parent, Qt.WindowType.Popup)
+        self.setObjectName("ChecklistPopup")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText(self.tr("Filter…"))
+        self.filter.setClearButtonEnabled(True)
+        self.list = QListWidget(self)
+        for value in choices:
+            item = QListWidgetItem(value, self.list)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if value in selected else Qt.CheckState.Unchecked)
+        self.filter.textChanged.connect(self._filter)
+        self.filter.returnPressed.connect(self.close)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.list)
+        self.resize(max(parent.width(), 260), 320)
+
+    def _filter(self, text: str) -> None:
+        needle = text.casefold()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setHidden(needle not in item.text().casefold())
+
+    def values(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())
+                if self.list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.accepted.emit(self.values())
+        super().hideEvent(event)
+
+
+class BoundEdit(QLineEdit):
+    """A bound editor reading "300M", "2B", "15%" through the engine's ``parse_quantity``."""
+
+    value_changed = Signal()
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText(placeholder)
+        self.setClearButtonEnabled(True)
+        self.setMinimumWidth(64)
+        self._value: float | None = None
+        self.textEdited.connect(self._edited)
+
+    def value(self) -> float | None:
+        return self._value
+
+    def set_value(self, value: float | None, unit: str) -> None:
+        self._value = None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+        self.setText(quantity_text(self._value, unit))
+        self._mark(True)
+
+    def _edited(self, text: str) -> None:
+        if not text.strip():
+            self._value = None
+            self._mark(True)
+            self.value_changed.emit()
+            return
+        try:
+            value = float(parse_quantity(text))
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            self._mark(False, str(exc))
+            return
+        if math.isnan(value):
+            self._mark(False, self.tr("Not a number."))
+            return
+        self._value = value
+        self._mark(True)
+        self.value_changed.emit()
+
+    def _mark(self, ok: bool, why: str = "") -> None:
+        self.setProperty("invalid", not ok)
+        self.setToolTip("" if ok else self.tr("Not understood: %s (try 300M, 2B, 15%%, 1.5)") % why)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class CriterionRow(QFrame):
+    """One criterion: field, condition editors, missing-data policy and its funnel count."""
+
+    changed = Signal()
+    remove_requested = Signal(object)
+    activated = Signal(object)
+
+    def __init__(self, doc: dict[str, Any], choices: ChoiceProvider, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CriterionRow")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._choices = choices
+        self._extra = {k: copy.deepcopy(v) for k, v in doc.items() if k not in _MANAGED_KEYS}
+        self.criterion_id = ""
+        self._building = False
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 4, 6, 4)
+        outer.setSpacing(3)
+        top = QHBoxLayout()
+        self.picker = FieldPicker(self)
+        self.picker.activated.connect(self._field_picked)
+        self.picker.lineEdit().editingFinished.connect(self._field_typed)
+        self.funnel = QLabel(self)
+        self.funnel.setObjectName("FunnelLabel")
+        self.funnel.setMinimumWidth(84)
+        self.funnel.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.remove = QToolButton(self)
+        self.remove.setText("✕")
+        self.remove.setAutoRaise(True)
+        self.remove.setToolTip(self.tr("Remove this criterion (Ctrl+Del)"))
+        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
+        top.addWidget(self.picker, 1)
+        top.addWidget(self.funnel)
+        top.addWidget(self.remove)
+        outer.addLayout(top)
+
+        self.editors = QWidget(self)
+        self.editor_layout = QHBoxLayout(self.editors)
+        self.editor_layout.setContentsMargins(0, 0, 0, 0)
+        self.editor_layout.setSpacing(4)
+        self.mode = QComboBox(self.editors)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.min_edit = BoundEdit(self.tr("min"), self.editors)
+        self.max_edit = BoundEdit(self.tr("max"), self.editors)
+        self.within = QComboBox(self.editors)
+        self.within.addItem(self.tr("in universe"), "universe")
+        self.within.addItem(self.tr("in sector"), "sector")
+        self.values = ValuesPicker(self.editors)
+        self.missing = QComboBox(self.editors)
+        for policy, label in zip(_MISSING_POLICIES, (self.tr("missing fails"), self.tr("missing passes"),
+                                                     self.tr("missing = unknown")), strict=True):
+            self.missing.addItem(label, policy)
+        self.missing.setToolTip(self.tr("What happens to a stock without data for this field"))
+        for w in (self.mode, self.min_edit, self.max_edit, self.within, self.values):
+            self.editor_layout.addWidget(w)
+        outer.addWidget(self.editors)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.missing)
+        bottom.addStretch(1)
+        outer.addLayout(bottom)
+
+        self.min_edit.value_changed.connect(self._edited)
+        self.max_edit.value_changed.connect(self._edited)
+        self.within.currentIndexChanged.connect(self._edited)
+        self.values.changed.connect(self._edited)
+        self.missing.currentIndexChanged.connect(self._edited)
+        for w in (self.picker, self.mode, self.min_edit, self.max_edit, self.within, self.values, self.missing,
+                  self.picker.lineEdit()):
+            w.installEventFilter(self)
+        self._load(doc)
+
+    # -- document <-> editors ---------------------------------------------------------------
+    @property
+    def field_name(self) -> str:
+        return self._field
+
+    @property
+    def kind(self) -> str:
+        return _field_kind(_field_or_none(self._field))
+
+    @property
+    def unit(self) -> str:
+        f = _field_or_none(self._field)
+        return f.unit if f else "ratio"
+
+    def _load(self, doc: dict[str, Any]) -> None:
+        self._building = True
+        self._field = str(doc.get("field", ""))
+        self.picker.set_field_name(self._field)
+        self._setup_mode()
+        kind = self.kind
+        if kind == "numeric":
+            if "percentile_min" in doc:
+                self.mode.setCurrentIndex(1)
+                self.min_edit.set_value(doc.get("percentile_min"), "percentile")
+                idx = self.within.findData(doc.get("within", "universe"))
+                self.within.setCurrentIndex(max(idx, 0))
+            else:
+                self.mode.setCurrentIndex(0)
+                self.min_edit.set_value(doc.get("min"), self.unit)
+                self.max_edit.set_value(doc.get("max"), self.unit)
+        elif kind == "set":
+            self.mode.setCurrentIndex(1 if "none_of" in doc else 0)
+            self.values.set_selected(list(doc.get("none_of", doc.get("any_of", []))))
+        else:
+            self.mode.setCurrentIndex(1 if doc.get("is") is False else 0)
+        self.missing.setCurrentIndex(max(self.missing.findData(doc.get("missing", "unknown")), 0))
+        self._building = False
+        self._show_editors()
+
+    def _setup_mode(self) -> None:
+        self.mode.blockSignals(True)
+        self.mode.clear()
+        kind = self.kind
+        if kind == "numeric":
+            self.mode.addItem(self.tr("between"), "range")
+            self.mode.addItem(self.tr("top percentile ≥"), "percentile")
+        elif kind == "set":
+            self.mode.addItem(self.tr("any of"), "any_of")
+            self.mode.addItem(self.tr("none of"), "none_of")
+            self.values.set_choices(self._choices(self._field))
+        else:
+            self.mode.addItem(self.tr("is yes"), True)
+            self.mode.addItem(self.tr("is no"), False)
+        self.mode.blockSignals(False)
+
+    def _show_editors(self) -> None:
+        kind, mode = self.kind, self.mode.currentData()
+        self.min_edit.setVisible(kind == "numeric")
+        self.max_edit.setVisible(kind == "numeric" and mode == "range")
+        self.within.setVisible(kind == "numeric" and mode == "percentile")
+        self.values.setVisible(kind == "set")
+        self.min_edit.setPlaceholderText(self.tr("min") if mode == "range" else self.tr("percentile"))
+        hint = {"fraction": self.tr("e.g. 15%"), "usd": self.tr("e.g. 300M, 2B")}.get(self.unit, "")
+        self.min_edit.setToolTip(hint)
+
+    def to_dict(self) -> dict[str, Any]:
+        """This criterion as a screen-format document (last valid values of invalid editors)."""
+        doc: dict[str, Any] = {"field": self._field}
+        kind, mode = self.kind, self.mode.currentData()
+        if kind == "numeric":
+            if mode == "percentile":
+                doc["percentile_min"] = self.min_edit.value() if self.min_edit.value() is not None else 0.0
+                doc["within"] = self.within.currentData()
+            else:
+                if self.min_edit.value() is not None:
+                    doc["min"] = self.min_edit.value()
+                if self.max_edit.value() is not None:
+                    doc["max"] = self.max_edit.value()
+        elif kind == "set":
+            doc[str(mode)] = self.values.selected()
+        else:
+            doc["is"] = bool(mode)
+        doc["missing"] = self.missing.currentData()
+        doc.update(copy.deepcopy(self._extra))
+        return doc
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The (min, max) of a range criterion; (None, None) for other kinds."""
+        if self.kind == "numeric" and self.mode.currentData() == "range":
+            return self.min_edit.value(), self.max_edit.value()
+        return None, None
+
+    def set_bounds(self, minimum: float | None, maximum: float | None) -> None:
+        """Set a range criterion's bounds (from the histogram) and announce the change."""
+        if self.kind != "numeric":
+            return
+        if self.mode.currentData() != "range":
+            self.mode.setCurrentIndex(0)
+        self.min_edit.set_value(minimum, self.unit)
+        self.max_edit.set_value(maximum, self.unit)
+        self._edited()
+
+    def set_funnel(self, removed: int | None, remaining: int | None = None) -> None:
+        if removed is None:
+            self.funnel.setText("")
+            self.funnel.setToolTip("")
+            return
+        self.funnel.setText(self.tr("removes %s") % f"{removed:,}")
+        if remaining is not None:
+            self.funnel.setToolTip(self.tr("%s stocks remain after this criterion") % f"{remaining:,}")
+        self.funnel.setProperty("zero", removed == 0)
+        self.funnel.style().unpolish(self.funnel)
+        self.funnel.style().polish(self.funnel)
+
+    def refresh_choices(self) -> None:
+        if self.kind == "set":
+            self.values.set_choices(self._choices(self._field))
+
+    # -- events -----------------------------------------------------------------------------
+    def _field_typed(self) -> None:
+        name = self.picker.field_name()
+        if name and name != self._field:
+            self._change_field(name)
+
+    def _field_picked(self, index: int) -> None:
+        name = str(self.picker.itemData(index, Qt.ItemDataRole.UserRole) or "")
+        if name and name != self._field:
+            self._change_field(name)
+
+    def _change_field(self, name: str) -> None:
+        missing = self.missing.currentData()
+        self._extra = {}
+        self._load({"field": name, "missing": missing})
+        self.activated.emit(self)
+        self._edited()
+
+    def _mode_changed(self) -> None:
+        if self._building:
+            return
+        self._show_editors()
+        self._edited()
+
+    def _edited(self) -> None:
+        if not self._building:
+            self.changed.emit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.FocusIn:
+            self.activated.emit(self)
+        return False
+
+    def set_current(self, current: bool) -> None:
+        self.setProperty("current", current)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class GroupWidget(QFrame):
+    """A group of criteria: all / any / not, holding rows and nested groups."""
+
+    changed = Signal()
+    remove_requested = Signal(object)
+    row_activated = Signal(object)
+
+    KINDS = ("all", "any", "not")
+
+    def __init__(self, kind: str, children: list[dict[str, Any]], choices: ChoiceProvider, *,
+                 root: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("RootGroup" if root else "CriterionGroup")
+        self._choices = choices
+        self._root = root
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0 if root else 8, 0 if root else 4, 0 if root else 4, 4)
+        layout.setSpacing(4)
+        head = QHBoxLayout()
+        self.kind = QComboBox(self)
+        self.kind.addItem(self.tr("Match all of these"), "all")
+        self.kind.addItem(self.tr("Match any of these"), "any")
+        if not root:
+            self.kind.addItem(self.tr("Match none of these"), "not")
+        self.kind.setCurrentIndex(max(self.kind.findData(kind), 0))
+        self.kind.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        head.addWidget(self.kind, 1)
+        if not root:
+            remove = QToolButton(self)
+            remove.setText("✕")
+            remove.setAutoRaise(True)
+            remove.setToolTip(self.tr("Remove this group"))
+            remove.clicked.connect(lambda: self.remove_requested.emit(self))
+            head.addWidget(remove)
+        layout.addLayout(head)
+        self.rows_layout = QVBoxLayout()
+        self.rows_layout.setSpacing(4)
+        layout.addLayout(self.rows_layout)
+        buttons = QHBoxLayout()
+        self.add_row_button = QPushButton(self.tr("+ Criterion"), self)
+        self.add_row_button.clicked.connect(lambda: self.add_child({"field": ""}, focus=True))
+        self.add_group_button = QPushButton(self.tr("+ Group"), self)
+        self.add_group_button.setToolTip(self.tr("Add a nested group (any of / none of)"))
+        self.add_group_button.clicked.connect(lambda: self.add_child({"any": []}))
+        buttons.addWidget(self.add_row_button)
+        buttons.addWidget(self.add_group_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        for child in children:
+            self.add_child(child, announce=False)
+
+    def children_widgets(self) -> list[QWidget]:
+        return [self.rows_layout.itemAt(i).widget() for i in range(self.rows_layout.count())]
+
+    def add_child(self, doc: dict[str, Any], *, announce: bool = True, focus: bool = False) -> QWidget:
+        widget: QWidget
+        group_kind = next((k for k in self.KINDS if k in doc), None)
+        if group_kind is not None:
+            inner = doc[group_kind]
+            if group_kind == "not":
+                # {"not": {"any": [...]}} is "none of" its children; {"not": X} anything else
+                # keeps X (a leaf or an "all" group) as the single child, so it round-trips.
+                children = list(inner["any"]) if isinstance(inner, dict) and "any" in inner else [inner]
+            else:
+                children = list(inner)
+            widget = GroupWidget(group_kind, children, self._choices, parent=self)
+            widget.changed.connect(self.changed)
+            widget.row_activated.connect(self.row_activated)
+            widget.remove_requested.connect(self._remove)
+        else:
+            if not doc.get("field"):
+                doc = {**doc, "field": "market_cap"}
+            widget = CriterionRow(doc, self._choices, self)
+            widget.changed.connect(self.changed)
+            widget.activated.connect(self.row_activated)
+            widget.remove_requested.connect(self._remove)
+        self.rows_layout.addWidget(widget)
+        if focus and isinstance(widget, CriterionRow):
+            widget.picker.setFocus()
+            widget.picker.lineEdit().selectAll()
+            self.row_activated.emit(widget)
+        if announce:
+            self.changed.emit()
+        return widget
+
+    def _remove(self, widget: QWidget) -> None:
+        self.rows_layout.removeWidget(widget)
+        widget.hide()
+        widget.deleteLater()
+        self.changed.emit()
+
+    def remove_child(self, widget: QWidget) -> None:
+        self._remove(widget)
+
+    def leaves(self) -> list[CriterionRow]:
+        """Leaf rows in document order (depth first), matching the engine's c1, c2, ..."""
+        out: list[CriterionRow] = []
+        for child in self.children_widgets():
+            if isinstance(child, CriterionRow):
+                out.append(child)
+            elif isinstance(child, GroupWidget):
+                out.extend(child.leaves())
+        return out
+
+    def group_kind(self) -> str:
+        return str(self.kind.currentData())
+
+    def children_docs(self) -> list[dict[str, Any]]:
+        docs: list[dict[str, Any]] = []
+        for child in self.children_widgets():
+            if isinstance(child, CriterionRow):
+                docs.append(child.to_dict())
+            elif isinstance(child, GroupWidget):
+                doc = child.to_dict()
+                if doc is not None:
+                    docs.append(doc)
+        return docs
+
+    def to_dict(self) -> dict[str, Any] | None:
+        """This group as a document (None when empty: an empty group means nothing)."""
+        children = self.children_docs()
+        if not children:
+            return None
+        kind = self.group_kind()
+        if kind == "not":
+            return {"not": children[0] if len(children) == 1 else {"any": children}}
+        return {kind: children}
+
+
+class ScreenBuilderWidget(QWidget):
+    """The left pane: match count, the criteria tree and inline problems.
+
+    Signals:
+        screen_changed(): the document changed (valid edits only).
+        current_changed(object): the focused criterion row (or None).
+    """
+
+    screen_changed = Signal()
+    current_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._doc: dict[str, Any] = {"version": 1, "name": "", "criteria": []}
+        self._choices: ChoiceProvider = lambda _field: []
+        self._current: CriterionRow | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.title = QLabel(self)
+        self.title.setObjectName("ScreenTitle")
+        self.title.setWordWrap(True)
+        self.count = QLabel(self)
+        self.count.setObjectName("MatchCount")
+        self.problem = QLabel(self)
+        self.problem.setObjectName("InlineError")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.title)
+        layout.addWidget(self.count)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.scroll, 1)
+        self.root: GroupWidget | None = None
+        self._emit_timer = QTimer(self)
+        self._emit_timer.setSingleShot(True)
+        self._emit_timer.setInterval(0)  # coalesce bursts from one user action into one re-screen
+        self._emit_timer.timeout.connect(self.screen_changed)
+        self.set_document(self._doc)
+
+    def set_choice_provider(self, provider: ChoiceProvider) -> None:
+        """Where any_of/none_of pickers get their values (distinct values in the snapshot)."""
+        self._choices = provider
+        if self.root is not None:
+            for row in self.root.leaves():
+                row.refresh_choices()
+
+    # -- document ---------------------------------------------------------------------------
+    def set_document(self, doc: dict[str, Any]) -> None:
+        """Show the screen document ``doc`` (as ``screen_to_dict`` writes it)."""
+        self._doc = copy.deepcopy(doc)
+        self._current = None
+        old = self.root
+        self.root = GroupWidget(str(doc.get("match", "all")), list(doc.get("criteria", [])),
+                                lambda f: self._choices(f), root=True)
+        self.root.changed.connect(self._changed)
+        self.root.row_activated.connect(self._activate)
+        self.scroll.setWidget(self.root)
+        if old is not None:
+            old.deleteLater()
+        self.title.setText(str(doc.get("name") or self.tr("Untitled screen")))
+        self.show_problem("")
+        self.current_changed.emit(None)
+
+    def document(self) -> dict[str, Any]:
+        """The edited screen document; keys the builder does not edit are kept as loaded."""
+        doc = copy.deepcopy(self._doc)
+        assert self.root is not None
+        doc["match"] = self.root.group_kind()
+        doc["criteria"] = self.root.children_docs()
+        return doc
+
+    def set_name(self, name: str) -> None:
+        self._doc["name"] = name
+        self.title.setText(name)
+
+    def leaves(self) -> list[CriterionRow]:
+        return self.root.leaves() if self.root is not None else []
+
+    # -- feedback from the engine -----------------------------------------------------------
+    def set_funnel(self, removed: dict[str, tuple[int, int]]) -> None:
+        """Per criterion id, (removed, remaining); rows without an entry show nothing."""
+        for i, row in enumerate(self.leaves(), start=1):
+            row.criterion_id = f"c{i}"
+            hit = removed.get(row.criterion_id)
+            row.set_funnel(*(hit if hit else (None, None)))
+
+    def set_match_count(self, matched: int | None, universe: int | None) -> None:
+        if matched is None:
+            self.count.setText(self.tr("No data yet"))
+        else:
+            self.count.setText(self.tr("%s of %s stocks match") % (f"{matched:,}", f"{universe or 0:,}"))
+
+    def show_problem(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
+
+    # -- editing ----------------------------------------------------------------------------
+    def current_row(self) -> CriterionRow | None:
+        return self._current
+
+    def add_criterion(self, field: str = "") -> CriterionRow:
+        """Add a criterion at the end of the top-level group and focus its field search."""
+        assert self.root is not None
+        widget = self.root.add_child({"field": field}, focus=True)
+        assert isinstance(widget, CriterionRow)
+        return widget
+
+    def remove_current(self) -> None:
+        row = self._current
+        if row is None:
+            return
+        parent = row.parentWidget()
+        if isinstance(parent, GroupWidget):
+            parent.remove_child(row)
+        self._current = None
+        self.current_changed.emit(None)
+
+    def focus_field_search(self) -> None:
+        row = self._current or (self.leaves()[0] if self.leaves() else None)
+        if row is None:
+            row = self.add_criterion()
+        row.picker.setFocus()
+        row.picker.lineEdit().selectAll()
+
+    def _activate(self, row: object) -> None:
+        if isinstance(row, CriterionRow) and row is not self._current:
+            if self._current is not None:
+                try:
+                    self._current.set_current(False)
+                except RuntimeError:  # its C++ side was deleted with a removed group
+                    pass
+            self._current = row
+            row.set_current(True)
+            self.current_changed.emit(row)
+
+    def _changed(self) -> None:
+        self._emit_timer.start()
