@@ -1,0 +1,350 @@
+"""Theme tags (issue #5): which investment themes a company belongs to, and why.
+
+The taxonomy is TOML (``resources/themes.toml``, format in docs/themes.md) that a user file in the
+config dir may extend or override; this module only parses text (services read the files). Rules
+match the industry exactly, and keywords in the business description and name on word boundaries
+("AR" never matches "are"; acronyms are case-sensitive). Descriptions go stale, so a theme may also
+list tickers explicitly, and the user may add or remove a ticker. Every tag keeps the rule and the
+words that matched, so the UI can say why a stock carries it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from desktop.errors import InputError
+
+MATCH_COLUMNS = ("symbol", "theme", "rule", "matched")
+RULES = ("industry", "description", "name", "ticker", "user")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_LIST_KEYS = ("industries", "keywords", "acronyms", "name_keywords", "exclude", "exclude_industries",
+              "exclude_sectors", "tickers", "exclude_tickers")
+_THEME_KEYS = frozenset({"label", "description", "min_hits", *_LIST_KEYS})
+_OVERRIDE_KEYS = _THEME_KEYS | {"add_tickers", "remove_tickers", "disabled"}
+
+
+class ThemeFileError(InputError):
+    """A theme TOML document is malformed; ``field`` names the key (``themes.ai.keywords``)."""
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme and its matching rules (see docs/themes.md for each key)."""
+
+    name: str
+    label: str
+    description: str = ""
+    industries: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    acronyms: tuple[str, ...] = ()
+    name_keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    exclude_industries: tuple[str, ...] = ()
+    exclude_sectors: tuple[str, ...] = ()
+    min_hits: int = 1
+    tickers: tuple[str, ...] = ()
+    exclude_tickers: tuple[str, ...] = ()
+    user_tickers: tuple[str, ...] = ()  # added by the user (rule "user")
+    user_removed: tuple[str, ...] = ()  # removed by the user: never tagged
+
+
+@dataclass(frozen=True)
+class ThemeTaxonomy:
+    """The themes in display order, plus the user's overrides (kept to write them back)."""
+
+    themes: tuple[Theme, ...]
+    user_overrides: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_toml(cls, text: str, override_text: str | None = None) -> ThemeTaxonomy:
+        """Parse the built-in taxonomy and apply the user's override document.
+
+        Args:
+            text: the built-in ``themes.toml``.
+            override_text: the user's override file (same format, plus ``add_tickers``,
+                ``remove_tickers`` and ``disabled``), or None.
+
+        Raises:
+            ThemeFileError: naming the document, the key and what was expected.
+        """
+        base = _load(text, "built-in themes")
+        themes = {name: _theme(name, body, "built-in themes") for name, body in _themes_table(base, "built-in themes").items()}
+        overrides: dict[str, dict[str, Any]] = {}
+        if override_text is not None and override_text.strip():
+            doc = _load(override_text, "user theme file")
+            overrides = _themes_table(doc, "user theme file")
+        taxonomy = cls(tuple(themes.values()), {})
+        for name, body in overrides.items():
+            taxonomy = taxonomy._apply_override(name, body)
+        return replace(taxonomy, user_overrides={k: dict(v) for k, v in overrides.items()})
+
+    def _apply_override(self, name: str, body: dict[str, Any]) -> ThemeTaxonomy:
+        where = "user theme file"
+        if not _NAME_RE.match(name):
+            raise ThemeFileError("a theme name is lower-case letters, digits and _", path=where, field=f"themes.{name}")
+        unknown = set(body) - _OVERRIDE_KEYS
+        if unknown:
+            raise ThemeFileError(f"unknown key {sorted(unknown)[0]!r}; expected one of {sorted(_OVERRIDE_KEYS)}",
+                                 path=where, field=f"themes.{name}")
+        current = {t.name: t for t in self.themes}
+        if body.get("disabled") is True:
+            current.pop(name, None)
+            return replace(self, themes=tuple(current.values()))
+        if "disabled" in body and not isinstance(body["disabled"], bool):
+            raise ThemeFileError("expected true or false", path=where, field=f"themes.{name}.disabled")
+        rules = {k: v for k, v in body.items() if k in _THEME_KEYS}
+        if name in current:
+            merged = _theme(name, {**_theme_to_dict(current[name]), **rules}, where)
+        else:
+            merged = _theme(name, {"label": name.replace("_", " ").title(), **rules}, where)
+        add = _str_list(body.get("add_tickers", []), where, f"themes.{name}.add_tickers")
+        remove = _str_list(body.get("remove_tickers", []), where, f"themes.{name}.remove_tickers")
+        merged = replace(merged, user_tickers=_norm_tickers(add), user_removed=_norm_tickers(remove))
+        current[name] = merged
+        return replace(self, themes=tuple(current.values()))
+
+    def names(self) -> list[str]:
+        """Theme names in display order."""
+        return [t.name for t in self.themes]
+
+    def get(self, name: str) -> Theme:
+        """The theme called ``name``; ``KeyError`` names it when unknown."""
+        for t in self.themes:
+            if t.name == name:
+                return t
+        raise KeyError(f"unknown theme {name!r}")
+
+    def with_ticker(self, theme: str, symbol: str, member: bool) -> ThemeTaxonomy:
+        """A copy where the user added (``member``) or removed ``symbol`` from ``theme``.
+
+        The change is recorded in :attr:`user_overrides`; write :meth:`override_toml` back to the
+        user's file to keep it.
+        """
+        self.get(theme)
+        sym = symbol.strip().upper()
+        overrides = {k: dict(v) for k, v in self.user_overrides.items()}
+        body = overrides.setdefault(theme, {})
+        add = [t for t in body.get("add_tickers", []) if t != sym]
+        remove = [t for t in body.get("remove_tickers", []) if t != sym]
+        (add if member else remove).append(sym)
+        body["add_tickers"], body["remove_tickers"] = add, remove
+        for key in ("add_tickers", "remove_tickers"):
+            if not body[key]:
+                del body[key]
+        taxonomy = replace(self, user_overrides={})
+        taxonomy = taxonomy._apply_override(theme, body)
+        return replace(taxonomy, user_overrides=overrides)
+
+    def override_toml(self) -> str:
+        """The user's overrides as TOML text (comments of the original file are not kept)."""
+        lines = ["# Pickaxe theme overrides (see docs/themes.md). Written by Pickaxe.", ""]
+        for name, body in self.user_overrides.items():
+            lines.append(f"[themes.{name}]")
+            for key, value in body.items():
+                lines.append(f"{key} = {_toml_value(value)}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _load(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise ThemeFileError(f"not valid TOML ({exc})", path=where,
+                             line=int(line.group(1)) if line else None) from None
+
+
+def _themes_table(doc: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
+    version = doc.get("version", 1)
+    if version != 1:
+        raise ThemeFileError(f"version {version!r} is not supported; expected 1", path=where, field="version")
+    unknown = set(doc) - {"version", "themes"}
+    if unknown:
+        raise ThemeFileError(f"unknown top-level key {sorted(unknown)[0]!r}", path=where)
+    table = doc.get("themes", {})
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise ThemeFileError("expected [themes.<name>] tables", path=where, field="themes")
+    return table
+
+
+def _str_list(value: Any, where: str, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ThemeFileError("expected a list of non-empty strings", path=where, field=key)
+    return [v.strip() for v in value]
+
+
+def _norm_tickers(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip().upper() for v in values))
+
+
+def _theme(name: str, body: dict[str, Any], where: str) -> Theme:
+    if not _NAME_RE.match(name):
+        raise ThemeFileError("a theme name is lower-case letters, digits and _", path=where, field=f"themes.{name}")
+    unknown = set(body) - _THEME_KEYS - {"user_tickers", "user_removed"}
+    if unknown:
+        raise ThemeFileError(f"unknown key {sorted(unknown)[0]!r}; expected one of {sorted(_THEME_KEYS)}",
+                             path=where, field=f"themes.{name}")
+    label = body.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise ThemeFileError("expected a non-empty label", path=where, field=f"themes.{name}.label")
+    desc = body.get("description", "")
+    if not isinstance(desc, str):
+        raise ThemeFileError("expected a string", path=where, field=f"themes.{name}.description")
+    min_hits = body.get("min_hits", 1)
+    if isinstance(min_hits, bool) or not isinstance(min_hits, int) or min_hits < 1:
+        raise ThemeFileError("expected a whole number >= 1", path=where, field=f"themes.{name}.min_hits")
+    lists = {}
+    for k in _LIST_KEYS:
+        value = body.get(k, [])
+        value = list(value) if isinstance(value, tuple) else value
+        lists[k] = tuple(_str_list(value, where, f"themes.{name}.{k}"))
+    lists["tickers"] = _norm_tickers(lists["tickers"])
+    lists["exclude_tickers"] = _norm_tickers(lists["exclude_tickers"])
+    if not (lists["industries"] or lists["keywords"] or lists["acronyms"] or lists["name_keywords"]
+            or lists["tickers"]):
+        raise ThemeFileError("a theme needs at least one rule (industries, keywords, acronyms, "
+                             "name_keywords or tickers)", path=where, field=f"themes.{name}")
+    return Theme(name=name, label=label.strip(), description=desc, min_hits=min_hits,
+                 user_tickers=tuple(body.get("user_tickers", ())),
+                 user_removed=tuple(body.get("user_removed", ())), **lists)
+
+
+def _theme_to_dict(t: Theme) -> dict[str, Any]:
+    out: dict[str, Any] = {"label": t.label, "description": t.description, "min_hits": t.min_hits}
+    for k in _LIST_KEYS:
+        out[k] = list(getattr(t, k))
+    return out
+
+
+def _phrase(word: str) -> str:
+    # Spaces and hyphens in a keyword match any run of spaces or hyphens ("augmented-reality").
+    parts = [re.escape(p) for p in re.split(r"[\s-]+", word.strip()) if p]
+    return r"[\s\-]+".join(parts)
+
+
+def _pattern(words: Iterable[str], flags: int) -> re.Pattern[str] | None:
+    words = sorted({w for w in words if w.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    # Word boundaries that also treat "-" and "." inside tokens as part of the word is too
+    # strict for "AI-powered"; only letters and digits continue a word.
+    return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(_phrase(w) for w in words) + r")(?![A-Za-z0-9])", flags)
+
+
+def empty_matches() -> pd.DataFrame:
+    """An empty ``theme_matches`` frame."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in MATCH_COLUMNS})
+
+
+def _text(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col not in frame:
+        return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    s = frame[col].astype(object)
+    return s.where(s.notna(), "").astype(str)
+
+
+def tag(securities: pd.DataFrame, taxonomy: ThemeTaxonomy) -> pd.DataFrame:
+    """Tag every security with the themes whose rules it matches.
+
+    Args:
+        securities: index ``symbol`` (or a ``symbol`` column); uses ``industry``, ``sector``,
+            ``description``, ``name`` and ``ticker`` (the index provider's spelling) when present.
+        taxonomy: the themes.
+
+    Returns:
+        ``theme_matches``: one row per (symbol, theme, rule), ``matched`` holding the words,
+        industry or ticker that matched (distinct, lower-cased for keywords, comma-separated).
+    """
+    frame = securities
+    symbols = (frame["symbol"] if "symbol" in frame else pd.Series(frame.index, index=frame.index)).astype(str)
+    symbols = pd.Series(symbols.to_numpy(dtype=object), index=frame.index, dtype=object)
+    industry, sector = _text(frame, "industry"), _text(frame, "sector")
+    desc, name = _text(frame, "description"), _text(frame, "name")
+    alt = _text(frame, "ticker").str.upper()
+    ind_lower = industry.str.lower()
+    rows: list[tuple[str, str, str, str]] = []
+    sym_arr = symbols.to_numpy(dtype=object)
+    for theme in taxonomy.themes:
+        removed = set(theme.exclude_tickers) | set(theme.user_removed)
+        blocked = symbols.str.upper().isin(removed).to_numpy() | alt.isin(removed).to_numpy()
+        kw_blocked = blocked | ind_lower.isin([i.lower() for i in theme.exclude_industries]).to_numpy() \
+            | sector.str.lower().isin([s.lower() for s in theme.exclude_sectors]).to_numpy()
+        if theme.industries:
+            hit = ind_lower.isin([i.lower() for i in theme.industries]).to_numpy() & ~blocked
+            rows.extend((s, theme.name, "industry", i) for s, i in zip(sym_arr[hit], industry.to_numpy()[hit], strict=False))
+        # Descriptions: keywords + acronyms (min_hits occurrences); names: name_keywords + acronyms.
+        for rule, text, min_hits, words in (("description", desc, theme.min_hits, theme.keywords),
+                                            ("name", name, 1, theme.name_keywords)):
+            found = _find(text, words, theme.acronyms, theme.exclude)
+            if found is None:
+                continue
+            counts = found.str.len().to_numpy()
+            hit = (counts >= min_hits) & ~kw_blocked
+            for s, ws in zip(sym_arr[hit], found.to_numpy()[hit], strict=False):
+                distinct = {w.casefold(): w for w in reversed(ws)}  # "REIT" and "reit" once
+                rows.append((s, theme.name, rule, ", ".join(reversed(distinct.values()))))
+        for rule, listed in (("ticker", theme.tickers), ("user", theme.user_tickers)):
+            if listed:
+                lst = set(listed)
+                hit = (symbols.str.upper().isin(lst).to_numpy() | alt.isin(lst).to_numpy()) & ~blocked
+                if rule == "ticker":
+                    hit &= ~np.isin(sym_arr, list(theme.user_removed))
+                rows.extend((s, theme.name, rule, s) for s in sym_arr[hit])
+    if not rows:
+        return empty_matches()
+    out = pd.DataFrame(rows, columns=list(MATCH_COLUMNS), dtype=object)
+    order = {n: i for i, n in enumerate(taxonomy.names())}
+    out["_t"] = out["theme"].map(order)
+    out["_r"] = out["rule"].map({r: i for i, r in enumerate(RULES)})
+    out = out.sort_values(["symbol", "_t", "_r"], kind="stable").drop(columns=["_t", "_r"])
+    return out.reset_index(drop=True).astype(object)
+
+
+def _find(text: pd.Series, words: tuple[str, ...], acronyms: tuple[str, ...],
+          exclude: tuple[str, ...]) -> pd.Series | None:
+    """Distinct-occurrence lists of keyword hits per row (lower-cased), after blanking exclusions."""
+    p_words = _pattern(words, re.IGNORECASE)
+    p_acr = _pattern(acronyms, 0)
+    if p_words is None and p_acr is None:
+        return None
+    p_excl = _pattern(exclude, re.IGNORECASE)
+    if p_excl is not None:
+        text = text.str.replace(p_excl, " ", regex=True)
+    found: pd.Series = pd.Series([[] for _ in range(len(text))], index=text.index, dtype=object)
+    for pat, lower in ((p_words, True), (p_acr, False)):
+        if pat is None:
+            continue
+        hits = text.str.findall(pat)
+        found = pd.Series([a + [re.sub(r"[\s\-]+", " ", h.lower() if lower else h) for h in b]
+                           for a, b in zip(found, hits, strict=False)], index=text.index, dtype=object)
+    return found
+
+
+def themes_by_symbol(matches: pd.DataFrame, index: pd.Index) -> pd.Series:
+    """``themes`` column: a tuple of theme names per symbol (taxonomy order), ``()`` when none."""
+    mapping: dict[str, tuple[str, ...]] = {}
+    if len(matches):
+        for sym, theme in matches.drop_duplicates(["symbol", "theme"])[["symbol", "theme"]].itertuples(
+                index=False, name=None):
+            mapping[sym] = (*mapping.get(sym, ()), theme)
+    return pd.Series([mapping.get(s, ()) for s in index], index=index, dtype=object)
