@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from desktop.engine import catalog
+from desktop.engine.screen import FlagCriterion, PercentileCriterion, Screen, SetCriterion, describe
 
 if TYPE_CHECKING:
     from desktop.engine.evaluate import ScreenResult
@@ -39,7 +40,26 @@ class CriterionInfo:
     id: str  # "c1", "c2", ... in document order (Screen.leaves())
     field: str
     description: str  # plain words, from engine.screen.describe
-    missing: str = "fail"  # the criterion's missing-value policy
+    missing: str = "unknown"  # the criterion's missing-value policy
+    not_meaningful: str = ""  # its not-meaningful policy ("" where the criterion has none)
+    kind: str = "range"  # "range" | "percentile" | "set" | "flag"
+
+
+def criteria_of(screen: Screen) -> tuple[CriterionInfo, ...]:
+    """The screen's leaf criteria as the export shows them."""
+    out = []
+    for leaf in screen.leaves():
+        if isinstance(leaf, PercentileCriterion):
+            kind = "percentile"
+        elif isinstance(leaf, SetCriterion):
+            kind = "set"
+        elif isinstance(leaf, FlagCriterion):
+            kind = "flag"
+        else:
+            kind = "range"
+        out.append(CriterionInfo(leaf.id, leaf.field, describe(leaf), leaf.missing,
+                                 getattr(leaf, "not_meaningful", ""), kind))
+    return tuple(out)
 
 
 @dataclass(frozen=True)

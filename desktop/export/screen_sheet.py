@@ -39,8 +39,7 @@ MAX_FILE_BYTES = 50_000_000
 MAX_SCAN_ROWS = 5_000  # where the marker may be
 MAX_JSON_ROWS = 20_000
 MAX_JSON_CHARS = 2_000_000
-MISSING_WORDS = {"fail": "the stock fails", "pass": "the stock passes",
-                 "unknown": "the criterion is unknown (the stock does not pass)"}
+POLICY_WORDS = {"fail": "fails", "pass": "passes", "unknown": "unknown (not listed)"}
 
 
 def canonical_digest(definition: dict[str, Any]) -> str:
@@ -114,14 +113,17 @@ def write_screen_sheet(ws: Worksheet, definition: dict[str, Any], criteria: tupl
         put_text(ws, row, 2, value)
         row += 1
     row += 1
-    for col, head in enumerate(("Id", "Criterion", "Field", "When the value is missing"), start=1):
+    heads = ("Id", "Criterion", "Field", "If the value is missing", "If not meaningful")
+    for col, head in enumerate(heads, start=1):
         ws.cell(row, col, head).font = BOLD
     for crit in criteria:
         row += 1
         put_text(ws, row, 1, crit.id)
         put_text(ws, row, 2, crit.description)
         put_text(ws, row, 3, crit.field)
-        put_text(ws, row, 4, MISSING_WORDS.get(crit.missing, crit.missing))
+        put_text(ws, row, 4, POLICY_WORDS.get(crit.missing, crit.missing))
+        if crit.not_meaningful:
+            put_text(ws, row, 5, POLICY_WORDS.get(crit.not_meaningful, crit.not_meaningful))
     row += 2
     ws.cell(row, 1, "Screen definition (JSON). Pickaxe imports the screen from here; "
                     "edits are refused (checksum).").font = Font(italic=True)
@@ -138,7 +140,8 @@ def write_screen_sheet(ws: Worksheet, definition: dict[str, Any], criteria: tupl
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 70
     ws.column_dimensions["C"].width = 24
-    ws.column_dimensions["D"].width = 40
+    ws.column_dimensions["D"].width = 24
+    ws.column_dimensions["E"].width = 24
     for r in range(3, 3 + len(facts)):
         ws.cell(r, 2).alignment = WRAP_TOP
 

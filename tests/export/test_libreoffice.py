@@ -1,0 +1,80 @@
+"""The workbook opens in a real spreadsheet application: LibreOffice converts it headless.
+
+Skipped with a reason when ``soffice`` is not installed (Debian: ``apt-get install
+libreoffice-calc-nogui``). A damaged workbook makes the conversion fail or lose values.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from desktop.export.content import ExportInput
+from desktop.export.excel import read_screen_definition, write_workbook
+from tests.export.conftest import SCREEN, make_input
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+pytestmark = [
+    pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; "
+                       "install libreoffice-calc-nogui to run the spreadsheet round trip"),
+    pytest.mark.slow,
+]
+# Field sep, text delimiter, UTF-8, first line, cell format, language, quoted as text, detect special
+# numbers, save as shown, export formulas, remove spaces, sheet (-1 = every sheet to its own file).
+CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+
+
+def convert(source: Path, target_filter: str, outdir: Path, profile: Path) -> None:
+    outdir.mkdir(exist_ok=True)
+    done = subprocess.run(  # noqa: S603 - fixed arguments, our own temp files
+        [str(SOFFICE), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+         "--convert-to", target_filter, "--outdir", str(outdir), str(source)],
+        capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExportInput, Path, Path]:
+    root = tmp_path_factory.mktemp("lo")
+    data = make_input()
+    source = write_workbook(root / "shortlist.xlsx", data)
+    convert(source, CSV_FILTER, root / "csv", root / "profile")
+    convert(source, "xlsx:Calc MS Excel 2007 XML", root / "xlsx", root / "profile")
+    return data, root / "csv", root / "xlsx" / "shortlist.xlsx"
+
+
+def test_every_sheet_converts(converted: tuple[ExportInput, Path, Path]) -> None:
+    _, folder, _ = converted
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(f"shortlist-{s}.csv" for s in
+                           ("Shortlist", "Why", "Near misses", "Screen", "Provenance", "Summary"))
+
+
+def test_shortlist_values_as_libreoffice_reads_them(converted: tuple[ExportInput, Path, Path]) -> None:
+    data, folder, _ = converted
+    with open(folder / "shortlist-Shortlist.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:4] == ["Rank", "Symbol", "Name", "Market cap ($M)"]
+    assert len(rows) - 1 == len(data.result.ranked)
+    by_symbol = {r[1]: r for r in rows[1:]}
+    assert float(by_symbol["ZQAB"][3]) == pytest.approx(1234.56789)
+    assert by_symbol["MOLE-A"][5] == "n.m."
+    assert by_symbol["XHAK"][2] == '=HYPERLINK("http://evil")'  # shown as text, not evaluated
+    assert by_symbol["XHAK"][9] == ""  # missing stays empty
+
+
+def test_resaved_workbook_keeps_values_formats_and_screen(converted: tuple[ExportInput, Path, Path]) -> None:
+    data, _, resaved = converted
+    assert read_screen_definition(resaved) == SCREEN
+    wb = load_workbook(resaved)
+    ws = wb["Shortlist"]
+    assert ws.tables["Shortlist"].ref == f"A1:K{len(data.result.ranked) + 1}"
+    assert ws["D3"].value == pytest.approx(1234.56789) and ws["D3"].number_format == "#,##0.0"
+    assert ws["G3"].number_format == "0.0%"
+    assert ws["B2"].hyperlink.target == "https://finance.yahoo.com/quote/VVOR"
+    assert all(c.data_type != "f" for sheet in wb for row in sheet.iter_rows() for c in row)
