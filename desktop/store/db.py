@@ -152,7 +152,11 @@ def _translate(error: exc.OperationalError, where: str) -> StoreError:
     if "malformed" in text or "not a database" in text or "disk i/o" in text:
         return StoreError(f"The database {where} is damaged or unreadable ({error.orig}).",
                           hint="Restore it from a backup or open another file with --db.")
-    return StoreError(f"Cannot use the database {where}: {error.orig}".strip())
+    first_line = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+    if "connection" in text or "could not connect" in text or "timeout" in text:
+        return StoreError(f"Cannot reach the database server for {where}: {first_line}",
+                          hint="Check that the server is running and that the URL is right.")
+    return StoreError(f"Cannot use the database {where}: {first_line}".strip())
 
 
 def _sqlite_path(url: sa.URL) -> Path | None:
@@ -241,8 +245,8 @@ def _engine_for(url: sa.URL, busy_timeout: float) -> Engine:
     return sa.create_engine(url)
 
 
-def _migrate(engine: Engine, where: str) -> None:
-    """Check the revision under the write lock and upgrade to head if needed."""
+def _migrate(engine: Engine, where: str, target: str | None = None) -> None:
+    """Check the revision under the write lock and upgrade to ``target`` (default: head)."""
     from alembic import command
 
     with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
@@ -251,13 +255,14 @@ def _migrate(engine: Engine, where: str) -> None:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
             tables, revision = _inspect(conn)
             _check_revision(where, tables, revision)  # again: another process may have migrated
-            if revision == head_revision():
+            target = target or head_revision()
+            if revision == target:
                 return
-            log.info("migrating %s from schema %s to %s", where, revision or "(empty)", head_revision())
+            log.info("migrating %s from schema %s to %s", where, revision or "(empty)", target)
             cfg = Config()
             cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, head_revision())
+            command.upgrade(cfg, target)
 
 
 def open_database(url: str | Path | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S,
@@ -306,8 +311,8 @@ def open_database(url: str | Path | None = None, *, busy_timeout: float = DEFAUL
                     raw.close()
                 if str(mode).lower() != "wal":
                     log.warning("SQLite journal mode is %s, not WAL, for %s", mode, where)
-            if migrate:
-                _migrate(engine, where)
+            if migrate and revision != head_revision():
+                _migrate(engine, where)  # takes the write lock; skipped when already current
     except exc.DBAPIError as error:  # e.g. server unreachable, bad credentials
         engine.dispose()
         raise StoreError(f"Cannot open the database {where}: {error.orig}".strip()) from error
