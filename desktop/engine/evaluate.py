@@ -311,7 +311,11 @@ def _sort_order(table: StockTable, take: np.ndarray, keys: list) -> np.ndarray:
 
 def _near_misses(screen: Screen, table: StockTable, rows: np.ndarray | None, index: pd.Index,
                  truth: dict[str, np.ndarray], final: np.ndarray, leaves: list[Criterion]) -> pd.DataFrame:
-    """(stock, criterion) pairs where that criterion alone fails and passing it admits the stock."""
+    """(stock, criterion) pairs where that criterion alone fails and passing it admits the stock.
+
+    Only criteria with a threshold (min/max and percentile) are considered: a stock outside a
+    theme or sector, or with a flag the other way, is not "near" in any measurable sense.
+    """
     cand = np.flatnonzero(final != 2)
     empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("symbol", "criterion_id", "label") else "float64")
                           for c in NEAR_MISS_COLUMNS})
@@ -320,6 +324,8 @@ def _near_misses(screen: Screen, table: StockTable, rows: np.ndarray | None, ind
     sub = {k: v[cand] for k, v in truth.items()}
     parts = []
     for c in leaves:
+        if not isinstance(c, RangeCriterion | PercentileCriterion):
+            continue
         failing = sub[c.id] == 0
         if not failing.any():
             continue
