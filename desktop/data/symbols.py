@@ -55,7 +55,7 @@ EXCEPTIONS: dict[str, str] = {
 _REVERSE = {v: k for k, v in EXCEPTIONS.items()}
 
 _SEPARATED = re.compile(r"^([A-Z0-9]{1,6})[./ \-]([A-Z]{1,2})$")
-_VALID = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-/ ]{0,11}$")
+_VALID = re.compile(r"^\^?[A-Z0-9]{1,6}([.\-/ ][A-Z0-9]{1,2})?$")
 
 
 def is_valid_ticker(text: str) -> bool:

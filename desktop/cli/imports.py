@@ -1,0 +1,54 @@
+"""``pickaxe-cli import KIND PATH... [--as-of DATE]``: import files into a new snapshot."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from desktop.errors import InputError
+
+KINDS = ("ishares", "yahoo-json", "finviz", "simfin", "fred", "prices")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``import`` command."""
+    parser = subparsers.add_parser(
+        "import", help="import data files into a new snapshot",
+        description="Read files of one kind, merge them with the latest snapshot and save a new "
+                    "snapshot (all-or-nothing). Formats: docs/data-sources.md.")
+    parser.add_argument("kind", choices=KINDS, help="what the files are")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="files (for simfin and prices also folders)")
+    parser.add_argument("--as-of", dest="as_of", metavar="DATE", type=_date,
+                        help="date the data describes (YYYY-MM-DD); needed when a holdings file lost "
+                             "its 'Fund Holdings as of' preamble")
+    parser.set_defaults(handler=run_import)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Handler: open the database, import, print the one-screen summary."""
+    from desktop.services.importing import import_files
+    from desktop.store.db import open_database
+
+    if not args.paths:
+        raise InputError("no files given")
+    db = open_database(args.db)
+    try:
+        report = import_files(db, args.kind, args.paths, as_of=args.as_of,
+                              progress=_progress if sys.stderr.isatty() else None)
+    finally:
+        db.dispose()
+    print(report.summary_text())
+    return 0
+
+
+def _progress(done: int, total: int, message: str = "") -> None:
+    print(f"\r[{done}/{total}] {message}".ljust(70), end="" if done < total else "\n", file=sys.stderr)

@@ -1,0 +1,335 @@
+"""Import use case: read files of one kind, merge them into the latest snapshot, save a new one.
+
+All-or-nothing: every file is parsed first (a bad file raises :class:`InputError` before the
+database is touched); the previous snapshot is then loaded, merged and the new snapshot saved in
+one transaction, so a failure leaves the store exactly as it was (issue #3).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from desktop.data import canonical, symbols
+from desktop.data.source import SkippedRow, SourceData
+from desktop.engine.dataset import Dataset
+from desktop.errors import Cancelled, InputError
+
+log = logging.getLogger(__name__)
+
+KINDS = ("ishares", "yahoo-json", "finviz", "simfin", "fred", "prices")
+# Fields whose coverage the summary reports, in display order.
+KEY_FIELDS = ("price", "market_cap", "sector", "industry", "reported_debt_to_equity", "revenue",
+              "operating_income", "interest_expense", "free_cash_flow", "total_debt", "cash", "description")
+STALE_DAYS = 180  # a source this much older than the universe gets a warning
+_SHOW = 8  # symbols listed per reason in the summary
+
+Progress = Callable[..., None]
+
+
+@dataclass
+class FieldCoverage:
+    """Coverage of one key field over the index members."""
+
+    field: str
+    total: int
+    covered: int
+    not_meaningful: int = 0  # e.g. debt/equity with negative equity: explained, not a gap
+    missing: dict[str, list[str]] = field(default_factory=dict)  # reason -> symbols
+
+    @property
+    def fraction(self) -> float:
+        return self.covered / self.total if self.total else float("nan")
+
+    @property
+    def explained_fraction(self) -> float:
+        """Share of members with a value or a documented not-meaningful reason."""
+        return (self.covered + self.not_meaningful) / self.total if self.total else float("nan")
+
+
+@dataclass
+class ImportReport:
+    """What an import did; ``summary_text()`` is the one-screen summary the CLI prints."""
+
+    kind: str
+    paths: list[str]
+    as_of: date | None = None
+    snapshot_id: int | None = None
+    source_dates: list[tuple[str, date | None]] = field(default_factory=list)  # (origin, as_of)
+    rows_read: int = 0
+    members_total: int = 0
+    members_matched: int = 0
+    symbols_outside_universe: int = 0
+    skipped: list[tuple[str, SkippedRow]] = field(default_factory=list)  # (origin, row)
+    coverage: dict[str, FieldCoverage] = field(default_factory=dict)
+    members_with_history: int = 0
+    members_3y_interest_and_operating_income: int = 0
+    members_3y_operating_income: int = 0
+    symbol_suggestions: dict[str, str] = field(default_factory=dict)  # iShares ticker -> seen spelling
+    warnings: list[str] = field(default_factory=list)
+
+    def skipped_by_reason(self) -> Counter[str]:
+        return Counter(row.reason for _o, row in self.skipped)
+
+    def to_summary(self) -> dict[str, Any]:
+        """A JSON-able digest stored with the snapshot."""
+        return {
+            "kind": self.kind,
+            "paths": list(self.paths),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "source_dates": [[o, d.isoformat() if d else None] for o, d in self.source_dates],
+            "rows_read": self.rows_read,
+            "members": self.members_total,
+            "members_matched": self.members_matched,
+            "skipped": dict(self.skipped_by_reason()),
+            "coverage": {k: round(c.fraction, 4) for k, c in self.coverage.items()},
+            "members_with_history": self.members_with_history,
+            "members_3y_interest_and_operating_income": self.members_3y_interest_and_operating_income,
+            "warnings": self.warnings[:50],
+        }
+
+    def summary_text(self) -> str:
+        """The one-screen summary: rows, members matched, skipped rows, coverage, dates, warnings."""
+        out = [f"Imported {self.kind}: {len(self.paths)} file(s), {self.rows_read:,} rows read"
+               + (f" -> snapshot {self.snapshot_id}" if self.snapshot_id is not None else "")
+               + (f" as of {self.as_of.isoformat()}" if self.as_of else "")]
+        for origin, d in self.source_dates:
+            out.append(f"  {origin}: data as of {d.isoformat() if d else 'unknown'}")
+        out.append(f"Members: {self.members_total:,} in the universe, {self.members_matched:,} matched by this "
+                   f"import" + (f"; {self.symbols_outside_universe:,} symbols outside the universe ignored"
+                                if self.symbols_outside_universe else ""))
+        if self.skipped:
+            reasons = ", ".join(f"{r} {n}" for r, n in self.skipped_by_reason().most_common())
+            out.append(f"Skipped {len(self.skipped):,} rows: {reasons}")
+            for origin, row in self.skipped[:12]:
+                out.append(f"  {Path(origin).name} line {row.line}: {row.ticker} - {row.reason}")
+            if len(self.skipped) > 12:
+                out.append(f"  ... {len(self.skipped) - 12} more (see the report's skipped list)")
+        if self.coverage:
+            out.append("Fields covered (members with a value):")
+            for name, cov in self.coverage.items():
+                line = f"  {name:<24} {100 * cov.fraction:5.1f} %"
+                if cov.not_meaningful:
+                    line += f"  +{100 * cov.not_meaningful / cov.total:.1f} % n.m. (negative equity)"
+                gaps = "; ".join(f"{len(syms)} {reason} ({', '.join(syms[:_SHOW])}"
+                                 f"{', ...' if len(syms) > _SHOW else ''})" for reason, syms in cov.missing.items())
+                if gaps:
+                    line += f"  missing: {gaps}"
+                out.append(line)
+        if self.members_with_history:
+            out.append(f"History: {self.members_with_history:,} members with fiscal-year history; "
+                       f"{self.members_3y_interest_and_operating_income:,} with 3+ consecutive years of interest "
+                       f"expense and operating income; {self.members_3y_operating_income:,} with 3+ of operating income")
+        if self.symbol_suggestions:
+            pairs = ", ".join(f"{k} -> {v}" for k, v in list(self.symbol_suggestions.items())[:_SHOW])
+            out.append(f"Possible share-class spellings (add to symbols.EXCEPTIONS if right): {pairs}")
+        if self.warnings:
+            out.append("Warnings:")
+            out.extend(f"  {w}" for w in self.warnings[:10])
+            if len(self.warnings) > 10:
+                out.append(f"  ... {len(self.warnings) - 10} more")
+        return "\n".join(out)
+
+
+def _read(kind: str, paths: list[Path]) -> list[SourceData]:
+    """Parse the files of one kind (no database access)."""
+    from desktop.data import finviz, fred, ishares, prices, simfin
+
+    if kind == "ishares":
+        if len(paths) != 1:
+            raise InputError(f"import one iShares holdings file at a time (got {len(paths)})")
+        return [ishares.read_ishares(paths[0])]
+    if kind == "yahoo-json":
+        from desktop.data.yahoo import read_yahoo_json
+
+        return [read_yahoo_json(p) for p in paths]
+    if kind == "finviz":
+        return [finviz.read_finviz(p) for p in paths]
+    if kind == "simfin":
+        return [simfin.read_simfin(paths)]
+    if kind == "fred":
+        return [fred.read_fred(p) for p in paths]
+    if kind == "prices":
+        return [prices.read_prices(paths)]
+    raise InputError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
+
+
+def _parse_as_of(as_of: date | str | None) -> date | None:
+    if as_of is None or isinstance(as_of, date):
+        return as_of
+    try:
+        return date.fromisoformat(str(as_of).strip())
+    except ValueError:
+        raise InputError(f"{as_of!r} is not a date (YYYY-MM-DD)", field="--as-of") from None
+
+
+def import_files(db: Any, kind: str, paths: Sequence[str | Path], as_of: date | str | None = None,
+                 progress: Progress | None = None, is_cancelled: Callable[[], bool] | None = None) -> ImportReport:
+    """Import files of one kind into a new snapshot.
+
+    Args:
+        db: an open :class:`desktop.store.db.Database`.
+        kind: one of :data:`KINDS`.
+        paths: files (or, for simfin and prices, folders).
+        as_of: the snapshot's date; required when an iShares file has lost its preamble.
+        progress: ``progress(done, total, message)``.
+        is_cancelled: checked between files and before saving.
+
+    Returns:
+        The report, with ``snapshot_id`` set.
+
+    Raises:
+        InputError: a malformed file or argument (nothing is saved).
+        Cancelled: the user cancelled (nothing is saved).
+    """
+    from desktop.store import snapshots
+
+    if kind not in KINDS:
+        raise InputError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not paths:
+        raise InputError("no files given")
+    explicit = _parse_as_of(as_of)
+    files = [Path(p) for p in paths]
+    report = ImportReport(kind=kind, paths=[str(p) for p in files])
+    total = len(files) + 2
+
+    def step(done: int, message: str) -> None:
+        if is_cancelled is not None and is_cancelled():
+            raise Cancelled()
+        if progress is not None:
+            progress(done, total, message)
+
+    step(0, f"Reading {len(files)} {kind} file(s)…")
+    sources = _read(kind, files)
+    _apply_dates(sources, explicit, report)
+    step(len(files), "Merging with the latest snapshot…")
+    with db.session() as session:
+        previous = snapshots.load_dataset(session) if snapshots.latest_snapshot_id(session) is not None else None
+        dataset = canonical.merge(previous, sources, explicit)
+        _fill_report(report, sources, dataset)
+        step(len(files) + 1, "Saving the new snapshot…")
+        report.snapshot_id = int(snapshots.save_snapshot(session, dataset, report.to_summary()))
+    step(total, f"Saved snapshot {report.snapshot_id}")
+    log.info("import %s: %s rows, snapshot %s", kind, report.rows_read, report.snapshot_id)
+    return report
+
+
+def _apply_dates(sources: list[SourceData], explicit: date | None, report: ImportReport) -> None:
+    today = date.today()
+    for s in sources:
+        report.warnings.extend(s.warnings)
+        if s.as_of is None:
+            if s.source == canonical.UNIVERSE_SOURCE:
+                if explicit is None:
+                    raise InputError("the holdings file has no 'Fund Holdings as of' date (its preamble was "
+                                     "stripped)", path=s.origin, field="Fund Holdings as of",
+                                     hint="Pass the date the holdings describe: --as-of YYYY-MM-DD.")
+                report.warnings.append(f"{s.origin}: no as-of date in the file; used --as-of {explicit}")
+            else:
+                report.warnings.append(f"{s.origin}: no as-of date; used {(explicit or today).isoformat()}")
+            s.as_of = explicit or today
+        elif explicit is not None and s.source == canonical.UNIVERSE_SOURCE and s.as_of != explicit:
+            report.warnings.append(f"{s.origin}: the file is dated {s.as_of}; the snapshot is dated --as-of {explicit}")
+
+
+def _fill_report(report: ImportReport, sources: list[SourceData], dataset: Dataset) -> None:
+    report.as_of = dataset.as_of
+    report.source_dates = [(s.origin, s.as_of) for s in sources]
+    report.rows_read = sum(s.rows_read for s in sources)
+    report.skipped = [(s.origin, row) for s in sources for row in s.skipped]
+    members = dataset.members.index
+    report.members_total = len(members)
+    seen: set[str] = set()
+    for s in sources:
+        for frame in (s.observations, s.history):
+            if frame is not None and len(frame):
+                seen.update(frame["symbol"].astype(str))
+        for frame in (s.members, ):
+            if frame is not None:
+                seen.update(frame.index.astype(str))
+        if s.prices is not None:
+            seen.update(map(str, s.prices.columns))
+    if len(members):
+        report.members_matched = int(members.isin(list(seen)).sum())
+        report.symbols_outside_universe = len(seen - set(members))
+        _suggest_symbols(report, dataset, seen)
+        _coverage(report, dataset)
+        _history_stats(report, dataset)
+        for s in sources:
+            if s.source != canonical.UNIVERSE_SOURCE and s.as_of and dataset.as_of and \
+                    (dataset.as_of - s.as_of).days > STALE_DAYS:
+                report.warnings.append(f"{s.source} data dated {s.as_of} is {(dataset.as_of - s.as_of).days} days "
+                                       f"older than the snapshot ({dataset.as_of})")
+    else:
+        report.members_matched = 0
+        report.warnings.append("no universe yet: import the iShares holdings so that members can be matched")
+
+
+def _suggest_symbols(report: ImportReport, dataset: Dataset, seen: set[str]) -> None:
+    """Members absent from this import under their symbol but present in a dashed spelling."""
+    if "ticker" not in dataset.securities:
+        return
+    tickers = dataset.members["ticker"].dropna()
+    for symbol, ticker in tickers.items():
+        if symbol in seen:
+            continue
+        for cand in symbols.dashed_candidates(str(ticker)):
+            if cand in seen and cand != symbol:
+                report.symbol_suggestions[str(ticker)] = cand
+
+
+def _coverage(report: ImportReport, dataset: Dataset) -> None:
+    members = dataset.members
+    prov = dataset.provenance
+    prov = prov[prov["symbol"].isin(members.index)]
+    by_symbol = prov.groupby("symbol")["source"].agg(lambda s: set(s)).to_dict()
+    providers = prov.groupby("field")["source"].agg(lambda s: set(s)).to_dict()
+    equity = members["total_equity"] if "total_equity" in members else pd.Series(np.nan, index=members.index)
+    for name in KEY_FIELDS:
+        values = members[name] if name in members else pd.Series(np.nan, index=members.index)
+        have = values.notna() & (values.astype(str).str.strip() != "")
+        cov = FieldCoverage(field=name, total=len(members), covered=int(have.sum()))
+        for sym in members.index[~have.to_numpy()]:
+            if name == "reported_debt_to_equity" and pd.notna(equity.get(sym)) and equity.get(sym) < 0:
+                cov.not_meaningful += 1
+                continue
+            srcs = by_symbol.get(sym, set()) - {canonical.UNIVERSE_SOURCE}
+            empty_in = sorted(srcs & providers.get(name, set()))
+            if empty_in:
+                reason = f"no value in {'/'.join(empty_in)}"
+            elif srcs:
+                reason = "no imported source provides it"
+            else:
+                reason = "in no imported fundamentals file"
+            cov.missing.setdefault(reason, []).append(str(sym))
+        report.coverage[name] = cov
+
+
+def _history_stats(report: ImportReport, dataset: Dataset) -> None:
+    hist = dataset.history
+    hist = hist[hist["symbol"].isin(dataset.members.index)]
+    if not len(hist):
+        return
+    report.members_with_history = int(hist["symbol"].nunique())
+    report.members_3y_interest_and_operating_income = _runs(
+        hist, hist["interest_expense"].notna() & hist["operating_income"].notna())
+    report.members_3y_operating_income = _runs(hist, hist["operating_income"].notna())
+
+
+def _runs(hist: pd.DataFrame, mask: pd.Series, length: int = 3) -> int:
+    """Members with ``length``+ consecutive fiscal years where ``mask`` holds (any source)."""
+    rows = hist.loc[mask, ["symbol", "fiscal_year"]].drop_duplicates().sort_values(["symbol", "fiscal_year"])
+    if not len(rows):
+        return 0
+    new_run = (rows["symbol"] != rows["symbol"].shift()) | (rows["fiscal_year"].diff() != 1)
+    run_id = new_run.cumsum()
+    sizes = rows.groupby(run_id)["symbol"].agg(["first", "size"])
+    return int(sizes.loc[sizes["size"] >= length, "first"].nunique())
