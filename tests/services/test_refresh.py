@@ -215,3 +215,56 @@ def test_fetched_at_is_recorded_per_ticker(db: Database) -> None:
     run(db, ScriptedProvider(), ["QA001"])
     entry = cached(db)[("QA001", "info")]
     assert entry.fetched_at >= before
+
+
+def _universe_snapshot(db: Database, symbols: list[str]) -> None:
+    """A first snapshot whose members are ``symbols`` (as an iShares import would make)."""
+    import pandas as pd
+
+    from desktop.data import canonical
+    from desktop.data.source import SourceData
+    from desktop.store import snapshots
+
+    members = pd.DataFrame({"ticker": symbols, "name": [f"{s} Holdings" for s in symbols],
+                            "index_sector": "Industrials", "index_weight": 0.001, "exchange": "NASDAQ",
+                            "price": 10.0}, index=pd.Index(symbols, name="symbol"))
+    universe = SourceData("ishares", "holdings.csv", datetime(2026, 5, 5).date(), datetime(2026, 5, 6),
+                          members=members, rows_read=len(symbols))
+    with db.session() as session:
+        snapshots.save_snapshot(session, canonical.merge(None, [universe], None), {"kind": "import"})
+
+
+def test_refresh_of_the_universe_builds_a_new_snapshot(db: Database) -> None:
+    from desktop.store import snapshots
+
+    members = tickers(4)
+    _universe_snapshot(db, members)
+    provider = ScriptedProvider(lambda s, k, a: NoDataError("no data for symbol QA003")
+                                if (s, k) == ("QA003", "statements") else None)
+    report = refresh(db, provider, None, max_rate=5000.0, retry=FAST)
+    assert provider.fetched_symbols() == set(members) | set(MARKET)
+    assert report.snapshot_id is not None
+    with db.session() as session:
+        dataset = snapshots.load_dataset(session, report.snapshot_id)
+        info = snapshots.get_snapshot(session, report.snapshot_id)
+    assert sorted(dataset.members.index) == members  # membership unchanged by a refresh
+    seed = sum(ord(c) for c in "QA001")
+    assert dataset.securities.loc["QA001", "reported_debt_to_equity"] == pytest.approx((50 + seed % 7) / 100)
+    assert dataset.securities.loc["QA001", "market_cap"] > 1e8
+    assert pd_isna(dataset.securities.loc["QA003", "ebit"])  # its statements failed: missing, not zero
+    assert dataset.securities.loc["QA002", "interest_expense"] == 1e6
+    assert {"IWM", "SPY", "yield_10y"} <= set(dataset.market.columns)
+    assert set(dataset.prices.columns) == set(members)
+    assert sorted(dataset.history["symbol"].unique()) == ["QA000", "QA001", "QA002"]
+    assert info.summary["failed"] == ["QA003"]
+    # the previous snapshot is untouched
+    with db.session() as session:
+        assert {s.id for s in snapshots.list_snapshots(session)} == {1, report.snapshot_id}
+        assert sorted(snapshots.load_dataset(session, 1).members.index) == members
+        assert "market_cap" not in snapshots.load_dataset(session, 1).securities
+
+
+def pd_isna(value: object) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
