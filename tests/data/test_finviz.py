@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from desktop.data import finviz
+from desktop.errors import InputError
+from tests.conftest import shared_file
+from tests.data.conftest import FIXTURES
+
+FILE = FIXTURES / "finviz" / "finviz_export_2025-08-21.csv"
+
+
+def _values(src: finviz.SourceData) -> dict[tuple[str, str], object]:
+    obs = src.observations
+    return {(r.symbol, r.field): (r.value_text if r.value_text is not None else r.value_num)
+            for r in obs.itertuples()}
+
+
+def test_units_and_fields() -> None:
+    src = finviz.read_finviz(FILE)
+    assert src.as_of == date(2025, 8, 21)
+    v = _values(src)
+    assert v["QZAL", "market_cap"] == pytest.approx(1532.59e6)  # millions -> USD
+    assert v["QZAL", "revenue"] == pytest.approx(820e6)
+    assert v["QZAL", "shares_outstanding"] == pytest.approx(5.19e6)
+    assert v["QZAL", "reported_debt_to_equity"] == pytest.approx(0.45)  # a ratio already
+    assert v["PLNK", "reported_debt_to_equity"] == 0.0  # zero debt is a value
+    assert v["QZAL", "sector"] == "Industrials"
+    assert v["BANQ", "sector"] == "Financial Services"  # Finviz "Financial" -> Yahoo naming
+    assert v["QQZ-A", "name"] == "Quizzical Holdings Inc"
+
+
+def test_empty_is_missing_not_zero() -> None:
+    v = _values(finviz.read_finviz(FILE))
+    assert ("LOMBA", "revenue") not in v
+    assert ("QQZ-A", "reported_debt_to_equity") not in v
+    assert ("LOMBA", "market_cap") in v
+
+
+def test_derived_values_are_labelled() -> None:
+    src = finviz.read_finviz(FILE)
+    obs = src.observations.set_index(["symbol", "field"])
+    assert obs.loc[("QZAL", "free_cash_flow"), "value_num"] == pytest.approx(1532.59e6 / 25.0)
+    assert bool(obs.loc[("QZAL", "free_cash_flow"), "derived"])
+    assert obs.loc[("QZAL", "ebitda"), "value_num"] == pytest.approx(1800e6 / 12.0)
+    assert bool(obs.loc[("QZAL", "ebitda"), "derived"])
+    assert not bool(obs.loc[("QZAL", "market_cap"), "derived"])
+    # P/FCF empty (negative FCF) -> no FCF; negative EV/EBITDA -> negative EBITDA
+    assert ("PLNK", "free_cash_flow") not in obs.index
+    assert obs.loc[("QQZ-A", "ebitda"), "value_num"] == pytest.approx(350e6 / -7.0)
+    # negative book value: equity < 0 tells "D/E not meaningful" from "no data"
+    assert obs.loc[("QQZ-A", "total_equity"), "value_num"] == pytest.approx(-2.0 * 0.67e6)
+
+
+def test_periods() -> None:
+    obs = finviz.read_finviz(FILE).observations.set_index(["symbol", "field"])
+    assert obs.loc[("QZAL", "revenue"), "period"] == "TTM"
+    assert obs.loc[("QZAL", "market_cap"), "period"] == "point"
+
+
+def test_missing_ticker_column(tmp_path: Path) -> None:
+    bad = tmp_path / "renamed.csv"
+    bad.write_text(FILE.read_text().replace('"Ticker"', '"Symbol"', 1))
+    with pytest.raises(InputError, match="no 'Ticker' column") as info:
+        finviz.read_finviz(bad)
+    assert info.value.line == 1
+
+
+def test_bad_number_names_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(FILE.read_text().replace("741.96", "741.9six"))
+    with pytest.raises(InputError) as info:
+        finviz.read_finviz(bad)
+    assert info.value.line == 3 and info.value.field == "Market Cap"
+
+
+def test_real_export() -> None:
+    src = finviz.read_finviz(shared_file("fundamentals", "finviz_export_2025-08-21.csv"))
+    assert src.rows_read == 10377
+    assert src.skipped == []
+    obs = src.observations.set_index(["symbol", "field"])
+    assert ("MOG-A", "market_cap") in obs.index and ("CRD-A", "sector") in obs.index
+    derived = src.observations[src.observations["derived"]]
+    assert set(derived["field"]) == {"free_cash_flow", "ebitda", "total_equity"}

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from desktop.data import symbols
+from desktop.errors import Cancelled, InputError
+from desktop.services.importing import ImportReport, import_files
+from tests.conftest import shared_file
+
+pytest.importorskip("desktop.store.snapshots", reason="the store is not built yet")
+from desktop.store import snapshots  # noqa: E402
+from desktop.store.db import open_database  # noqa: E402
+
+FIX = Path(__file__).resolve().parents[1] / "data_files"
+
+
+@pytest.fixture(autouse=True)
+def _fictional_share_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(symbols.EXCEPTIONS, "QQZA", "QQZ-A")
+
+
+@pytest.fixture
+def db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    database = open_database(str(tmp_path / "pickaxe.sqlite3"))
+    yield database
+    database.dispose()
+
+
+def _count(db) -> int:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        return len(snapshots.list_snapshots(s))
+
+
+def test_universe_then_fundamentals(db) -> None:  # type: ignore[no-untyped-def]
+    calls: list[tuple[int, int]] = []
+    r1 = import_files(db, "ishares", [FIX / "ishares" / "holdings_full.csv"],
+                      progress=lambda d, t, m="": calls.append((d, t)))
+    assert isinstance(r1, ImportReport) and r1.snapshot_id is not None
+    assert r1.as_of == date(2026, 5, 5)
+    assert r1.members_total == 8 and r1.members_matched == 8
+    assert r1.skipped_by_reason()["cash"] == 2
+    assert calls[-1][0] == calls[-1][1]
+    r2 = import_files(db, "finviz", [FIX / "finviz" / "finviz_export_2025-08-21.csv"])
+    assert r2.members_matched == 4  # QZAL, PLNK, QQZ-A, LOMBA
+    assert r2.symbols_outside_universe == 2  # the ETF and the bank are not members
+    cov = r2.coverage["market_cap"]
+    assert cov.covered == 4 and cov.total == 8
+    assert set(cov.missing["in no imported fundamentals file"]) == {"MINR", "CVRX", "HALT", "EVIL"}
+    de = r2.coverage["reported_debt_to_equity"]
+    assert de.not_meaningful == 1  # QQZ-A has negative book equity
+    assert de.missing.get("no value in finviz") == ["LOMBA"]
+    with db.session() as s:
+        ds = snapshots.load_dataset(s)
+    assert ds.securities.loc["QZAL", "market_cap"] == pytest.approx(1532.59e6)
+    assert ds.securities.loc["QQZ-A", "ticker"] == "QQZA"
+    assert ds.securities.loc["EVIL", "name"].startswith("=HYPERLINK")
+    text = r2.summary_text()
+    assert "market_cap" in text and "matched" in text and "as of 2026-05-05" in text
+    assert len(text.splitlines()) < 60
+    r3 = import_files(db, "simfin", [FIX / "simfin"])
+    assert r3.members_with_history == 2
+    assert r3.members_3y_interest_and_operating_income == 1  # QZAL 2021-2023
+    r4 = import_files(db, "prices", [FIX / "prices" / "wide_closes.csv"])
+    r5 = import_files(db, "fred", [FIX / "fred" / "DGS10_new_header.csv"])
+    with db.session() as s:
+        ds = snapshots.load_dataset(s)
+        assert len(snapshots.list_snapshots(s)) == 5
+    assert {"QZAL", "QQZ-A", "PLNK"} <= set(ds.prices.columns)
+    assert "yield_10y" in ds.market
+    assert r4.snapshot_id < r5.snapshot_id
+    assert ds.securities.loc["QZAL", "description"].startswith("Quartzaline")
+
+
+def test_bad_file_changes_nothing(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import_files(db, "ishares", [FIX / "ishares" / "holdings_full.csv"])
+    bad = tmp_path / "finviz.csv"
+    bad.write_text((FIX / "finviz" / "finviz_export_2025-08-21.csv").read_text().replace("741.96", "7x1"))
+    with pytest.raises(InputError) as info:
+        import_files(db, "finviz", [FIX / "finviz" / "finviz_export_2025-08-21.csv", bad])
+    assert info.value.line == 3 and "finviz.csv" in str(info.value)
+    assert _count(db) == 1
+
+
+def test_failure_while_saving_rolls_back(db, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    real = snapshots.save_snapshot
+
+    def broken(session, dataset, summary):  # type: ignore[no-untyped-def]
+        real(session, dataset, summary)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(snapshots, "save_snapshot", broken)
+    with pytest.raises(OSError):
+        import_files(db, "ishares", [FIX / "ishares" / "holdings_full.csv"])
+    monkeypatch.undo()
+    assert _count(db) == 0
+
+
+def test_cancel_saves_nothing(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Cancelled):
+        import_files(db, "ishares", [FIX / "ishares" / "holdings_full.csv"], is_cancelled=lambda: True)
+    assert _count(db) == 0
+
+
+def test_stripped_preamble_needs_as_of(db) -> None:  # type: ignore[no-untyped-def]
+    path = FIX / "ishares" / "holdings_no_preamble.csv"
+    with pytest.raises(InputError, match="--as-of"):
+        import_files(db, "ishares", [path])
+    assert _count(db) == 0
+    report = import_files(db, "ishares", [path], as_of="2019-01-10")
+    assert report.as_of == date(2019, 1, 10)
+    assert any("used --as-of" in w for w in report.warnings)
+
+
+def test_bad_arguments(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="unknown import kind"):
+        import_files(db, "excel", [FIX / "fred" / "DGS10_new_header.csv"])
+    with pytest.raises(InputError, match="not a date"):
+        import_files(db, "fred", [FIX / "fred" / "DGS10_new_header.csv"], as_of="May 5")
+    with pytest.raises(InputError, match="one iShares holdings file"):
+        import_files(db, "ishares", [FIX / "ishares" / "holdings_full.csv"] * 2)
+    with pytest.raises(InputError, match="file not found"):
+        import_files(db, "finviz", [FIX / "nope.csv"])
+
+
+def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from desktop.cli import imports
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db")
+    imports.register(parser.add_subparsers())
+    args = parser.parse_args(["--db", str(tmp_path / "cli.sqlite3"), "import", "ishares",
+                              str(FIX / "ishares" / "holdings_no_preamble.csv"), "--as-of", "2019-01-10"])
+    assert args.handler(args) == 0
+    out = capsys.readouterr().out
+    assert "Imported ishares" in out and "as of 2019-01-10" in out
+    with pytest.raises(SystemExit):
+        parser.parse_args(["import", "ishares", "x.csv", "--as-of", "yesterday"])
+
+
+# --- done-when checks on the real files, in place -------------------------------------------
+
+
+def _real(db, with_finviz: bool = False, with_simfin: bool = False) -> list[ImportReport]:  # type: ignore[no-untyped-def]
+    reports = [import_files(db, "ishares", [shared_file("universe", "IWM_holdings_2026-05-05.csv")])]
+    if with_finviz:
+        reports.append(import_files(db, "finviz", [shared_file("fundamentals", "finviz_export_2025-08-21.csv")]))
+    if with_simfin:
+        reports.append(import_files(db, "simfin", [shared_file("statements"), shared_file("profiles")]))
+    return reports
+
+
+def test_real_universe_every_row_explained(db) -> None:  # type: ignore[no-untyped-def]
+    (report,) = _real(db)
+    assert report.members_total == 1914
+    assert report.members_total + len(report.skipped) == report.rows_read == 1929
+    assert all(row.reason for _o, row in report.skipped)
+
+
+def test_real_finviz_coverage(db) -> None:  # type: ignore[no-untyped-def]
+    _u, report = _real(db, with_finviz=True)
+    for name in ("market_cap", "sector"):
+        assert report.coverage[name].fraction >= 0.97, name
+    de = report.coverage["reported_debt_to_equity"]
+    # a value, or "not meaningful" because book equity is negative (Finviz leaves D/E empty then)
+    assert de.explained_fraction >= 0.97
+    missing = report.coverage["market_cap"].missing
+    assert sum(len(v) for v in missing.values()) == report.members_total - report.coverage["market_cap"].covered
+    assert "missing:" in report.summary_text()
+
+
+def test_real_simfin_history_and_summaries(db) -> None:  # type: ignore[no-untyped-def]
+    from desktop.data.simfin import read_simfin
+
+    *_rest, report = _real(db, with_simfin=True)
+    with db.session() as s:
+        ds = snapshots.load_dataset(s, with_prices=False)
+    src = read_simfin([shared_file("statements"), shared_file("profiles")])
+    members = set(ds.members.index)
+    covered = members & set(src.history["symbol"])
+    assert covered <= set(ds.history["symbol"])
+    obs = src.observations
+    with_summary = members & set(obs.loc[obs["field"] == "description", "symbol"])
+    assert ds.securities.loc[sorted(with_summary), "description"].notna().all()
+    assert report.members_3y_interest_and_operating_income == 983  # README's measurement
+    assert report.members_3y_operating_income == 1121
+    assert "3+ consecutive years of interest expense and operating income" in report.summary_text()
