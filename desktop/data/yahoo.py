@@ -188,6 +188,9 @@ def translate_error(exc: BaseException, symbol: str, *, statuses: Iterable[int] 
     if status is not None:
         return SourceUnreachableError(f"Yahoo Finance unreachable: HTTP {status} for {symbol}",
                                       hint="Yahoo may be refusing anonymous requests; try later.")
+    if isinstance(exc, json.JSONDecodeError):  # before OSError: requests' own JSON error is both
+        return DataSourceError(f"Yahoo Finance sent an answer for {symbol} that is not JSON "
+                               "(perhaps a login or consent page)", hint="Try again later.")
     if isinstance(exc, OSError):  # requests and curl_cffi errors are OSErrors
         return SourceUnreachableError(f"Yahoo Finance unreachable: {type(exc).__name__} for {symbol}",
                                       hint="Check the internet connection.")
