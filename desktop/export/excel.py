@@ -148,6 +148,8 @@ def _excel_values(col: ColumnData) -> list[Any]:
             out.append(None)
         elif isinstance(value, tuple):
             out.append(", ".join(value))
+        elif isinstance(value, bool):  # text, as the app shows it; LibreOffice turns booleans into =TRUE()
+            out.append("yes" if value else "no")
         else:
             out.append(value)
     return out
@@ -194,14 +196,15 @@ def _format_column(ws: Worksheet, col_idx: int, first: int, last: int, col: Colu
     unit = col.column.unit
     style = st.unit_style(unit)
     fmt = style.number_format if style else (st.DATE_FORMAT if unit == "date" else None)
+    name = col.column.name
     for offset, value in enumerate(cells):
         if value is None:
             continue
         cell = ws.cell(first + offset, col_idx)
+        note = notes.get((symbols[offset], name)) if notes else None
         if isinstance(value, str):
             if value == NOT_MEANINGFUL_TEXT and col.status[offset] == NOT_MEANINGFUL:
-                note = notes.get((symbols[offset], col.column.name), NM_DEFAULT_NOTE)
-                cell.comment = Comment(note, AUTHOR, width=260, height=90)
+                note = note or NM_DEFAULT_NOTE
                 cell.font = st.NM_FONT
                 cell.alignment = st.CENTER
             elif value.startswith("=") or is_risky(value):
@@ -209,6 +212,8 @@ def _format_column(ws: Worksheet, col_idx: int, first: int, last: int, col: Colu
                 cell.quotePrefix = True
         elif fmt is not None:
             cell.number_format = fmt
+        if note:  # why a value is n.m. or unbounded, or a caveat on where it came from
+            cell.comment = Comment(note, AUTHOR, width=260, height=90)
 
 
 def _write_block(ws: Worksheet, columns: list[ColumnData], headers: list[str], symbols: list[str],

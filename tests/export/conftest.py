@@ -1,9 +1,13 @@
-"""Hand-made runs for export tests: fictional companies, one hostile name, every value state."""
+"""Runs for export tests, built with the real engine from a hand-made dataset.
+
+Fictional companies only. The dataset covers every value state the export must keep apart:
+a not-meaningful ratio (negative equity / EBITDA), a missing date, an unbounded cash runway, a
+real zero, a stock that misses the screen by one criterion, a non-member outside the universe,
+and untrusted text that looks like a formula.
+"""
 
 from __future__ import annotations
 
-from collections import namedtuple
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -11,105 +15,108 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from desktop.export.content import CriterionInfo, ExportInput
+from desktop.engine.dataset import Dataset, empty_provenance
+from desktop.engine.evaluate import evaluate
+from desktop.engine.metrics import compute_metrics
+from desktop.engine.screen import parse_screen
+from desktop.engine.themes import ThemeTaxonomy
+from desktop.export.content import ExportInput
+from desktop.resources import resource_path
+from desktop.services.exporting import export_input
+from desktop.services.screening import RunOutcome
+from desktop.store.snapshots import SnapshotInfo
 
-FunnelStep = namedtuple("FunnelStep", "criterion_id label removed remaining")
-
-
-@dataclass(frozen=True)
-class FakeTable:
-    as_of: date
-    values: pd.DataFrame
-    status: pd.DataFrame
-    notes: dict = field(default_factory=dict)
-    provenance: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-@dataclass(frozen=True)
-class FakeResult:
-    ranked: pd.DataFrame
-    states: pd.DataFrame
-    funnel: list
-    near_misses: pd.DataFrame
-    universe_count: int
-
-
-SCREEN = {
+SCREEN: dict[str, Any] = {
     "version": 1, "name": "Cash & =risk", "universe": "russell2000", "match": "all",
     "criteria": [
         {"field": "free_cash_flow", "min": 0, "missing": "fail"},
-        {"any": [{"field": "current_ratio", "min": 1.5}, {"field": "sector", "any_of": ["Technology"]}]},
+        {"any": [{"field": "interest_coverage", "min": 3}, {"field": "sector", "any_of": ["Technology"]}]},
+        {"field": "net_debt_to_ebitda", "max": 4, "missing": "pass"},
     ],
     "sort": [{"field": "market_cap", "descending": True}],
-    "columns": ["market_cap", "free_cash_flow", "current_ratio", "index_weight", "price", "sector",
-                "listing_date", "description"],
+    "columns": ["market_cap", "price", "fcf_yield", "free_cash_flow", "net_debt_to_ebitda", "debt_to_equity",
+                "interest_coverage", "cash_runway_months", "themes", "ocf_positive", "listing_date", "sector",
+                "description"],
+    "score": {"weights": {"fcf_yield": 1, "interest_coverage": 1}},
 }
+EVIL_NAME = '=HYPERLINK("http://evil","click")'
+# symbol: name, sector, description, market cap, price, FCF, EBITDA, EBIT, interest, debt, cash, equity,
+# listing date, in index
+STOCKS: dict[str, tuple[Any, ...]] = {
+    "VVOR": ("Vvor Holdings", "Industrials", "Holds things.", 2.0e9, 15.0, 1.0e8, 2.0e8, 1.5e8, 1.5e7,
+             2.0e8, 1.0e8, 9.0e8, "2001-01-01", True),
+    "ZQAB": ("Zeqa Abrasives Inc", "Technology", "Designs AI accelerator semiconductors.", 1.2e9, 12.5, 5.0e7,
+             5.0e7, 4.0e7, 5.0e6, 1.0e8, 2.0e7, 3.0e8, "1999-03-04", True),
+    "MOLE-A": ("Molehill Mining Class A", "Energy", "-Digs holes; @mentions +more", 4.5e8, 3.25, 2.0e6,
+               3.0e7, 2.5e7, 5.0e6, 6.0e7, 1.0e7, -1.0e6, None, True),
+    "XHAK": (EVIL_NAME, "Technology", "\tTabbed text", 8.8e7, 0.91, 3.0e6, 4.0e6, 1.0e6, 1.0e6,
+             0.0, 5.0e6, 2.0e7, "2020-01-02", True),
+    "PLNK": ("Plonk Systems", "Financial Services", "Lends.", 3.0e8, 40.0, -1.0e6, 2.0e7, 1.5e7, 3.0e6,
+             2.0e7, 1.0e7, 1.0e8, "2015-06-30", True),
+    "NEGE": ("Negative Earnings Co", "Healthcare", "Burns cash.", 1.5e8, 2.0, 1.0e6, -5.0e6, -8.0e6, 2.0e6,
+             3.0e7, 5.0e6, 4.0e7, "2018-01-01", True),
+    "OUTS": ("Outside Index Corp", "Technology", "Not a member.", 9.9e9, 99.0, 1.0e9, 2.0e9, 1.8e9, 1.0e7,
+             1.0e8, 1.0e9, 5.0e9, "1990-01-01", False),
+}
+PASSING = ["VVOR", "ZQAB", "MOLE-A", "XHAK"]  # by market cap, descending
 
 
-def make_input(n_extra: int = 0) -> ExportInput:
-    symbols = ["ZQAB", "MOLE-A", "XHAK", "PLNK", "VVOR"] + [f"T{i:04d}" for i in range(n_extra)]
-    n = len(symbols)
-    rng = np.random.default_rng(7)
-    values = pd.DataFrame({
-        "name": ["Zeqa Abrasives Inc", "Molehill Mining Class A", "=HYPERLINK(\"http://evil\")",
-                 "Plonk Systems", "Vvor Holdings"] + [f"Test Co {i}" for i in range(n_extra)],
-        "sector": ["Industrials", "Basic Materials", "Technology", None, "Technology"]
-        + ["Technology"] * n_extra,
-        "market_cap": [1_234_567_890.0, 456_000_000.0, 88_000_000.0, np.nan, 2e9]
-        + list(rng.uniform(1e8, 5e9, n_extra)),
-        "free_cash_flow": [55_500_000.0, -12_000_000.0, 3_000_000.0, 1e6, -5e6]
-        + list(rng.uniform(-1e7, 1e8, n_extra)),
-        "current_ratio": [2.25, np.nan, 1.1, 0.8, 3.0] + list(rng.uniform(0.5, 4, n_extra)),
-        "index_weight": [0.00123, 0.0004, 0.0001, 0.0, 0.002] + list(rng.uniform(0, 0.003, n_extra)),
-        "price": [12.5, 3.25, 0.91, 40.0, 15.0] + list(rng.uniform(1, 90, n_extra)),
-        "listing_date": pd.to_datetime(["1999-03-04", "2015-06-30", None, "2020-01-02", "2001-01-01"]
-                                       + ["2010-05-05"] * n_extra),
-        "description": ["Makes abrasives.", "-Digs holes; @mentions +more", "\tTabbed", None, "Holds."]
-        + ["Does things."] * n_extra,
-    }, index=pd.Index(symbols, name="symbol"))
-    values["description"] = values["description"].astype(object)
-    values["name"] = values["name"].astype(object)
-    values["sector"] = values["sector"].astype(object)
-    numeric = ["market_cap", "free_cash_flow", "current_ratio", "index_weight", "price"]
-    status = pd.DataFrame(0, index=values.index, columns=numeric, dtype="int8")
-    status.loc[values["market_cap"].isna(), "market_cap"] = 1
-    status.loc["MOLE-A", "current_ratio"] = 2  # not meaningful
-    status.loc["PLNK", "index_weight"] = 0  # a real zero stays zero
-    notes = {("MOLE-A", "current_ratio"): "no current liabilities reported"}
-    table = FakeTable(date(2026, 5, 5), values, status, notes, pd.DataFrame({
-        "symbol": symbols[:3], "field": ["market_cap"] * 3, "source": ["yahoo", "finviz", "yahoo"],
-        "chosen": [True] * 3}))
-    passing = ["VVOR", "ZQAB", "MOLE-A", "XHAK"] + [f"T{i:04d}" for i in range(n_extra)]
-    ranked = values.loc[passing, SCREEN["columns"]].copy()
-    ranked.insert(0, "rank", np.arange(1, len(passing) + 1))
-    states = pd.DataFrame({"c1": [1, 0, 1, 1, 1] + [1] * n_extra, "c2": [1, 2, 1, 0, 1] + [1] * n_extra,
-                           "c3": [1, 1, 1, 0, 1] + [1] * n_extra}, index=values.index, dtype="int8")
-    states.loc["MOLE-A"] = [1, 2, 1]
-    states.loc["PLNK"] = [1, 0, 0]
-    states.loc["XHAK"] = [1, 0, 1]
-    funnel = [FunnelStep("c1", "Free cash flow ≥ $0", 0, n), FunnelStep("c2", "Current ratio ≥ 1.5", 1, n - 1),
-              FunnelStep("c3", "Sector is Technology", 0, n - 1)]
-    near = pd.DataFrame({"symbol": ["PLNK"], "criterion_id": ["c2"], "label": ["Current ratio ≥ 1.5"],
-                         "value": [0.8], "threshold": [1.5], "distance": [0.7]})
-    result = FakeResult(ranked, states, funnel, near, n)
-    criteria = (
-        CriterionInfo("c1", "free_cash_flow", "Free cash flow ≥ $0", "fail"),
-        CriterionInfo("c2", "current_ratio", "Current ratio ≥ 1.5", "fail"),
-        CriterionInfo("c3", "sector", "Sector is Technology", "fail"),
-    )
-    return ExportInput(
-        screen_name=SCREEN["name"], screen_definition=SCREEN, criteria=criteria, table=table,  # type: ignore[arg-type]
-        result=result, as_of=date(2026, 5, 5), snapshot_id=3,  # type: ignore[arg-type]
-        snapshot_created_at=datetime(2026, 5, 6, 9, 30), app_version="9.9.9",
-        sources=({"source": "ishares", "origin": "/data/IWM.csv", "as_of": date(2026, 5, 5),
-                  "fetched_at": datetime(2026, 5, 6, 9, 0), "rows": 5},),
-        exported_at=datetime(2026, 5, 7, 10, 0))
+def make_dataset(n_extra: int = 0, seed: int = 7) -> Dataset:
+    rows = dict(STOCKS)
+    rng = np.random.default_rng(seed)
+    for i in range(n_extra):  # passing filler stocks
+        cap = float(rng.uniform(1e8, 1.1e9))  # below the named stocks' caps, so ranks stay put at the top
+        fcf = float(rng.uniform(1e6, 5e7))
+        rows[f"T{i:04d}"] = (f"Test Company {i}", "Technology", "Makes software.", cap, float(rng.uniform(1, 90)),
+                             fcf, fcf * 2, fcf * 1.5, fcf / 10, fcf, fcf / 2, cap / 2, "2010-05-05", True)
+    cols = ["name", "sector", "description", "market_cap", "price", "free_cash_flow", "ebitda", "ebit",
+            "interest_expense", "total_debt", "cash", "total_equity", "listing_date", "in_index"]
+    sec = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+    sec.index = pd.Index(list(rows), name="symbol", dtype=object)
+    sec["ticker"] = [s.replace("-", "") for s in sec.index]
+    sec["operating_cash_flow"] = sec["free_cash_flow"] + 5.0e6
+    sec["capital_expenditure"] = -5.0e6
+    sec["revenue"] = sec["market_cap"] / 3
+    sec["current_debt"] = sec["total_debt"] / 4
+    sec["total_assets"] = sec["total_equity"].abs() + sec["total_debt"] + 1e7
+    sec["industry"] = sec["sector"]
+    sec.loc["ZQAB", "industry"] = "Semiconductors"
+    sec.loc["PLNK", "industry"] = "Banks - Regional"
+    sec["listing_date"] = pd.to_datetime(sec["listing_date"])
+    for text in ("name", "sector", "description", "industry", "ticker"):
+        sec[text] = sec[text].astype(object)
+    sec["in_index"] = sec["in_index"].astype(bool)
+    prov = empty_provenance()
+    picks = [("VVOR", "yahoo", True), ("ZQAB", "yahoo", True), ("MOLE-A", "finviz", True), ("MOLE-A", "yahoo", False)]
+    prov = pd.concat([prov, pd.DataFrame({
+        "symbol": [p[0] for p in picks], "field": ["market_cap"] * len(picks),
+        "value_num": [sec.loc[p[0], "market_cap"] for p in picks], "value_text": [None] * len(picks),
+        "source": [p[1] for p in picks], "origin": ["test"] * len(picks),
+        "as_of": pd.Timestamp("2026-05-05"), "fetched_at": pd.Timestamp("2026-05-06 09:30"),
+        "period": ["point"] * len(picks), "derived": False, "chosen": [p[2] for p in picks]})],
+        ignore_index=True)
+    return Dataset(date(2026, 5, 5), sec, provenance=prov, sources=(
+        {"source": "ishares", "origin": "/data/IWM_holdings.csv", "as_of": date(2026, 5, 5),
+         "fetched_at": datetime(2026, 5, 6, 9, 0), "rows": len(sec)},
+        {"source": "yahoo", "origin": "https://query2.finance.yahoo.com/v10/finance/quoteSummary",
+         "as_of": date(2026, 5, 6), "fetched_at": datetime(2026, 5, 6, 9, 30), "rows": len(sec)},
+    ))
 
 
-@pytest.fixture
+def make_outcome(n_extra: int = 0, screen: dict[str, Any] | None = None) -> RunOutcome:
+    dataset = make_dataset(n_extra)
+    taxonomy = ThemeTaxonomy.from_toml(resource_path("themes.toml").read_text(encoding="utf-8"))
+    table = compute_metrics(dataset, taxonomy=taxonomy)
+    parsed = parse_screen(screen or SCREEN)
+    info = SnapshotInfo(3, dataset.as_of, datetime(2026, 5, 6, 9, 45), dataset.sources, {}, len(dataset.members),
+                        len(dataset.securities))
+    return RunOutcome(parsed, info, table, evaluate(parsed, table), run_id=11)
+
+
+def make_input(n_extra: int = 0, screen: dict[str, Any] | None = None) -> ExportInput:
+    return export_input(make_outcome(n_extra, screen))
+
+
+@pytest.fixture(scope="session")
 def run_input() -> ExportInput:
     return make_input()
-
-
-def sheet_rows(ws: Any) -> list[tuple[Any, ...]]:
-    return [tuple(c.value for c in row) for row in ws.iter_rows()]

@@ -6,8 +6,11 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
+
 from desktop.export.content import ExportInput
 from desktop.export.csv import raw_text, write_csv, write_rows
+from tests.export.conftest import EVIL_NAME, PASSING, SCREEN
 
 
 def read(path: Path) -> list[dict[str, str]]:
@@ -16,39 +19,48 @@ def read(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
 
 
-def test_header_uses_catalogue_field_names(tmp_path: Path, run_input: ExportInput) -> None:
-    rows = read(write_csv(tmp_path / "s.csv", run_input))
-    assert list(rows[0]) == ["rank", "symbol", "name", "market_cap", "free_cash_flow", "current_ratio",
-                             "index_weight", "price", "sector", "listing_date", "description"]
-    assert len(rows) == len(run_input.result.ranked)
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory: pytest.TempPathFactory, run_input: ExportInput) -> dict[str, dict[str, str]]:
+    path = write_csv(tmp_path_factory.mktemp("csv") / "s.csv", run_input)
+    data = read(path)
+    assert [r["symbol"] for r in data] == PASSING
+    return {r["symbol"]: r for r in data}
 
 
-def test_raw_values_missing_nm_and_dates(tmp_path: Path, run_input: ExportInput) -> None:
-    rows = {r["symbol"]: r for r in read(write_csv(tmp_path / "s.csv", run_input))}
+def test_header_uses_catalogue_field_names(rows: dict[str, dict[str, str]]) -> None:
+    assert list(rows["VVOR"]) == ["rank", "symbol", "name", "score", *SCREEN["columns"]]
+
+
+def test_raw_values_missing_nm_and_dates(rows: dict[str, dict[str, str]]) -> None:
     zqab = rows["ZQAB"]
-    assert zqab["market_cap"] == "1234567890" and float(zqab["index_weight"]) == 0.00123
+    assert zqab["market_cap"] == "1200000000"  # USD units, not millions
+    assert float(zqab["fcf_yield"]) == pytest.approx(5e7 / 1.2e9)  # a fraction, not a percent
     assert zqab["listing_date"] == "1999-03-04"
-    assert rows["VVOR"]["free_cash_flow"] == "-5000000"  # numbers are never quoted as text
-    assert rows["MOLE-A"]["current_ratio"] == "n.m."
-    assert rows["XHAK"]["listing_date"] == ""
+    assert zqab["themes"] == "semiconductors"
+    assert zqab["ocf_positive"] == "true"
+    assert zqab["cash_runway_months"] == "inf"
+    assert rows["MOLE-A"]["debt_to_equity"] == "n.m."
+    assert rows["MOLE-A"]["listing_date"] == ""
+    assert rows["XHAK"]["debt_to_equity"] == "0"  # a real zero stays zero
 
 
-def test_formula_injection_is_neutralised(tmp_path: Path, run_input: ExportInput) -> None:
-    rows = {r["symbol"]: r for r in read(write_csv(tmp_path / "s.csv", run_input))}
-    assert rows["XHAK"]["name"] == "'=HYPERLINK(\"http://evil\")"
+def test_formula_injection_is_neutralised(rows: dict[str, dict[str, str]]) -> None:
+    assert rows["XHAK"]["name"] == "'" + EVIL_NAME
     assert rows["MOLE-A"]["description"].startswith("'-Digs")
-    assert rows["XHAK"]["description"] == "'\tTabbed"
+    assert rows["XHAK"]["description"] == "'\tTabbed text"
     assert rows["ZQAB"]["name"] == "Zeqa Abrasives Inc"
 
 
 def test_raw_text_cases() -> None:
     assert raw_text(float("inf"), 0) == "inf"
     assert raw_text(float("nan"), 0) == ""
-    assert raw_text(0.0, 0) == "0"  # a real zero stays zero
+    assert raw_text(0.0, 0) == "0"
+    assert raw_text(-5.0, 0) == "-5"  # numbers are never prefixed
     assert raw_text(None, 2) == "n.m."
-    assert raw_text(("AI", "Semiconductors"), 0) == "AI; Semiconductors"
+    assert raw_text(("ai", "semiconductors"), 0) == "ai; semiconductors"
     assert raw_text(True, 0) == "true"
     assert raw_text("@SUM(A1)", 0) == "'@SUM(A1)"
+    assert raw_text("+1", 0) == "'+1" and raw_text("\rx", 0) == "'\rx"
     assert raw_text(0.1 + 0.2, 0) == repr(0.1 + 0.2)  # full precision
 
 

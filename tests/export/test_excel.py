@@ -2,197 +2,206 @@
 
 from __future__ import annotations
 
+import zipfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from desktop import __version__
 from desktop.errors import Cancelled
 from desktop.export.content import ExportInput
 from desktop.export.excel import SHEETS, TABLE_NAME, read_screen_definition, write_workbook, yahoo_url
-from tests.export.conftest import SCREEN, make_input
+from tests.export.conftest import EVIL_NAME, PASSING, SCREEN, make_input
 
 
-@pytest.fixture
-def workbook(tmp_path: Path, run_input: ExportInput):  # noqa: ANN201 - openpyxl Workbook
-    path = write_workbook(tmp_path / "short.xlsx", run_input)
-    return load_workbook(path)
+@pytest.fixture(scope="module")
+def book_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_workbook(tmp_path_factory.mktemp("xlsx") / "short.xlsx", make_input())
 
 
-def header_index(ws, label: str) -> int:  # noqa: ANN001
+@pytest.fixture(scope="module")
+def workbook(book_path: Path) -> Any:
+    return load_workbook(book_path)
+
+
+def col(ws: Any, label: str) -> int:
     return [c.value for c in ws[1]].index(label) + 1
 
 
-def test_sheets_in_order(workbook) -> None:  # noqa: ANN001
+def row_of(ws: Any, symbol: str, column: int = 2) -> int:
+    return next(c.row for c in ws.iter_cols(min_col=column, max_col=column).__next__() if c.value == symbol)
+
+
+def test_sheets_in_order(workbook: Any) -> None:
     assert tuple(workbook.sheetnames) == SHEETS
 
 
-def test_shortlist_is_a_native_table_with_one_row_per_result(workbook, run_input) -> None:  # noqa: ANN001
+def test_shortlist_is_a_native_table_with_one_row_per_result(workbook: Any, run_input: ExportInput) -> None:
     ws = workbook["Shortlist"]
     assert list(ws.tables) == [TABLE_NAME]
     table = ws.tables[TABLE_NAME]
     n = len(run_input.result.ranked)
-    assert table.ref == f"A1:K{n + 1}"
-    assert table.autoFilter is not None
+    assert n == len(PASSING)
+    assert table.ref == f"A1:Q{n + 1}"
+    assert table.autoFilter is not None and table.autoFilter.ref == table.ref
     assert table.tableStyleInfo.showRowStripes
     assert ws.max_row == n + 1
-    assert [ws.cell(r, 2).value for r in range(2, n + 2)] == list(run_input.result.ranked.index)
+    assert [ws.cell(r, 2).value for r in range(2, n + 2)] == PASSING
     assert [ws.cell(r, 1).value for r in range(2, n + 2)] == [1, 2, 3, 4]
-    assert ws.freeze_panes == "C2"  # header row and the ticker column
+    assert [c.value for c in ws[1]][:5] == ["Rank", "Symbol", "Name", "Score", "Market cap ($M)"]
+    assert ws.freeze_panes == "C2"  # the header row and the ticker column stay in view
 
 
-def test_values_units_and_number_formats(workbook) -> None:  # noqa: ANN001
+def test_values_units_and_number_formats(workbook: Any) -> None:
     ws = workbook["Shortlist"]
-    cap = header_index(ws, "Market cap ($M)")
-    fcf = header_index(ws, "Free cash flow ($M)")
-    ratio = header_index(ws, "Current ratio")
-    weight = header_index(ws, "Index weight")
-    listed = header_index(ws, "Listed since")
-    row = 3  # ZQAB, rank 2
-    assert ws.cell(row, 2).value == "ZQAB"
-    assert ws.cell(row, cap).value == pytest.approx(1234.56789)
-    assert ws.cell(row, cap).number_format == "#,##0.0"
-    assert ws.cell(row, fcf).value == pytest.approx(55.5)
-    assert ws.cell(row, ratio).value == 2.25
-    assert ws.cell(row, ratio).number_format == '0.0"x"'
-    assert ws.cell(row, weight).value == pytest.approx(0.00123)
-    assert ws.cell(row, weight).number_format == "0.0%"
-    assert ws.cell(row, listed).value.date().isoformat() == "1999-03-04"
-    assert ws.cell(row, listed).number_format == "yyyy-mm-dd"
-    assert ws.cell(row, header_index(ws, "Price")).number_format == '"$"#,##0.00'
-    assert ws.cell(2, fcf).value == pytest.approx(-5.0)  # a negative stays negative
+    r = row_of(ws, "ZQAB")
+    cap = ws.cell(r, col(ws, "Market cap ($M)"))
+    assert cap.value == pytest.approx(1200.0) and cap.number_format == "#,##0.0"
+    fcf_yield = ws.cell(r, col(ws, "FCF yield"))
+    assert fcf_yield.value == pytest.approx(5e7 / 1.2e9) and fcf_yield.number_format == "0.0%"
+    ratio = ws.cell(r, col(ws, "Net debt / EBITDA"))
+    assert ratio.value == pytest.approx((1e8 - 2e7) / 5e7) and ratio.number_format == '0.0"x"'
+    price = ws.cell(r, col(ws, "Price"))
+    assert price.value == 12.5 and price.number_format == '"$"#,##0.00'
+    listed = ws.cell(r, col(ws, "Listed since"))
+    assert listed.value.date().isoformat() == "1999-03-04" and listed.number_format == "yyyy-mm-dd"
+    assert ws.cell(r, col(ws, "Themes")).value == "semiconductors"
+    assert ws.cell(r, col(ws, "OCF positive")).value == "yes"
+    assert ws.cell(r, col(ws, "Score")).number_format == "0.0"
 
 
-def test_missing_and_not_meaningful_are_distinct_and_never_zero(workbook) -> None:  # noqa: ANN001
+def test_missing_not_meaningful_infinite_and_zero_are_all_distinct(workbook: Any) -> None:
     ws = workbook["Shortlist"]
-    ratio = header_index(ws, "Current ratio")
-    nm = ws.cell(4, ratio)  # MOLE-A: not meaningful, with the table's note
-    assert ws.cell(4, 2).value == "MOLE-A"
-    assert nm.value == "n.m."
-    assert nm.comment is not None and "no current liabilities" in nm.comment.text
-    listed = ws.cell(5, header_index(ws, "Listed since"))  # XHAK: missing date
-    assert listed.value is None and listed.comment is None
+    mole, xhak = row_of(ws, "MOLE-A"), row_of(ws, "XHAK")
+    nm = ws.cell(mole, col(ws, "Debt / equity"))  # negative equity: not meaningful, with the reason
+    assert nm.value == "n.m." and "equity is zero or negative" in nm.comment.text
+    missing = ws.cell(mole, col(ws, "Listed since"))
+    assert missing.value is None and missing.comment is None
+    zero = ws.cell(xhak, col(ws, "Debt / equity"))  # no debt: a real zero
+    assert zero.value == 0 and zero.data_type == "n"
+    runway = ws.cell(xhak, col(ws, "Cash runway (months)"))
+    assert runway.value == "∞" and "no burn" in runway.comment.text
 
 
-def test_tickers_link_to_yahoo(workbook, run_input) -> None:  # noqa: ANN001
+def test_tickers_link_to_yahoo(workbook: Any) -> None:
     ws = workbook["Shortlist"]
-    for r, symbol in enumerate(run_input.result.ranked.index, start=2):
+    for r, symbol in enumerate(PASSING, start=2):
         assert ws.cell(r, 2).hyperlink.target == f"https://finance.yahoo.com/quote/{symbol}"
     assert yahoo_url("MOLE-A") == "https://finance.yahoo.com/quote/MOLE-A"
     assert yahoo_url("A B/../x") == "https://finance.yahoo.com/quote/A%20B%2F..%2Fx"
 
 
-def test_no_formula_from_data_anywhere(workbook) -> None:  # noqa: ANN001
-    formulas = [(ws.title, c.coordinate, c.value) for ws in workbook for row in ws.iter_rows()
-                for c in row if c.data_type == "f"]
+def test_no_formula_from_data_anywhere(workbook: Any, book_path: Path) -> None:
+    formulas = [(ws.title, c.coordinate) for ws in workbook for row in ws.iter_rows() for c in row
+                if c.data_type == "f"]
     assert formulas == []
-    ws = workbook["Shortlist"]
-    name = ws.cell(5, 3)
-    assert name.value == '=HYPERLINK("http://evil")' and name.data_type == "s" and name.quotePrefix
-    desc = ws.cell(4, header_index(ws, "Business summary"))
-    assert desc.value.startswith("-Digs") and desc.quotePrefix
-    assert ws.cell(5, header_index(ws, "Business summary")).quotePrefix  # leading tab
-    plain = ws.cell(2, 3)
-    assert not plain.quotePrefix
-
-
-def test_formula_text_survives_raw_xml(tmp_path: Path, run_input: ExportInput) -> None:
-    """The evil name is stored as a string, not as an <f> element, in the file itself."""
-    import zipfile
-
-    path = write_workbook(tmp_path / "x.xlsx", run_input)
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(book_path) as zf:  # nor an <f> element in the file itself
         sheets = [n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
         assert all(b"<f>" not in zf.read(n) and b"<f " not in zf.read(n) for n in sheets)
+    ws = workbook["Shortlist"]
+    xhak, mole = row_of(ws, "XHAK"), row_of(ws, "MOLE-A")
+    name = ws.cell(xhak, 3)
+    assert name.value == EVIL_NAME and name.data_type == "s" and name.quotePrefix
+    assert ws.cell(mole, col(ws, "Business summary")).quotePrefix  # "-Digs ..."
+    assert ws.cell(xhak, col(ws, "Business summary")).quotePrefix  # leading tab
+    assert not ws.cell(row_of(ws, "ZQAB"), 3).quotePrefix
+    why = workbook["Why"]
+    assert why.cell(row_of(why, "XHAK"), 3).quotePrefix
 
 
-def test_conditional_formatting_on_key_metrics(workbook) -> None:  # noqa: ANN001
+def test_conditional_formatting_on_key_metrics(workbook: Any) -> None:
     ws = workbook["Shortlist"]
     ranges = {str(cf.sqref) for cf in ws.conditional_formatting}
-    cap = ws.cell(1, header_index(ws, "Market cap ($M)")).column_letter  # the sort field
-    assert f"{cap}2:{cap}5" in ranges
+    for label in ("Market cap ($M)", "FCF yield", "Interest coverage", "Net debt / EBITDA", "Score"):
+        letter = ws.cell(1, col(ws, label)).column_letter
+        assert f"{letter}2:{letter}5" in ranges, label
+    price = ws.cell(1, col(ws, "Price")).column_letter
+    assert f"{price}2:{price}5" not in ranges
 
 
-def test_column_widths_fit(workbook) -> None:  # noqa: ANN001
+def test_column_widths_fit(workbook: Any) -> None:
     ws = workbook["Shortlist"]
-    name_width = ws.column_dimensions["C"].width
-    assert len("Molehill Mining Class A") + 2 <= name_width <= 60
-    for letter in ("A", "B", "D"):
-        assert ws.column_dimensions[letter].width >= len(ws[f"{letter}1"].value)
+    assert len(EVIL_NAME) + 2 <= ws.column_dimensions["C"].width <= 60
+    for cell in ws[1]:
+        assert ws.column_dimensions[cell.column_letter].width >= len(cell.value)
 
 
-def test_why_sheet_states_and_values(workbook, run_input) -> None:  # noqa: ANN001
+def test_why_sheet_states_and_values(workbook: Any) -> None:
     ws = workbook["Why"]
     heads = [c.value for c in ws[1]]
     assert heads[:6] == ["Rank", "Symbol", "Name", "Result", "Failed", "Unknown"]
-    assert heads[6] == "c1: Free cash flow ≥ $0" and heads[7] == "c1 value"
+    assert heads[6] == "c1: Free cash flow ≥ $0 (missing fails)" and heads[7] == "c1 value"
     symbols = [ws.cell(r, 2).value for r in range(2, ws.max_row + 1)]
-    assert symbols == ["VVOR", "ZQAB", "MOLE-A", "XHAK", "PLNK"]  # passing by rank, then the rest
-    mole = symbols.index("MOLE-A") + 2
-    assert ws.cell(mole, 9).value == "unknown" and ws.cell(mole, 10).value == "n.m."
-    plnk = symbols.index("PLNK") + 2
-    assert ws.cell(plnk, 4).value == "fail" and ws.cell(plnk, 5).value == 2
-    assert ws.cell(plnk, 10).value == 0.8 and ws.cell(plnk, 10).number_format == '0.0"x"'
-    assert ws.cell(2, 8).value == pytest.approx(-5.0)  # VVOR FCF in $M
+    assert symbols == [*PASSING, "PLNK", "NEGE"]  # passing by rank, then the closest misses; OUTS is no member
+    nege = row_of(ws, "NEGE")
+    c4 = col(ws, "c4 value")
+    assert ws.cell(nege, c4 - 1).value == "fail" and ws.cell(nege, c4).value == "n.m."
+    assert ws.cell(nege, 4).value == "fail" and ws.cell(nege, 5).value == 3
+    plnk = row_of(ws, "PLNK")
+    assert ws.cell(plnk, col(ws, "c1 value")).value == pytest.approx(-1.0)  # $M
+    assert ws.cell(plnk, col(ws, "c1 value")).number_format == "#,##0.0"
     rules = [rule for cf in ws.conditional_formatting for rule in cf.rules]
     assert any(rule.formula == ['"fail"'] for rule in rules)
+    assert ws.auto_filter.ref == f"A1:N{len(symbols) + 1}"
 
 
-def test_near_misses_sheet(workbook) -> None:  # noqa: ANN001
+def test_near_misses_sheet(workbook: Any) -> None:
     ws = workbook["Near misses"]
-    assert [c.value for c in ws[2]] == ["PLNK", "Plonk Systems", "c2", "Current ratio ≥ 1.5", 0.8, 1.5,
-                                        0.7, "x"]
+    assert [c.value for c in ws[2]] == ["PLNK", "Plonk Systems", "c1", "Free cash flow ≥ $0 (missing fails)",
+                                        -1.0, 0, 1.0, "$M"]
     assert ws.cell(2, 1).hyperlink.target.endswith("/PLNK")
+    assert ws.max_row == 2
 
 
-def test_screen_sheet_restores_the_exact_screen(tmp_path: Path, run_input: ExportInput) -> None:
-    path = write_workbook(tmp_path / "s.xlsx", run_input)
-    assert read_screen_definition(path) == SCREEN
-    ws = load_workbook(path)["Screen"]
+def test_screen_sheet_restores_the_exact_screen(workbook: Any, book_path: Path, run_input: ExportInput) -> None:
+    assert read_screen_definition(book_path) == run_input.screen_definition
+    from desktop.engine.screen import parse_screen
+
+    assert parse_screen(read_screen_definition(book_path)) == parse_screen(SCREEN)
+    ws = workbook["Screen"]
     words = [c.value for row in ws.iter_rows(max_col=2) for c in row]
-    assert "c1 and (c2 or c3)" in words
-    assert "Current ratio ≥ 1.5" in words
-    name_cell = ws["B3"]
-    assert name_cell.value == "Cash & =risk" and name_cell.data_type == "s"
+    assert "c1 and (c2 or c3) and c4" in words
+    assert "Interest coverage ≥ 3.0x" in words
+    assert ws["B3"].value == "Cash & =risk" and ws["B3"].data_type == "s"
 
 
-def test_long_screen_json_is_split_and_restored(tmp_path: Path) -> None:
-    screen = dict(SCREEN, name="x" * 70_000, criteria=[{"field": "sector", "any_of": [f"S{i}" for i in range(3000)]}])
-    data = make_input()
-    data = ExportInput(**{**data.__dict__, "screen_definition": screen})
-    path = write_workbook(tmp_path / "long.xlsx", data)
+def test_long_screen_json_is_split_and_restored(tmp_path: Path, run_input: ExportInput) -> None:
+    screen = dict(SCREEN, name="x" * 70_000)
+    path = write_workbook(tmp_path / "long.xlsx", replace(run_input, screen_definition=screen))
     assert read_screen_definition(path) == screen
 
 
-def test_provenance_sheet(workbook) -> None:  # noqa: ANN001
-    ws = workbook["Provenance"]
-    cells = {c.value for row in ws.iter_rows() for c in row if c.value is not None}
-    assert "9.9.9" in cells  # app version
-    assert "/data/IWM.csv" in cells
-    assert "Free cash flow" in cells and "Operating cash flow plus capital expenditure." in cells
+def test_provenance_sheet(workbook: Any) -> None:
+    cells = {c.value for row in workbook["Provenance"].iter_rows() for c in row if c.value is not None}
+    assert __version__ in cells
+    assert {"/data/IWM_holdings.csv", "https://query2.finance.yahoo.com/v10/finance/quoteSummary"} <= cells
+    assert {"Free cash flow", "Operating cash flow plus capital expenditure.", "fcf_yield"} <= cells
     assert "US dollars (exported in $M)" in cells
-    assert "no current liabilities reported" in cells
+    assert "shareholders' equity is zero or negative" in cells
     assert "yahoo: 2, finviz: 1" in cells  # where the shortlisted market caps came from
 
 
-def test_summary_sheet_funnel_and_counts(workbook) -> None:  # noqa: ANN001
-    ws = workbook["Summary"]
-    rows = [tuple(c.value for c in row) for row in ws.iter_rows()]
-    assert ("Universe", "stocks screened", None, 5) in rows
-    assert ("c2", "Current ratio ≥ 1.5", 1, 4) in rows
+def test_summary_sheet_funnel_and_counts(workbook: Any) -> None:
+    rows = [tuple(c.value for c in row) for row in workbook["Summary"].iter_rows()]
+    assert ("Universe", "stocks screened", None, 6) in rows
+    assert ("c1", "Free cash flow ≥ $0 (missing fails)", 1, 5) in rows
+    assert ("Passed", None, None, 4) in rows
     assert ("Technology", 2, 2, None) in rows
-    assert ("(none)", 0, 1, None) in rows
+    assert ("semiconductors", 1, 1, None) in rows
+    assert ("regional_banks", 0, 1, None) in rows
 
 
 def test_empty_result_writes_no_table(tmp_path: Path) -> None:
-    data = make_input()
-    result = data.result
-    empty = type(result)(result.ranked.iloc[0:0], result.states, result.funnel, result.near_misses.iloc[0:0], 5)
-    path = write_workbook(tmp_path / "e.xlsx", ExportInput(**{**data.__dict__, "result": empty}))
+    screen = dict(SCREEN, criteria=[{"field": "market_cap", "min": 1e15}])
+    data = make_input(screen=screen)
+    path = write_workbook(tmp_path / "e.xlsx", data)
     wb = load_workbook(path)
     assert not wb["Shortlist"].tables
     assert wb["Shortlist"]["A3"].value == "No stock passed this screen."
-    assert read_screen_definition(path) == SCREEN
+    assert read_screen_definition(path) == data.screen_definition
 
 
 def test_progress_and_cancel(tmp_path: Path, run_input: ExportInput) -> None:
@@ -206,7 +215,8 @@ def test_progress_and_cancel(tmp_path: Path, run_input: ExportInput) -> None:
 
 
 def test_two_thousand_rows(tmp_path: Path) -> None:
-    data = make_input(n_extra=1995)
+    data = make_input(n_extra=1996)
     path = write_workbook(tmp_path / "big.xlsx", data)
     ws = load_workbook(path, read_only=True)["Shortlist"]
-    assert ws.max_row == len(data.result.ranked) + 1 == 2000
+    assert len(data.result.ranked) == 2000
+    assert ws.max_row == 2001

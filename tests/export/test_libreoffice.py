@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from desktop.export.content import ExportInput
 from desktop.export.excel import read_screen_definition, write_workbook
-from tests.export.conftest import SCREEN, make_input
+from tests.export.conftest import EVIL_NAME, PASSING, make_input
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 pytestmark = [
@@ -59,22 +59,26 @@ def test_shortlist_values_as_libreoffice_reads_them(converted: tuple[ExportInput
     data, folder, _ = converted
     with open(folder / "shortlist-Shortlist.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0][:4] == ["Rank", "Symbol", "Name", "Market cap ($M)"]
+    heads = rows[0]
+    assert heads[:5] == ["Rank", "Symbol", "Name", "Score", "Market cap ($M)"]
     assert len(rows) - 1 == len(data.result.ranked)
     by_symbol = {r[1]: r for r in rows[1:]}
-    assert float(by_symbol["ZQAB"][3]) == pytest.approx(1234.56789)
-    assert by_symbol["MOLE-A"][5] == "n.m."
-    assert by_symbol["XHAK"][2] == '=HYPERLINK("http://evil")'  # shown as text, not evaluated
-    assert by_symbol["XHAK"][9] == ""  # missing stays empty
+    assert [r[1] for r in rows[1:]] == PASSING
+    assert float(by_symbol["ZQAB"][4]) == pytest.approx(1200.0)
+    assert by_symbol["MOLE-A"][heads.index("Debt / equity")] == "n.m."
+    assert by_symbol["MOLE-A"][heads.index("Listed since")] == ""  # missing stays empty
+    assert by_symbol["XHAK"][2] == EVIL_NAME  # shown as text, not evaluated
+    assert by_symbol["XHAK"][heads.index("Cash runway (months)")] == "∞"
 
 
 def test_resaved_workbook_keeps_values_formats_and_screen(converted: tuple[ExportInput, Path, Path]) -> None:
     data, _, resaved = converted
-    assert read_screen_definition(resaved) == SCREEN
+    assert read_screen_definition(resaved) == data.screen_definition
     wb = load_workbook(resaved)
     ws = wb["Shortlist"]
-    assert ws.tables["Shortlist"].ref == f"A1:K{len(data.result.ranked) + 1}"
-    assert ws["D3"].value == pytest.approx(1234.56789) and ws["D3"].number_format == "#,##0.0"
-    assert ws["G3"].number_format == "0.0%"
+    assert ws.tables["Shortlist"].ref == f"A1:Q{len(data.result.ranked) + 1}"
+    assert ws["B3"].value == "ZQAB"
+    assert ws["E3"].value == pytest.approx(1200.0) and ws["E3"].number_format == "#,##0.0"
+    assert ws["G3"].number_format == "0.0%"  # FCF yield
     assert ws["B2"].hyperlink.target == "https://finance.yahoo.com/quote/VVOR"
     assert all(c.data_type != "f" for sheet in wb for row in sheet.iter_rows() for c in row)
