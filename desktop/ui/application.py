@@ -15,7 +15,7 @@ from desktop.resources import resource_path
 log = logging.getLogger(__name__)
 
 SCREENSHOT_SIZE = (1600, 1000)
-SCREENSHOT_TIMEOUT_MS = 120_000
+SCREENSHOT_TIMEOUT_MS = 60_000
 
 
 def load_stylesheet() -> str:

@@ -8,7 +8,6 @@ Rendered as one HTML document into a QTextBrowser (cheap, selectable, copyable).
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +54,7 @@ def _cell(value: object, unit: str, status: int) -> str:
         return ", ".join(map(str, value)) or "—"
     if unit in catalog.NUMERIC_UNITS or unit == "bool":
         return format_value(value, unit, status)
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+    if value is None or value == "" or (not isinstance(value, str) and bool(pd.isna(value))):
         return format_value(None, unit, 1)
     return str(value)
 
@@ -138,9 +137,16 @@ class DetailPane(QWidget):
                            f"<td align=right>{esc(_cell(row.get(col), f.unit if f else 'ratio', st))}</td></tr>")
             out.append("</table>")
             if zombie:
-                years = ", ".join(f"FY{int(y)}: {format_value(cov, 'ratio', 0)}" for y, cov in zombie)
-                out.append(f"<p><b>{esc(self.tr('Zombie years'))}</b> "
-                           f"({esc(self.tr('interest coverage below 1'))}): {esc(years)}</p>")
+                # the engine lists coverage per fiscal year; years below 1x are the zombie years
+                years = ", ".join(
+                    (f"<b style='color:#b3261e'>FY{int(y)}: {esc(format_value(cov, 'ratio', 0))}</b>"
+                     if cov == cov and cov < 1 else f"FY{int(y)}: {esc(format_value(cov, 'ratio', 0))}")
+                    for y, cov in zombie)
+                flag = row.get("zombie")
+                verdict = (self.tr("zombie (coverage below 1x in each of the last years)") if flag == 1
+                           else self.tr("not a zombie") if flag == 0 else self.tr("zombie flag unknown"))
+                out.append(f"<p><b>{esc(self.tr('Interest coverage by fiscal year'))}</b> — {esc(verdict)}:"
+                           f"<br>{years}</p>")
 
         out.append(f"<h3>{esc(self.tr('All metrics'))}</h3>")
         out.append("<table cellspacing=0 cellpadding=2 width='100%'>"

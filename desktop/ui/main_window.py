@@ -491,19 +491,28 @@ class MainWindow(QMainWindow):
         self.status_label.setText(self.tr("Snapshot #%d as of %s · %s stocks") % (
             info.id, info.as_of.isoformat(), f"{len(table.values):,}"))
         self.statusBar().clearMessage()
-        if self.charts is not None:
-            market = getattr(bundle.dataset, "market", None)
-            if isinstance(market, pd.DataFrame):
-                self.market_chart.set_market(market)
-        if self.parsed_screen is None and not self.builder.document().get("criteria"):
-            self._open_initial_screen()
-        else:
-            self.rescreen()
-        log.info("snapshot %s shown in %.0f ms", info.id, (time.perf_counter() - t0) * 1000)
-        if self._requested_select:
-            self.select_symbol(self._requested_select)
-            self._requested_select = None
-        self._mark_ready()
+        try:
+            if self.charts is not None:
+                market = getattr(bundle.dataset, "market", None)
+                if isinstance(market, pd.DataFrame):
+                    self._chart_call(self.market_chart.set_market, market)
+            if self.parsed_screen is None and not self.builder.document().get("criteria"):
+                self._open_initial_screen()
+            else:
+                self.rescreen()
+            log.info("snapshot %s shown in %.0f ms", info.id, (time.perf_counter() - t0) * 1000)
+            if self._requested_select:
+                self.select_symbol(self._requested_select)
+                self._requested_select = None
+        finally:
+            self._mark_ready()
+
+    def _chart_call(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+        """Update one chart; a chart bug is logged and leaves the rest of the window working."""
+        try:
+            fn(*args, **kwargs)
+        except Exception:  # a broken chart must not stop the table, funnel and detail updates
+            log.exception("chart update failed: %s", getattr(fn, "__qualname__", fn))
 
     def _mark_ready(self) -> None:
         if not self._is_ready:
@@ -846,15 +855,15 @@ class MainWindow(QMainWindow):
         x = x if x in values.columns else "market_cap"
         y = y if y in values.columns else next((c for c in ("fcf_yield", "free_cash_flow", "price")
                                                  if c in values.columns), x)
-        self.scatter.set_data(values, x, y, self.settings.color_by, passed=ranked.index)
-        self.scatter.set_highlighted(self.view.selected_symbols())
+        self._chart_call(self.scatter.set_data, values, x, y, self.settings.color_by, passed=ranked.index)
+        self._chart_call(self.scatter.set_highlighted, self.view.selected_symbols())
         shortlist = values.loc[values.index.intersection(ranked.index)]
         by_sector = shortlist["sector"].value_counts() if "sector" in shortlist.columns else pd.Series(dtype=int)
         if "themes" in shortlist.columns:
             by_theme = shortlist["themes"].explode().dropna().value_counts()
         else:
             by_theme = pd.Series(dtype=int)
-        self.breakdown.set_counts(by_sector, by_theme)
+        self._chart_call(self.breakdown.set_counts, by_sector, by_theme)
         if not self._from_histogram:
             self._update_histogram()
 
@@ -869,7 +878,7 @@ class MainWindow(QMainWindow):
         except KeyError:
             return
         minimum, maximum = row.bounds()
-        self.histogram.set_field(self.ftable.raw(field.name), field, minimum, maximum)
+        self._chart_call(self.histogram.set_field, self.ftable.raw(field.name), field, minimum, maximum)
 
     def _current_criterion_changed(self, row: object) -> None:
         if isinstance(row, CriterionRow) and row.kind == "numeric" and self.charts is not None:
@@ -907,7 +916,7 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, symbols: list[str]) -> None:
         if self.charts is not None:
-            self.scatter.set_highlighted(symbols)
+            self._chart_call(self.scatter.set_highlighted, symbols)
         if not symbols or self.bundle is None:
             self.detail.clear()
             return
@@ -923,7 +932,7 @@ class MainWindow(QMainWindow):
             prices = dataset.prices[symbol] if symbol in dataset.prices.columns else pd.Series(dtype=float)
             market = dataset.market
             yields = market["yield_10y"] if "yield_10y" in market.columns else pd.Series(dtype=float)
-            self.price_chart.set_series(symbol, prices, yields)
+            self._chart_call(self.price_chart.set_series, symbol, prices, yields)
 
     def _focus_charts(self) -> None:
         if self.charts is not None:

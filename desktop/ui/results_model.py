@@ -118,7 +118,9 @@ class FormattedTable:
 
     def raw(self, name: str) -> np.ndarray:
         if name not in self._raw:
-            if name not in self.values.columns:
+            if name == "symbol" and name not in self.values.columns:  # the index, shown as a column
+                self._raw[name] = self.symbols
+            elif name not in self.values.columns:
                 self._raw[name] = np.full(len(self.values), np.nan)
             else:
                 col = self.values[name]
@@ -285,7 +287,7 @@ class ResultsTableModel(QAbstractTableModel):
             self._sort = None
             return
         self._sort = (column, order)
-        self.layoutAboutToBeChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        self.layoutAboutToBeChanged.emit()
         old_order = self._order
         new_order = self._sorted_order(column, order)
         inverse = np.empty_like(new_order)
@@ -298,7 +300,7 @@ class ResultsTableModel(QAbstractTableModel):
             self.changePersistentIndexList(persistent, new_indexes)
         else:
             self._order = new_order
-        self.layoutChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        self.layoutChanged.emit()
 
     # -- sorting helpers --------------------------------------------------------------------
     def _sorted_order(self, column: int, order: Qt.SortOrder) -> np.ndarray:

@@ -52,6 +52,7 @@ class ResultsView(QTableView):
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         header.setDefaultSectionSize(96)
+        header.setResizeContentsPrecision(60)  # measure a sample of rows, not all 2,000
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         copy = QAction(self.tr("Copy"), self)
@@ -61,6 +62,7 @@ class ResultsView(QTableView):
         self.addAction(copy)
         self._extra_columns: list[str] = []
         self._model: ResultsTableModel | None = None
+        self._sized_for: tuple[str, ...] = ()
 
     def setModel(self, model: ResultsTableModel) -> None:  # type: ignore[override]  # noqa: N802
         super().setModel(model)
@@ -101,6 +103,13 @@ class ResultsView(QTableView):
         self.selection_symbols_changed.emit(self.selected_symbols())
 
     def _after_reset(self) -> None:
+        columns = tuple(spec.name for spec in self._model.columns()) if self._model else ()
+        if columns != self._sized_for:  # fit widths when the column set changes, not per re-screen
+            self._sized_for = columns
+            self.resizeColumnsToContents()
+            header = self.horizontalHeader()
+            for c in range(header.count()):
+                header.resizeSection(c, min(max(header.sectionSize(c), 56), 260))
         self.selection_symbols_changed.emit(self.selected_symbols())
 
     # -- copy -------------------------------------------------------------------------------

@@ -541,6 +541,8 @@ class GroupWidget(QFrame):
         buttons.addWidget(self.add_group_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        if root:
+            layout.addStretch(1)  # rows stay at the top however tall the pane is
         for child in children:
             self.add_child(child, announce=False)
 
@@ -676,7 +678,7 @@ class ScreenBuilderWidget(QWidget):
         """Show the screen document ``doc`` (as ``screen_to_dict`` writes it)."""
         self._doc = copy.deepcopy(doc)
         self._current = None
-        old = self.root
+        old = self.scroll.takeWidget()
         self.root = GroupWidget(str(doc.get("match", "all")), list(doc.get("criteria", [])),
                                 lambda f: self._choices(f), root=True)
         self.root.changed.connect(self._changed)

@@ -1,0 +1,114 @@
+"""ResultsTableModel: Qt model contract, numpy sorting with missing last, persistent indexes, roles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from PySide6.QtCore import QPersistentModelIndex, Qt
+
+from desktop.ui.results_model import (
+    FAIL,
+    PASS,
+    UNKNOWN,
+    CellStateRole,
+    ColumnSpec,
+    FormattedTable,
+    RawValueRole,
+    ResultsTableModel,
+    SymbolRole,
+)
+
+
+def _table() -> FormattedTable:
+    values = pd.DataFrame(
+        {"name": ["Zeta Co", "alpha inc", "Mid Ltd", None],
+         "market_cap": [2.1e9, np.nan, 3.0e8, 5.0e8],
+         "fcf_yield": [0.05, 0.12, np.nan, -0.02],
+         "themes": [("ai",), (), ("reit", "ai"), ()]},
+        index=pd.Index(["ZZZ", "AAA", "MMM", "NNN"], name="symbol"))
+    status = pd.DataFrame({"market_cap": [0, 1, 0, 0], "fcf_yield": [0, 0, 2, 0]}, index=values.index, dtype="int8")
+    return FormattedTable(values, status, {("MMM", "fcf_yield"): "negative equity"})
+
+
+COLUMNS = [ColumnSpec.for_field(n) for n in ("symbol", "name", "market_cap", "fcf_yield", "themes")]
+
+
+@pytest.fixture
+def model(qtbot: object) -> ResultsTableModel:
+    m = ResultsTableModel()
+    states = {"market_cap": np.array([PASS, UNKNOWN, FAIL, PASS], dtype=np.int8)}
+    m.set_rows(_table(), np.arange(4), COLUMNS, states)
+    return m
+
+
+def test_model_passes_qt_model_tester(qtmodeltester: object, model: ResultsTableModel) -> None:
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_display_text_is_formatted_and_raw_role_keeps_the_value(model: ResultsTableModel) -> None:
+    cap, fcf = 2, 3
+    assert model.data(model.index(0, cap)) == "$2.1B"
+    assert model.data(model.index(0, cap), RawValueRole) == pytest.approx(2.1e9)
+    assert model.data(model.index(1, cap)) == "—"  # missing
+    assert model.data(model.index(2, fcf)) == "n.m."  # not meaningful
+    assert model.data(model.index(2, fcf), Qt.ItemDataRole.ToolTipRole) == "negative equity"
+    assert model.data(model.index(0, fcf)) == "5.0 %"
+    assert model.data(model.index(2, 4)) == "reit, ai"
+    assert model.data(model.index(3, 1)) == "—"
+    assert model.data(model.index(1, 0), SymbolRole) == "AAA"
+
+
+def test_cell_state_role_and_background_follow_the_criterion(model: ResultsTableModel) -> None:
+    assert model.data(model.index(0, 2), CellStateRole) == PASS
+    assert model.data(model.index(2, 2), CellStateRole) == FAIL
+    assert model.data(model.index(1, 2), CellStateRole) == UNKNOWN
+    assert model.data(model.index(0, 1), CellStateRole) == -1
+    assert model.data(model.index(0, 1), Qt.ItemDataRole.BackgroundRole) is None
+    pass_bg = model.data(model.index(0, 2), Qt.ItemDataRole.BackgroundRole)
+    fail_bg = model.data(model.index(2, 2), Qt.ItemDataRole.BackgroundRole)
+    assert pass_bg.color() != fail_bg.color()
+
+
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+def test_numeric_sort_puts_missing_last_both_ways(model: ResultsTableModel, order: Qt.SortOrder) -> None:
+    model.sort(2, order)
+    expected = ["MMM", "NNN", "ZZZ", "AAA"] if order == Qt.SortOrder.AscendingOrder else ["ZZZ", "NNN", "MMM", "AAA"]
+    assert model.symbols() == expected
+
+
+def test_text_sort_is_case_insensitive_with_missing_last(model: ResultsTableModel) -> None:
+    model.sort(1, Qt.SortOrder.AscendingOrder)
+    assert model.symbols() == ["AAA", "MMM", "ZZZ", "NNN"]
+
+
+def test_sort_emits_layout_signals_and_remaps_persistent_indexes(qtbot: object, model: ResultsTableModel) -> None:
+    keep = QPersistentModelIndex(model.index(0, 3))  # ZZZ, fcf_yield
+    with qtbot.waitSignals([model.layoutAboutToBeChanged, model.layoutChanged]):  # type: ignore[attr-defined]
+        model.sort(3, Qt.SortOrder.AscendingOrder)
+    assert model.symbols() == ["NNN", "ZZZ", "AAA", "MMM"]
+    assert keep.row() == 1 and keep.column() == 3
+    assert model.data(model.index(keep.row(), 0)) == "ZZZ"
+
+
+def test_sort_order_survives_a_reset(model: ResultsTableModel) -> None:
+    model.sort(2, Qt.SortOrder.DescendingOrder)
+    model.set_rows(_table(), np.array([3, 0]), COLUMNS)
+    assert model.symbols() == ["ZZZ", "NNN"]
+
+
+def test_extra_columns_and_row_lookup(qtmodeltester: object) -> None:
+    m = ResultsTableModel()
+    m.set_rows(_table(), np.array([2, 0]), [ColumnSpec.for_field("rank"), *COLUMNS],
+               extra={"rank": np.array([1.0, 2.0])})
+    assert m.data(m.index(0, 0)) == "1" and m.symbol_at(1) == "ZZZ"
+    assert m.row_of("ZZZ") == 1 and m.row_of("AAA") == -1
+    assert m.headerData(3, Qt.Orientation.Horizontal) == "Market cap"
+    assert "Equity market value" in m.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    qtmodeltester.check(m)  # type: ignore[attr-defined]
+
+
+def test_formatting_is_cached_per_table() -> None:
+    table = _table()
+    spec = ColumnSpec.for_field("market_cap")
+    assert table.text(spec) is table.text(spec)
