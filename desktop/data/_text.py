@@ -13,6 +13,7 @@ import math
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -127,14 +128,15 @@ def numeric_column(values: pd.Series, origin: str, lines: np.ndarray, field: str
     stripped = raw.str.strip()
     missing = stripped.isin(MISSING_TOKENS).to_numpy()
     if not bool(stripped.str.contains(r"[,%\u00a0_]", regex=True).any()):
+        parsed: np.ndarray | None
         try:
-            numbers = pd.to_numeric(stripped.where(~missing, None), errors="raise").to_numpy(dtype="float64")
+            parsed = pd.to_numeric(stripped.where(~missing, None), errors="raise").to_numpy(dtype="float64")
         except (ValueError, TypeError):
-            numbers = None
-        if numbers is not None:
-            bad = ~np.isfinite(numbers) & ~missing
+            parsed = None
+        if parsed is not None:
+            bad = ~np.isfinite(parsed) & ~missing
             if not bad.any():
-                return numbers
+                return parsed
     out = np.empty(len(raw), dtype="float64")
     for i, cell in enumerate(raw.to_numpy()):
         out[i] = parse_number(cell, origin, int(lines[i]), field)
@@ -190,7 +192,7 @@ def melt_observations(
     text_fields: frozenset[str] | set[str],
     periods: dict[str, str],
     derived: frozenset[str] | set[str] = frozenset(),
-    as_of: object = None,
+    as_of: date | None = None,
 ) -> pd.DataFrame:
     """Turn a wide frame (index symbol, one column per field) into long observations.
 
@@ -202,7 +204,7 @@ def melt_observations(
         if name in text_fields:
             col = col.astype(object)
             keep = col.notna() & (col.astype(str).str.strip() != "")
-            value_num = np.nan
+            value_num: Any = np.nan
             value_text = col[keep].astype(str).to_numpy(dtype=object)
         else:
             col = pd.to_numeric(col, errors="coerce").astype("float64")

@@ -182,8 +182,8 @@ def _choose(pool: pd.DataFrame) -> pd.DataFrame:
     rank = np.full(len(pool), _LAST, dtype="int64")
     for field in pd.unique(fields):
         mask = fields == field
-        order = {s: i for i, s in enumerate(precedence(str(field)))}
-        rank[mask] = [order.get(s, _LAST) for s in srcs[mask]]
+        ranks = {s: i for i, s in enumerate(precedence(str(field)))}
+        rank[mask] = [ranks.get(s, _LAST) for s in srcs[mask]]
     newest = np.isin(fields, list(NEWEST_FIRST))
     age = -pool["as_of"].fillna(pd.Timestamp("1900-01-01")).to_numpy(dtype="datetime64[ns]").astype("int64")
     fetched = -pool["fetched_at"].fillna(pd.Timestamp("1900-01-01")).to_numpy(dtype="datetime64[ns]").astype("int64")
@@ -217,9 +217,9 @@ def _securities(pool: pd.DataFrame, universe: pd.DataFrame | None) -> pd.DataFra
         columns[str(field)] = col.astype("float64") if numeric else col.astype(object)
     frame = pd.DataFrame(columns, index=index)
     if universe is not None:
-        for col in ("ticker", "name", "index_sector", "exchange", "index_weight"):
-            if col in universe and (col not in frame or frame[col].isna().all()):
-                frame[col] = universe[col].reindex(index)
+        for name in ("ticker", "name", "index_sector", "exchange", "index_weight"):
+            if name in universe and (name not in frame or frame[name].isna().all()):
+                frame[name] = universe[name].reindex(index)
     frame["in_index"] = np.ones(len(index), dtype=bool) if universe is not None else np.zeros(len(index), dtype=bool)
     order = [f.name for f in catalog.BASE_FIELDS if f.name in frame.columns and f.name != KEY]
     rest = [c for c in frame.columns if c not in order]

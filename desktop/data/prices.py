@@ -18,6 +18,7 @@ prints that revert are left for the metrics' outlier handling.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ _DATE_NAMES = ("date", "datetime")
 _MAX_PRICE = 1e9
 
 
-def read_prices(paths: str | Path | list[str | Path] | tuple[str | Path, ...]) -> SourceData:
+def read_prices(paths: str | Path | Sequence[str | Path]) -> SourceData:
     """Read price files and/or folders of them into one SourceData.
 
     Raises:
@@ -122,7 +123,7 @@ def _parse_one(data: bytes, origin: str, warnings: list[str]) -> tuple[pd.DataFr
         ticker_row = frame.iloc[0] if frame.columns[0] == "Price" else None
         names = list(ticker_row) if ticker_row is not None and ticker_row.iloc[0] == "Ticker" else list(frame.columns)
         skip = 1 + (ticker_row is not None and ticker_row.iloc[0] == "Ticker")
-        while skip < len(frame) + 1 and frame.iloc[skip - 1, 0].strip().lower() in ("date", "ticker", "datetime"):
+        while skip < len(frame) + 1 and str(frame.iloc[skip - 1, 0]).strip().lower() in ("date", "ticker", "datetime"):
             skip += 1
         frame = frame.iloc[skip - 1:].reset_index(drop=True)
         frame.columns = ["Date"] + [str(n).strip() for n in names[1:]]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ class FieldCoverage:
     total: int
     covered: int
     not_meaningful: int = 0  # e.g. debt/equity with negative equity: explained, not a gap
-    missing: dict[str, list[str]] = field(default_factory=dict)  # reason -> symbols
+    missing: dict[str, list[str]] = _field(default_factory=dict)  # reason -> symbols
 
     @property
     def fraction(self) -> float:
@@ -63,18 +64,18 @@ class ImportReport:
     paths: list[str]
     as_of: date | None = None
     snapshot_id: int | None = None
-    source_dates: list[tuple[str, date | None]] = field(default_factory=list)  # (origin, as_of)
+    source_dates: list[tuple[str, date | None]] = _field(default_factory=list)  # (origin, as_of)
     rows_read: int = 0
     members_total: int = 0
     members_matched: int = 0
     symbols_outside_universe: int = 0
-    skipped: list[tuple[str, SkippedRow]] = field(default_factory=list)  # (origin, row)
-    coverage: dict[str, FieldCoverage] = field(default_factory=dict)
+    skipped: list[tuple[str, SkippedRow]] = _field(default_factory=list)  # (origin, row)
+    coverage: dict[str, FieldCoverage] = _field(default_factory=dict)
     members_with_history: int = 0
     members_3y_interest_and_operating_income: int = 0
     members_3y_operating_income: int = 0
-    symbol_suggestions: dict[str, str] = field(default_factory=dict)  # iShares ticker -> seen spelling
-    warnings: list[str] = field(default_factory=list)
+    symbol_suggestions: dict[str, str] = _field(default_factory=dict)  # iShares ticker -> seen spelling
+    warnings: list[str] = _field(default_factory=list)
 
     def skipped_by_reason(self) -> Counter[str]:
         return Counter(row.reason for _o, row in self.skipped)
@@ -290,15 +291,15 @@ def _coverage(report: ImportReport, dataset: Dataset) -> None:
     members = dataset.members
     prov = dataset.provenance
     prov = prov[prov["symbol"].isin(members.index)]
-    by_symbol = prov.groupby("symbol")["source"].agg(lambda s: set(s)).to_dict()
-    providers = prov.groupby("field")["source"].agg(lambda s: set(s)).to_dict()
+    by_symbol: dict[str, set[str]] = {str(k): set(g) for k, g in prov.groupby("symbol")["source"]}
+    providers: dict[str, set[str]] = {str(k): set(g) for k, g in prov.groupby("field")["source"]}
     equity = members["total_equity"] if "total_equity" in members else pd.Series(np.nan, index=members.index)
     for name in KEY_FIELDS:
         values = members[name] if name in members else pd.Series(np.nan, index=members.index)
         have = values.notna() & (values.astype(str).str.strip() != "")
         cov = FieldCoverage(field=name, total=len(members), covered=int(have.sum()))
         for sym in members.index[~have.to_numpy()]:
-            if name == "reported_debt_to_equity" and pd.notna(equity.get(sym)) and equity.get(sym) < 0:
+            if name == "reported_debt_to_equity" and float(equity.loc[sym]) < 0:  # NaN compares False
                 cov.not_meaningful += 1
                 continue
             srcs = by_symbol.get(sym, set()) - {canonical.UNIVERSE_SOURCE}
