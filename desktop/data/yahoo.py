@@ -409,16 +409,21 @@ class _Collector:
                           "period": period, "derived": derived, "as_of": as_of})
 
     def frame(self) -> pd.DataFrame:
-        columns = ("symbol", "field", "value_num", "value_text", "period", "derived", "as_of")
-        frame = pd.DataFrame(self.rows, columns=list(columns))
-        frame["symbol"] = frame["symbol"].astype(object)
-        frame["field"] = frame["field"].astype(object)
-        frame["value_text"] = frame["value_text"].astype(object)
-        frame["period"] = frame["period"].astype(object)
-        frame["value_num"] = frame["value_num"].astype("float64")
-        frame["derived"] = frame["derived"].astype(bool)
-        frame["as_of"] = pd.to_datetime(frame["as_of"])
-        return frame
+        rows = self.rows
+
+        def column(name: str, dtype: str) -> pd.Series:
+            # Built column by column: pandas 3 would infer a string dtype (NaN for None) for text.
+            return pd.Series([r[name] for r in rows], dtype=dtype)
+
+        return pd.DataFrame({
+            "symbol": column("symbol", "object"),
+            "field": column("field", "object"),
+            "value_num": column("value_num", "float64"),
+            "value_text": column("value_text", "object"),
+            "period": column("period", "object"),
+            "derived": column("derived", "bool"),
+            "as_of": pd.to_datetime(pd.Series([r["as_of"] for r in rows], dtype="object")),
+        })
 
     def warnings(self) -> list[str]:
         messages = {
@@ -690,6 +695,8 @@ def read_yahoo_json(path: str | os.PathLike[str]) -> SourceData:
                          path=str(source), line=exc.lineno) from exc
     except RecursionError as exc:
         raise InputError("JSON nested too deeply", path=str(source)) from exc
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise InputError(f"not valid JSON ({exc})", path=str(source)) from exc
     if not isinstance(doc, dict):
         raise InputError(f"expected an object {{ticker: {{...}}}}, found a JSON {type(doc).__name__}",
                          path=str(source), line=1)
