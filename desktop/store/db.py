@@ -67,10 +67,15 @@ def known_revisions() -> list[str]:
 class Database:
     """An open database. Use :meth:`session` for each unit of work (the caller owns the session)."""
 
-    def __init__(self, engine: Engine, url: str, busy_timeout: float) -> None:
+    def __init__(self, engine: Engine, url: str, busy_timeout: float, where: str | None = None) -> None:
         self.engine = engine
         self.url = url
         self.busy_timeout = busy_timeout
+        self.where = where or self.display_url()  # the file path, or the URL without password
+        # SQLite: sessions take the write lock when they begin (BEGIN IMMEDIATE), so a session that
+        # reads and then writes never fails half-way because another process wrote meanwhile; in
+        # WAL mode readers elsewhere are not blocked by it. read_session() skips the lock.
+        self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
 
     @property
     def dialect(self) -> str:
@@ -88,11 +93,25 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session in one transaction: commits on success, rolls back on any error.
 
-        Busy, locked and unreachable-database errors become :class:`DatabaseBusyError` /
-        :class:`StoreError` with a plain message; other exceptions pass through unchanged.
+        On SQLite it holds the write lock from its first statement, so another process's writer
+        waits (up to ``busy_timeout``) rather than failing half-way. Busy, locked and
+        unreachable-database errors become :class:`DatabaseBusyError` / :class:`StoreError` with a
+        plain message; other exceptions pass through unchanged.
         """
-        with translate_errors(self.display_url()):
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with self._session(self._write_engine) as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """Like :meth:`session` for read-only work: takes no write lock, so it never waits for a
+        writer (on SQLite it reads the last committed state). Do not write in it."""
+        with self._session(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def _session(self, bind: Engine) -> Iterator[Session]:
+        with translate_errors(self.where):
+            with Session(bind, expire_on_commit=False) as session, session.begin():
                 yield session
 
     def schema_revision(self) -> str | None:
@@ -319,4 +338,4 @@ def open_database(url: str | Path | None = None, *, busy_timeout: float = DEFAUL
     except BaseException:
         engine.dispose()
         raise
-    return Database(engine, resolved, busy_timeout)
+    return Database(engine, resolved, busy_timeout, where)

@@ -230,9 +230,9 @@ def test_busy_database_gives_a_plain_message(tmp_path: Path) -> None:
     holder = _hold_write_lock(path)
     try:
         with open_database(path, busy_timeout=0.2) as db:  # opening an up-to-date file needs no lock
-            with db.session() as s:
+            with db.read_session() as s:
                 assert screens.list_screens(s) == []  # readers are not blocked (WAL)
-            with pytest.raises(DatabaseBusyError, match="busy: another Pickaxe window or command"):
+            with pytest.raises(DatabaseBusyError, match=f"{path} is busy: another Pickaxe window"):
                 with db.session() as s:
                     screens.save_screen(s, "Waits", {"version": 1})
     finally:
