@@ -1,0 +1,414 @@
+"""Scatter of any two catalogue fields, coloured by sector or theme, linked to the results table.
+
+One pair of ``ScatterPlotItem``s per colour category (faded non-passing points below, bold passing
+points above), so each item draws with a single brush (fast for 2,000 points) and the legend can
+hide a category with a click.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from desktop.engine import catalog
+from desktop.ui.charts._axes import UNIT_NAMES, FieldAxisItem, display_value
+from desktop.ui.charts._base import (
+    BACKGROUND,
+    CATEGORY_COLOURS,
+    OTHER_COLOUR,
+    TEXT,
+    ChartFrame,
+    colour,
+    make_plot_widget,
+    set_axis_label,
+)
+
+# A field goes on a log axis when it is strictly positive and spans more than this many decades.
+LOG_MIN_DECADES = 2.0
+_BOLD_SIZE = 8
+_FADED_SIZE = 6
+_FADED_ALPHA = 70
+
+
+def wants_log_axis(values: np.ndarray) -> bool:
+    """True when finite ``values`` are all > 0 and span more than two decades."""
+    finite = values[np.isfinite(values)]
+    if finite.size < 2 or finite.min() <= 0:
+        return False
+    return bool(math.log10(finite.max() / finite.min()) > LOG_MIN_DECADES)
+
+
+def _field(name: str) -> catalog.Field:
+    try:
+        return catalog.get(name)
+    except KeyError:  # a column the catalogue does not know: plot it with its own name
+        return catalog.Field(name, name, "ratio", "")
+
+
+class _LegendPanel(QWidget):
+    """Colour key beside the plot (never over the points); unticking a category hides it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scatterLegend")
+        self.setStyleSheet(f"#scatterLegend {{ background: {BACKGROUND}; }} QCheckBox {{ color: {TEXT}; }}")
+        self.setAutoFillBackground(True)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(6, 8, 8, 8)
+        self._layout.setSpacing(2)
+        self._boxes: list[QCheckBox] = []
+
+    def set_entries(self, entries: list[tuple[str, str, list[pg.ScatterPlotItem]]]) -> None:
+        """One tickable row per (label, colour, items it shows and hides)."""
+        for box in self._boxes:
+            self._layout.removeWidget(box)
+            box.hide()  # deleteLater waits for the event loop; do not show stale rows meanwhile
+            box.deleteLater()
+        self._boxes = []
+        while self._layout.count():
+            self._layout.takeAt(0)
+        for label, hex_code, items in entries:
+            box = QCheckBox(label, self)
+            swatch = QPixmap(12, 12)
+            swatch.fill(colour(hex_code))
+            box.setIcon(QIcon(swatch))
+            box.setChecked(True)
+            box.toggled.connect(lambda on, its=items: [i.setVisible(on) for i in its])
+            self._layout.addWidget(box)
+            self._boxes.append(box)
+        self._layout.addStretch(1)
+
+    def labels(self) -> list[str]:
+        return [b.text() for b in self._boxes]
+
+
+class ScatterChartWidget(ChartFrame):
+    """Scatter of two numeric fields of a ``StockTable.values`` frame.
+
+    Signals:
+        point_clicked(str): the symbol of a clicked point.
+        fields_changed(str, str): the user picked another x or y field in the widget's pickers.
+    """
+
+    point_clicked = Signal(str)
+    fields_changed = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._values: pd.DataFrame | None = None
+        self._x_field = ""
+        self._y_field = ""
+        self._color_by = "sector"
+        self._passed: pd.Index | None = None
+        self._highlighted: list[str] = []
+        self._symbols = np.array([], dtype=object)
+        self._x = np.array([])
+        self._y = np.array([])
+        self._plotted = pd.Index([])  # symbols with both values, positions into the arrays
+        self._plot_x = np.array([])  # drawn coordinates (log10 on a log axis)
+        self._plot_y = np.array([])
+        self._names: np.ndarray | None = None
+        self._category_of = np.array([], dtype=object)
+        self._x_info = self._y_info = _field("price")
+        self._items: list[pg.ScatterPlotItem] = []
+
+        self._x_combo = QComboBox(self)
+        self._y_combo = QComboBox(self)
+        self._colour_combo = QComboBox(self)
+        self._colour_combo.addItem(self.tr("Sector"), "sector")
+        self._colour_combo.addItem(self.tr("Theme"), "themes")
+        for combo in (self._x_combo, self._y_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setMinimumContentsLength(12)
+        self._controls.addWidget(QLabel(self.tr("X"), self))
+        self._controls.addWidget(self._x_combo)
+        self._controls.addWidget(QLabel(self.tr("Y"), self))
+        self._controls.addWidget(self._y_combo)
+        self._controls.addWidget(QLabel(self.tr("Colour by"), self))
+        self._controls.addWidget(self._colour_combo)
+        self._controls.addStretch(1)
+        self._fill_pickers(None)
+        self._x_combo.activated.connect(self._on_picker_changed)
+        self._y_combo.activated.connect(self._on_picker_changed)
+        self._colour_combo.activated.connect(self._on_colour_changed)
+
+        self._x_axis = FieldAxisItem("bottom")
+        self._y_axis = FieldAxisItem("left")
+        self._plot_widget = make_plot_widget(bottom=self._x_axis, left=self._y_axis)
+        self._plot = self._plot_widget.getPlotItem()
+        self._legend = _LegendPanel(self)
+        self._ring = pg.ScatterPlotItem(
+            symbol="o", size=17, pen=pg.mkPen(TEXT, width=2), brush=None, hoverable=True,
+            tip=self._tip,
+        )
+        self._ring.setZValue(10)
+        self._ring.sigClicked.connect(self._on_points_clicked)
+        self._plot.addItem(self._ring)
+        page = QWidget(self)
+        row = QHBoxLayout(page)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self._plot_widget, 1)
+        row.addWidget(self._legend)
+        self._set_chart(page)
+        self.show_message(self.tr("No stocks to plot yet: load a snapshot or run a screen."))
+
+    # ------------------------------------------------------------------ public API
+    def set_data(
+        self,
+        values: pd.DataFrame,
+        x_field: str,
+        y_field: str,
+        color_by: str = "sector",
+        passed: pd.Index | None = None,
+    ) -> None:
+        """Plot ``y_field`` against ``x_field`` for every row of ``values``.
+
+        Args:
+            values: ``StockTable.values`` (index symbol, catalogue columns, ``sector``, ``themes``).
+            x_field: catalogue field name for the horizontal axis.
+            y_field: catalogue field name for the vertical axis.
+            color_by: ``"sector"`` or ``"themes"`` (a stock with several themes takes its first).
+            passed: symbols that pass the screen, drawn bold; None draws every point bold.
+        """
+        self._values = values
+        self._x_field, self._y_field = x_field, y_field
+        self._color_by = "themes" if color_by in ("theme", "themes") else "sector"
+        self._passed = passed
+        self._fill_pickers(values)
+        self._colour_combo.setCurrentIndex(self._colour_combo.findData(self._color_by))
+        self._redraw()
+
+    def set_highlighted(self, symbols: list[str]) -> None:
+        """Ring the points of ``symbols`` (the rows selected in the table)."""
+        self._highlighted = list(symbols)
+        self._update_ring()
+
+    def legend_labels(self) -> list[str]:
+        """The colour key's entries, e.g. "Technology (319)"."""
+        return self._legend.labels()
+
+    def highlighted(self) -> list[str]:
+        """Symbols currently ringed (those of the last ``set_highlighted`` that are plotted)."""
+        return [str(s) for s in self._symbols[self._ring_rows()]]
+
+    def fields(self) -> tuple[str, str]:
+        return self._x_field, self._y_field
+
+    def plotted_symbols(self) -> list[str]:
+        """Symbols with a point on the chart."""
+        return [str(s) for s in self._symbols]
+
+    def point_position(self, symbol: str) -> tuple[float, float]:
+        """Where ``symbol``'s point is drawn, in view coordinates (log10 on a log axis)."""
+        row = int(self._plotted.get_indexer([symbol])[0])
+        if row < 0:
+            raise KeyError(f"{symbol!r} has no point on the chart")
+        return float(self._plot_x[row]), float(self._plot_y[row])
+
+    # ------------------------------------------------------------------ drawing
+    def _fill_pickers(self, values: pd.DataFrame | None) -> None:
+        columns = set(values.columns) if values is not None else None
+        fields = [
+            f for f in catalog.all_fields()
+            if f.is_numeric and (columns is None or f.name in columns)
+        ]
+        for name in (self._x_field, self._y_field):
+            if name and all(f.name != name for f in fields):
+                fields.append(_field(name))
+        for combo, current in ((self._x_combo, self._x_field), (self._y_combo, self._y_field)):
+            combo.blockSignals(True)
+            combo.clear()
+            for f in fields:
+                combo.addItem(f.label, f.name)
+                combo.setItemData(combo.count() - 1, f.definition, Qt.ItemDataRole.ToolTipRole)
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+            combo.blockSignals(False)
+
+    def _redraw(self) -> None:
+        for item in self._items:
+            self._plot.removeItem(item)
+        self._items = []
+        self._legend.set_entries([])
+        self._symbols = np.array([], dtype=object)
+        self._plotted = pd.Index([])
+        self._ring.setData([], [])
+        values = self._values
+        if values is None or len(values) == 0:
+            self.show_message(self.tr("No stocks to plot yet: load a snapshot or run a screen."))
+            return
+        x_info, y_info = _field(self._x_field), _field(self._y_field)
+        for info in (x_info, y_info):
+            if info.name not in values.columns:
+                self.show_message(
+                    self.tr("{label} is not available in this snapshot.").format(label=info.label)
+                )
+                return
+        x = pd.to_numeric(values[x_info.name], errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(values[y_info.name], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if not ok.any():
+            self.show_message(
+                self.tr("No stock has both {x} and {y}.").format(x=x_info.label, y=y_info.label)
+            )
+            return
+        log_x, log_y = wants_log_axis(x[ok]), wants_log_axis(y[ok])
+        self._symbols = values.index.to_numpy(dtype=object)[ok]
+        self._plotted = pd.Index(self._symbols)
+        self._x, self._y = x[ok], y[ok]
+        self._plot_x = np.log10(self._x) if log_x else self._x
+        self._plot_y = np.log10(self._y) if log_y else self._y
+        self._names = (
+            values["name"].to_numpy(dtype=object)[ok] if "name" in values.columns else None
+        )
+        self._x_info, self._y_info = x_info, y_info
+
+        passed = np.ones(len(self._symbols), dtype=bool)
+        if self._passed is not None:
+            passed = self._plotted.isin(self._passed)
+        categories = self._categories(values, ok)
+        self._category_of = categories
+        self._draw_categories(categories, passed)
+
+        self._configure_axis(self._x_axis, "bottom", x_info, log_x)
+        self._configure_axis(self._y_axis, "left", y_info, log_y)
+        self._update_ring()
+        self._plot.enableAutoRange()
+        self._plot.autoRange()
+        missing = int((~ok).sum())
+        notes = [self.tr("{n} stocks plotted").format(n=f"{int(ok.sum()):,}")]
+        if missing:
+            notes.append(self.tr("{n} without both values").format(n=f"{missing:,}"))
+        if self._passed is not None:
+            notes.append(
+                self.tr("bold: passes the screen ({n}), faded: does not").format(n=int(passed.sum()))
+            )
+        self.show_chart("; ".join(notes) + ".")
+
+    def _categories(self, values: pd.DataFrame, ok: np.ndarray) -> np.ndarray:
+        """One label per plotted point: its sector, or its first theme."""
+        n = int(ok.sum())
+        if self._color_by == "themes":
+            unknown = self.tr("No theme")
+            if "themes" not in values.columns:
+                return np.full(n, unknown, dtype=object)
+            raw = values["themes"].to_numpy(dtype=object)[ok]
+            return np.array(
+                [t[0] if isinstance(t, (tuple, list)) and len(t) else unknown for t in raw], dtype=object
+            )
+        unknown = self.tr("Unknown sector")
+        if "sector" not in values.columns:
+            return np.full(n, unknown, dtype=object)
+        raw = values["sector"].to_numpy(dtype=object)[ok]
+        return np.array([s if isinstance(s, str) and s else unknown for s in raw], dtype=object)
+
+    def _draw_categories(self, categories: np.ndarray, passed: np.ndarray) -> None:
+        unknown = {self.tr("No theme"), self.tr("Unknown sector")}
+        labels, counts = np.unique(categories, return_counts=True)
+        order = sorted(
+            (lbl for lbl in labels if lbl not in unknown),
+            key=lambda lbl: (-int(counts[labels == lbl][0]), str(lbl)),
+        )
+        named = order[: len(CATEGORY_COLOURS)]
+        groups: list[tuple[str, str, np.ndarray]] = [
+            (str(lbl), CATEGORY_COLOURS[i], categories == lbl) for i, lbl in enumerate(named)
+        ]
+        rest = ~np.isin(categories, named)
+        if rest.any():
+            has_other = bool(np.isin(categories[rest], list(unknown), invert=True).any())
+            has_unknown = bool(np.isin(categories[rest], list(unknown)).any())
+            label = (
+                self.tr("Other or unknown") if has_other and has_unknown
+                else self.tr("Other") if has_other
+                else self.tr("No theme") if self._color_by == "themes"
+                else self.tr("Unknown sector")
+            )
+            groups.append((label, OTHER_COLOUR, rest))
+        entries = []
+        for label, hex_code, mask in groups:
+            faded = self._make_item(np.flatnonzero(mask & ~passed), hex_code, bold=False)
+            bold = self._make_item(np.flatnonzero(mask & passed), hex_code, bold=True)
+            entries.append((f"{label} ({int(mask.sum()):,})", hex_code, [faded, bold]))
+        self._legend.set_entries(entries)
+
+    def _make_item(self, rows: np.ndarray, hex_code: str, *, bold: bool) -> pg.ScatterPlotItem:
+        item = pg.ScatterPlotItem(
+            size=_BOLD_SIZE if bold else _FADED_SIZE,
+            pen=pg.mkPen(colour(hex_code).darker(135), width=1) if bold else None,
+            brush=pg.mkBrush(colour(hex_code, 255 if bold else _FADED_ALPHA)),
+            hoverable=True,
+            hoverSize=12,
+            hoverPen=pg.mkPen(TEXT, width=1.5),
+            tip=self._tip,
+        )
+        item.setData(x=self._plot_x[rows], y=self._plot_y[rows], data=rows)
+        item.setZValue(2 if bold else 1)
+        item.sigClicked.connect(self._on_points_clicked)
+        self._plot.addItem(item)
+        self._items.append(item)
+        return item
+
+    def _configure_axis(self, axis: FieldAxisItem, side: str, info: catalog.Field, log: bool) -> None:
+        axis.unit = info.unit
+        axis.setLogMode(log)
+        unit = UNIT_NAMES.get(info.unit, "")
+        label = f"{info.label} ({unit})" if unit else info.label
+        if log:
+            label += self.tr(", log scale")
+        set_axis_label(self._plot, side, label)
+        axis.setToolTip(info.definition)
+        axis.picture = None  # tick text depends on unit/log: force a re-layout
+        axis.update()
+
+    def _ring_rows(self) -> np.ndarray:
+        if not self._highlighted or len(self._plotted) == 0:
+            return np.array([], dtype=int)
+        rows = self._plotted.get_indexer(pd.Index(self._highlighted))
+        return rows[rows >= 0]
+
+    def _update_ring(self) -> None:
+        rows = self._ring_rows()
+        if rows.size == 0:
+            self._ring.setData([], [])
+            return
+        self._ring.setData(x=self._plot_x[rows], y=self._plot_y[rows], data=rows)
+
+    # ------------------------------------------------------------------ interaction
+    def _tip(self, x: float, y: float, data: Any) -> str:
+        row = int(data)
+        symbol = str(self._symbols[row])
+        head = symbol
+        if self._names is not None and isinstance(self._names[row], str):
+            head = f"{symbol} — {self._names[row]}"
+        lines = [
+            head,
+            f"{self._x_info.label}: {display_value(float(self._x[row]), self._x_info.unit)}",
+            f"{self._y_info.label}: {display_value(float(self._y[row]), self._y_info.unit)}",
+            str(self._category_of[row]),
+        ]
+        return "\n".join(lines)
+
+    def _on_points_clicked(self, item: pg.ScatterPlotItem, points: Any, event: Any = None) -> None:
+        if len(points) == 0:
+            return
+        # pyqtgraph lists the topmost point first.
+        self.point_clicked.emit(str(self._symbols[int(points[0].data())]))
+
+    def _on_picker_changed(self, _index: int = 0) -> None:
+        x, y = str(self._x_combo.currentData()), str(self._y_combo.currentData())
+        if (x, y) == (self._x_field, self._y_field):
+            return
+        self._x_field, self._y_field = x, y
+        self._redraw()
+        self.fields_changed.emit(x, y)
+
+    def _on_colour_changed(self, _index: int = 0) -> None:
+        self._color_by = str(self._colour_combo.currentData())
+        self._redraw()
