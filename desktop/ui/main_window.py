@@ -73,6 +73,45 @@ class ScreenSource:
     name: str
 
 
+def _is_incomplete(leaf: dict[str, Any]) -> bool:
+    """A criterion the user has not finished: no bound, no percentile, no chosen value."""
+    if any(k in leaf for k in ("min", "max", "percentile_min", "is")):
+        return False
+    for key in ("any_of", "none_of"):
+        if key in leaf:
+            return not leaf[key]
+    return True
+
+
+def evaluable_document(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str | None]]:
+    """``doc`` without unfinished criteria (and groups left empty), plus, per leaf of ``doc`` in
+    document order, the id the engine gives it in the result (``c1``...), or None when dropped.
+
+    Adding a criterion should not blank the table while its bound is still being typed.
+    """
+    ids: list[str | None] = []
+    counter = [0]
+
+    def walk(node: dict[str, Any]) -> dict[str, Any] | None:
+        for kind in ("all", "any"):
+            if kind in node:
+                kids = [k for k in (walk(c) for c in node[kind]) if k is not None]
+                return {kind: kids} if kids else None
+        if "not" in node:
+            inner = walk(node["not"])
+            return {"not": inner} if inner is not None else None
+        if _is_incomplete(node):
+            ids.append(None)
+            return None
+        counter[0] += 1
+        ids.append(f"c{counter[0]}")
+        return node
+
+    out = dict(doc)
+    out["criteria"] = [k for k in (walk(c) for c in doc.get("criteria", [])) if k is not None]
+    return out, ids
+
+
 class Banner(QFrame):
     """A calm, non-modal message strip above the workspace, with optional actions."""
 
@@ -155,12 +194,14 @@ class MainWindow(QMainWindow):
         screened(): a re-screen finished updating table, funnel and charts.
         saved(): a save or restore of the screen was written to the database.
         exported(str): an export finished; the path written.
+        imported(): an import finished (the snapshot list is reloaded next).
     """
 
     ready = Signal()
     screened = Signal()
     saved = Signal()
     exported = Signal(str)
+    imported = Signal()
 
     def __init__(self, db_url: str | None = None, *, backend: Backend | None = None,
                  screen: str | None = None, select: str | None = None, restore_state: bool = True) -> None:
@@ -192,6 +233,7 @@ class MainWindow(QMainWindow):
         self._states_aligned: pd.DataFrame | None = None
         self._show_failing = False
         self.last_screen_ms = 0.0
+        self._leaf_ids: list[str | None] = []  # engine criterion id per builder leaf (None: skipped)
 
         self.load_slot = TaskSlot("load", parent=self)
         self.refresh_slot = TaskSlot("refresh", parent=self)
@@ -602,9 +644,9 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         name = self.builder.document().get("name") or self.tr("Untitled")
         kind = {"preset": self.tr(" (preset)"), "file": self.tr(" (file)"), "new": ""}.get(self.source.kind, "")
-        dirty = " •" if self.is_dirty() else ""
-        self.setWindowTitle(f"{name}{kind}{dirty} — {APP_NAME}")
-        self.setWindowModified(bool(dirty))
+        dirty = self.is_dirty()
+        self.setWindowTitle(f"{name}{kind}[*] — {APP_NAME}")  # Qt puts "*" at [*] while modified
+        self.setWindowModified(dirty)
         self.act_revert.setEnabled(bool(dirty) and self.source.kind != "new")
         self.act_history.setEnabled(self.source.kind == "saved")
 
@@ -760,13 +802,15 @@ class MainWindow(QMainWindow):
         from desktop.engine.screen import parse_screen
 
         t0 = time.perf_counter()
-        doc = self.builder.document()
+        doc, self._leaf_ids = evaluable_document(self.builder.document())
         try:
             screen = parse_screen(doc)
         except ScreenDefinitionError as exc:
             self.builder.show_problem(str(exc))
             return
-        self.builder.show_problem("")
+        skipped = self._leaf_ids.count(None)
+        self.builder.show_problem(self.tr("%d criteria without a condition are ignored until you set one.") % skipped
+                                  if skipped else "")
         table = self.bundle.table
         result = evaluate(screen, table)
         self.parsed_screen, self.result = screen, result
@@ -780,9 +824,9 @@ class MainWindow(QMainWindow):
         result, ftable, table = self.result, self.ftable, self.bundle.table
         ranked: pd.DataFrame = result.ranked
         leaves = self.builder.leaves()
-        ids = [f"c{i}" for i in range(1, len(leaves) + 1)]
+        ids = self._leaf_ids
         funnel = {step.criterion_id: (int(step.removed), int(step.remaining)) for step in result.funnel}
-        self.builder.set_funnel(funnel)
+        self.builder.set_funnel([funnel.get(cid) if cid else None for cid in ids])
         universe = int(getattr(result, "universe_count", len(table.values)))
         self.builder.set_match_count(len(ranked), universe)
 
@@ -800,7 +844,7 @@ class MainWindow(QMainWindow):
             col_of = {c: i for i, c in enumerate(states.columns)}
             by_field: dict[str, list[int]] = {}
             for cid, row in zip(ids, leaves, strict=False):
-                if cid in col_of:
+                if cid is not None and cid in col_of:
                     by_field.setdefault(row.field_name, []).append(col_of[cid])
             for field, cols in by_field.items():
                 block = aligned[:, cols]
@@ -922,7 +966,8 @@ class MainWindow(QMainWindow):
             return
         symbol = symbols[0]
         leaves = self.builder.leaves()
-        criteria = [CriterionInfo(f"c{i}", row.field_name, row.to_dict()) for i, row in enumerate(leaves, 1)]
+        criteria = [CriterionInfo(cid, row.field_name, row.to_dict())
+                    for cid, row in zip(self._leaf_ids, leaves, strict=False) if cid is not None]
         states = self.result.states if self.result is not None else None
         self.detail.show_stock(symbol, self.bundle.table, states, criteria, pinned=symbol in self._pinned)
         self.act_pin.setText(self.tr("Un&pin from watchlist") if symbol in self._pinned
@@ -1070,10 +1115,15 @@ class MainWindow(QMainWindow):
 
         def done(report: Any) -> None:
             self._task_ended("import", self.tr("Import finished"))
-            summary = getattr(report, "summary_text", None) or getattr(report, "summary", None)
-            if isinstance(summary, str) and summary:
-                self.info_banner.show_message(summary.splitlines()[0])
-            self._reload_snapshots(select_latest=True)
+            summary_fn = getattr(report, "summary_text", None)
+            summary = summary_fn() if callable(summary_fn) else ""
+            if summary:
+                self.info_banner.show_message(
+                    summary.splitlines()[0], ((self.tr("Details…"), lambda: self._show_text(self.tr("Import"),
+                                                                                              summary)),))
+            self.imported.emit()
+            snapshot_id = getattr(report, "snapshot_id", None)
+            self._reload_snapshots(select_latest=snapshot_id is None, select_id=snapshot_id)
 
         def failed(exc: BaseException) -> None:
             self._task_ended("import")
@@ -1083,6 +1133,12 @@ class MainWindow(QMainWindow):
                                                                  state.is_cancelled),
                                done, failed, self._on_progress("import", self.import_slot),
                                lambda: self._task_ended("import", self.tr("Import cancelled; nothing was changed")))
+
+    def _show_text(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, title, text.splitlines()[0], parent=self)
+        box.setDetailedText(text)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.open()
 
     def export(self, path: Path | None = None) -> None:
         """Export the current screen's result (asks for the file unless ``path`` is given)."""

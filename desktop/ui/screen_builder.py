@@ -277,7 +277,6 @@ class CriterionRow(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._choices = choices
         self._extra = {k: copy.deepcopy(v) for k, v in doc.items() if k not in _MANAGED_KEYS}
-        self.criterion_id = ""
         self._building = False
 
         outer = QVBoxLayout(self)
@@ -706,11 +705,13 @@ class ScreenBuilderWidget(QWidget):
         return self.root.leaves() if self.root is not None else []
 
     # -- feedback from the engine -----------------------------------------------------------
-    def set_funnel(self, removed: dict[str, tuple[int, int]]) -> None:
-        """Per criterion id, (removed, remaining); rows without an entry show nothing."""
-        for i, row in enumerate(self.leaves(), start=1):
-            row.criterion_id = f"c{i}"
-            hit = removed.get(row.criterion_id)
+    def set_funnel(self, steps: list[tuple[int, int] | None] | dict[str, tuple[int, int]]) -> None:
+        """(removed, remaining) per leaf row in document order, or per engine id ``c1, c2, ...``
+        when every leaf was evaluated; rows with None (or no entry) show nothing."""
+        rows = self.leaves()
+        if isinstance(steps, dict):
+            steps = [steps.get(f"c{i}") for i in range(1, len(rows) + 1)]
+        for row, hit in zip(rows, list(steps) + [None] * (len(rows) - len(steps)), strict=False):
             row.set_funnel(*(hit if hit else (None, None)))
 
     def set_match_count(self, matched: int | None, universe: int | None) -> None:

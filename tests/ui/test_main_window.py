@@ -1,0 +1,263 @@
+"""The main window over a small fixture store: live re-screening, linked charts, long work, safety nets."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import QMessageBox
+
+from desktop.engine.evaluate import evaluate
+from desktop.engine.screen import parse_screen
+from desktop.errors import Cancelled, SourceUnreachableError
+from desktop.ui.main_window import MainWindow, ScreenSource
+from desktop.ui.workers import read_pool, write_pool
+
+# The offscreen platform plugin warns when a top-level window is shown; nothing of ours.
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+SCREEN: dict[str, Any] = {"version": 1, "name": "Test screen", "universe": "russell2000", "match": "all",
+                          "criteria": [{"field": "market_cap", "min": 1e9}]}
+
+
+def _open(qtbot: Any, db: Path | str) -> MainWindow:
+    window = MainWindow(db_url=str(db))
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.ready, timeout=20000):
+        window.show()
+    return window
+
+
+@pytest.fixture
+def window(qtbot: Any, store_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
+    # Closing with unsaved edits asks; tests discard unless they say otherwise.
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    w = _open(qtbot, store_path)
+    with qtbot.waitSignal(w.screened):
+        w.set_screen_document(dict(SCREEN), ScreenSource("new", ""))
+    yield w
+    w.close()
+    read_pool().waitForDone(5000)
+    write_pool().waitForDone(5000)
+
+
+def _expected(window: MainWindow, doc: dict[str, Any]) -> list[str]:
+    return list(evaluate(parse_screen(doc), window.bundle.table).ranked.index)
+
+
+def test_first_run_shows_what_pickaxe_needs(qtbot: Any, tmp_path: Path) -> None:
+    window = _open(qtbot, tmp_path / "empty.sqlite3")
+    assert window.stack.currentWidget() is window.empty_state
+    assert window.empty_state.download.text() == "Download the Russell 2000 now"
+    assert window.empty_state.import_button.text() == "Import files…"
+    assert not window.act_export.isEnabled()
+    window.close()
+
+
+def test_screen_runs_on_the_snapshot(window: MainWindow) -> None:
+    expected = _expected(window, SCREEN)
+    assert 0 < len(expected) < 12
+    assert window.model.symbols() == expected
+    assert window.builder.count.text() == f"{len(expected)} of 12 stocks match"
+    assert window.builder.leaves()[0].funnel.text() == f"removes {12 - len(expected)}"
+
+
+def test_adding_editing_and_removing_criteria_updates_table_and_funnel(qtbot: Any, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.screened):
+        row = window.builder.add_criterion("free_cash_flow")
+    with qtbot.waitSignal(window.screened):
+        qtbot.keyClicks(row.min_edit, "100M")
+    doc = window.builder.document()
+    assert doc["criteria"][1]["min"] == 1e8
+    expected = _expected(window, doc)
+    assert window.model.symbols() == expected
+    funnel = {s.criterion_id: s.removed for s in evaluate(parse_screen(doc), window.bundle.table).funnel}
+    assert window.builder.leaves()[1].funnel.text() == f"removes {funnel['c2']}"
+    # the new criterion's column is coloured by its state
+    col = [c.name for c in window.model.columns()].index("free_cash_flow")
+    from desktop.ui.results_model import PASS, CellStateRole
+
+    assert all(window.model.data(window.model.index(r, col), CellStateRole) == PASS
+               for r in range(window.model.rowCount()))
+    row.activated.emit(row)
+    with qtbot.waitSignal(window.screened):
+        window.act_remove.trigger()
+    assert window.model.symbols() == _expected(window, SCREEN)
+
+
+def test_unfinished_criteria_are_ignored_and_invalid_ones_explained(qtbot: Any, window: MainWindow) -> None:
+    before = window.model.symbols()
+    with qtbot.waitSignal(window.screened):
+        window.builder.add_criterion("sector")  # any_of with nothing chosen yet
+    assert window.model.symbols() == before
+    assert "ignored" in window.builder.problem.text()
+    row = window.builder.leaves()[0]
+    with qtbot.assertNotEmitted(window.screened, wait=100):
+        qtbot.keyClicks(row.max_edit, "5")  # max $5 below min $1B
+    assert "min" in window.builder.problem.text() and "max" in window.builder.problem.text()
+    assert window.builder.problem.isVisibleTo(window.builder)
+    assert window.model.symbols() == before  # the last valid result stays
+
+
+def test_dragging_the_histogram_line_edits_the_criterion(qtbot: Any, window: MainWindow) -> None:
+    row = window.builder.leaves()[0]
+    row.activated.emit(row)
+    line = window.histogram.minimum_line
+    assert line.isVisible()
+    with qtbot.waitSignal(window.screened):
+        line.setValue(2.0e9)
+        line.sigPositionChangeFinished.emit(line)
+    doc = window.builder.document()
+    assert doc["criteria"][0]["min"] == pytest.approx(2.0e9, rel=0.01)
+    assert window.model.symbols() == _expected(window, doc)
+    assert row.min_edit.text().endswith("B")
+
+
+def test_point_click_selects_the_row_and_row_selection_rings_points(qtbot: Any, window: MainWindow) -> None:
+    symbol = window.model.symbols()[-1]
+    window.scatter.point_clicked.emit(symbol)
+    assert window.view.selected_symbols() == [symbol]
+    assert window.scatter.highlighted() == [symbol]
+    assert window.detail.symbol == symbol
+    other = window.model.symbols()[0]
+    window.view.selectionModel().select(window.model.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                        | QItemSelectionModel.SelectionFlag.Rows)
+    assert window.scatter.highlighted() == [other]
+    assert other in window.detail.browser.toPlainText()
+
+
+def test_clicking_a_failing_stock_shows_failing_rows(window: MainWindow) -> None:
+    failing = sorted(set(window.bundle.table.values.index) - set(window.model.symbols()))[0]
+    assert window.select_symbol(failing)
+    assert window.show_failing.isChecked()
+    assert window.view.selected_symbols() == [failing]
+    assert "fail" in window.detail.browser.toPlainText()
+
+
+def test_copy_selection_as_tsv(window: MainWindow) -> None:
+    window.view.selectAll()
+    text = window.view.selection_as_tsv()
+    lines = text.strip().split("\n")
+    assert lines[0].split("\t")[:3] == ["#", "Symbol", "Name"]
+    assert len(lines) == window.model.rowCount() + 1
+    cap = lines[0].split("\t").index("Market cap")
+    assert float(lines[1].split("\t")[cap]) >= 1e9  # raw numbers, not "$2.1B"
+
+
+def test_refresh_shows_progress_and_can_be_cancelled(qtbot: Any, window: MainWindow) -> None:
+    started = threading.Event()
+
+    def fake_refresh(progress: Any, is_cancelled: Any) -> None:
+        for i in range(10_000):
+            progress(i, 10_000, f"ticker {i}")
+            started.set()
+            if is_cancelled():
+                raise Cancelled()
+            threading.Event().wait(0.002)
+        raise AssertionError("the refresh was never cancelled")
+
+    window.backend.refresh = fake_refresh  # type: ignore[method-assign]
+    window.act_refresh.trigger()
+    dialog = window.progress_dialogs["refresh"]
+    qtbot.waitUntil(lambda: dialog.bar.value() > 0, timeout=5000)
+    assert dialog.isVisible() and "ticker" in dialog.message.text()
+    assert not window.act_refresh.isEnabled() and window.act_cancel.isEnabled()
+    assert window.model.rowCount() > 0  # the user keeps working meanwhile
+    with qtbot.waitSignal(window.refresh_slot.busy_changed):
+        dialog.cancel_button.click()
+    read_pool().waitForDone(5000)
+    assert not dialog.isVisible()
+    assert window.act_refresh.isEnabled()
+
+
+def test_unreachable_yahoo_shows_the_offline_banner(qtbot: Any, window: MainWindow) -> None:
+    def offline(progress: Any, is_cancelled: Any) -> None:
+        raise SourceUnreachableError("Yahoo Finance is unreachable (ConnectionError)")
+
+    window.backend.refresh = offline  # type: ignore[method-assign]
+    with qtbot.waitSignal(window.refresh_slot.busy_changed, check_params_cb=lambda busy: not busy):
+        window.refresh()
+    assert window.offline_banner.isVisible()
+    assert "keeps working on the latest snapshot" in window.offline_banner.text.text()
+    assert window.model.rowCount() > 0
+
+
+def test_export_writes_a_workbook(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    target = tmp_path / "shortlist.xlsx"
+    with qtbot.waitSignal(window.exported, timeout=30000) as blocker:
+        window.export(target)
+    assert blocker.args == [str(target)]
+    book = openpyxl.load_workbook(target)
+    assert "Shortlist" in book.sheetnames
+    sheet = book["Shortlist"]
+    assert sheet.max_row - 1 == window.model.rowCount()
+
+
+def test_unsaved_edits_are_kept_for_recovery(qtbot: Any, window: MainWindow, store_path: Path) -> None:
+    with qtbot.waitSignal(window.screened):
+        window.builder.add_criterion("debt_to_equity")
+    assert window.is_dirty() and window.windowTitle().startswith("Test screen")
+    window._write_recovery()
+    recovery = window._recovery_file()
+    saved = json.loads(recovery.read_text(encoding="utf-8"))
+    assert saved["document"]["criteria"][-1]["field"] == "debt_to_equity"
+    second = _open(qtbot, store_path)
+    assert second.info_banner.isVisible()
+    buttons = [second.info_banner.actions_box.itemAt(i).widget() for i in range(second.info_banner.actions_box.count())]
+    with qtbot.waitSignal(second.screened):
+        next(b for b in buttons if b.text() == "Restore").click()
+    assert second.builder.document()["criteria"][-1]["field"] == "debt_to_equity"
+    assert second.is_dirty()
+    second.close()
+
+
+def test_closing_with_unsaved_edits_asks(qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+
+    def cancel(*args: Any, **kwargs: Any) -> QMessageBox.StandardButton:
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Cancel
+
+    with qtbot.waitSignal(window.screened):
+        window.builder.add_criterion("debt_to_equity")
+    monkeypatch.setattr(QMessageBox, "question", cancel)
+    assert not window.close()
+    assert asked and "Test screen" in asked[0]
+    assert window.isVisible()
+
+
+def test_settings_persist_columns_and_splitters(qtbot: Any, window: MainWindow, store_path: Path) -> None:
+    window.view.columns_requested.emit(["interest_coverage"])
+    assert "interest_coverage" in [c.name for c in window.model.columns()]
+    window.main_split.setSizes([400, 800, 300])
+    sizes = window.main_split.sizes()
+    window.save_settings()
+    second = _open(qtbot, store_path)
+    assert second.settings.visible_columns == ["interest_coverage"]
+    assert bytes(second.settings.splitter_state("main").data()) == bytes(window.main_split.saveState().data())
+    second.resize(window.size())
+    qtbot.waitUntil(lambda: second.main_split.width() == window.main_split.width())
+    assert second.main_split.sizes() == pytest.approx(sizes, abs=12)
+    second.close()
+
+
+def test_what_changed_compares_with_the_previous_snapshot(qtbot: Any, two_snapshot_store: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    window = _open(qtbot, two_snapshot_store)
+    assert window.snapshot_combo.count() == 2
+    with qtbot.waitSignal(window.screened):
+        window.set_screen_document(dict(SCREEN), ScreenSource("new", ""))
+    with qtbot.waitSignal(window.diff_slot.busy_changed, check_params_cb=lambda busy: not busy, timeout=20000):
+        window.act_changes.trigger()
+    dialog = window.changes_dialog
+    entered = dialog.tree.topLevelItem(0)
+    # market caps doubled between the snapshots, so stocks crossed the $1B line
+    assert entered.childCount() > 0
+    window.close()
