@@ -261,3 +261,79 @@ def test_what_changed_compares_with_the_previous_snapshot(qtbot: Any, two_snapsh
     # market caps doubled between the snapshots, so stocks crossed the $1B line
     assert entered.childCount() > 0
     window.close()
+
+
+def test_save_reload_and_restore_a_version(qtbot: Any, window: MainWindow, store_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("My screen", True))
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        window.act_save.trigger()  # a new screen: Save asks for a name
+    assert window.source == ScreenSource("saved", "My screen")
+    assert not window.is_dirty() and not window.isWindowModified()
+    first = window.builder.document()["criteria"]
+
+    with qtbot.waitSignal(window.screened):
+        row = window.builder.add_criterion("free_cash_flow")
+    with qtbot.waitSignal(window.screened):
+        qtbot.keyClicks(row.min_edit, "0")
+    assert window.is_dirty() and window.isWindowModified()
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        window.act_save.trigger()
+    second_version = window.builder.document()["criteria"]
+    assert len(second_version) == 2
+
+    again = MainWindow(db_url=str(store_path), screen="My screen")
+    qtbot.addWidget(again)
+    with qtbot.waitSignal(again.ready, timeout=20000):
+        again.show()
+    assert again.source == ScreenSource("saved", "My screen")
+    assert again.builder.document()["criteria"] == second_version
+    assert [v.version for v in again.backend.history("My screen")] == [1, 2] or \
+        sorted(v.version for v in again.backend.history("My screen")) == [1, 2]
+
+    again.act_history.trigger()
+    dialog = again.history_dialog
+    assert dialog.list.count() == 2
+    item = next(dialog.list.item(i) for i in range(dialog.list.count()) if dialog.list.item(i).data(256) == 1)
+    dialog.list.setCurrentItem(item)
+    assert '"market_cap"' in dialog.preview.toPlainText()
+    with qtbot.waitSignal(again.saved, timeout=10000):
+        dialog.accept()
+    qtbot.waitUntil(lambda: again.builder.document()["criteria"] == first)
+    assert sorted(v.version for v in again.backend.history("My screen")) == [1, 2, 3]
+    assert not again.is_dirty()
+    again.close()
+
+
+def test_saving_a_preset_makes_a_copy(qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    presets = window.backend.presets()
+    name = next(iter(presets))
+    with qtbot.waitSignal(window.screened):
+        assert window.open_screen(name)
+    assert window.source.kind == "preset"
+    suggested: list[str] = []
+
+    def ask(*args: Any, **kwargs: Any) -> tuple[str, bool]:
+        suggested.append(kwargs.get("text", ""))
+        return kwargs.get("text", ""), True
+
+    monkeypatch.setattr(QInputDialog, "getText", ask)
+    with qtbot.waitSignal(window.saved, timeout=10000):
+        window.save()
+    assert suggested == [f"{name} (my copy)"]
+    assert window.source == ScreenSource("saved", f"{name} (my copy)")
+    assert window.backend.presets()[name] == presets[name]
+
+
+def test_pin_to_watchlist(qtbot: Any, window: MainWindow) -> None:
+    symbol = window.model.symbols()[0]
+    window.view.select_symbols([symbol])
+    with qtbot.waitSignal(window.write_slot.busy_changed, check_params_cb=lambda busy: not busy, timeout=10000):
+        window.act_pin.trigger()
+    assert symbol in window.backend.watchlist()
+    assert "📌" in window.detail.browser.toPlainText()
+    assert window.act_pin.text().replace("&", "") == "Unpin from watchlist"
