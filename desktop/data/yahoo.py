@@ -511,7 +511,9 @@ def _statement_frame(part: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
 def _row(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series | None:
     for name in names:
         if name in frame.index:
-            return frame.loc[name]
+            row = frame.loc[name]
+            # A repeated row name would give a frame: the first occurrence wins.
+            return row if isinstance(row, pd.Series) else row.iloc[0]
     return None
 
 
@@ -523,10 +525,10 @@ def parse_statements(symbol: str, parts: Mapping[str, Any], out: _Collector) -> 
         row = _row(frames[f"{statement}_annual"], names)
         if row is None:
             continue
-        for period_end, value in row.items():
+        for period_end, value in zip(pd.DatetimeIndex(row.index), row.to_numpy(), strict=True):
             number = _number(value, f"{symbol}.{field}", out) if pd.notna(value) else None
             if number is not None:
-                annual.setdefault(pd.Timestamp(period_end), {})[field] = number
+                annual.setdefault(period_end, {})[field] = number
     records = []
     for period_end, values in sorted(annual.items()):
         records.append({"symbol": symbol, "fiscal_year": int(period_end.year), "period_end": period_end,

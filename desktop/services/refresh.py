@@ -22,6 +22,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -67,9 +68,16 @@ Progress = Callable[..., None]
 class Provider(Protocol):
     """What the refresh needs from a data provider (``desktop.data.yahoo.YahooProvider``)."""
 
-    source: str
-    request_cost: Mapping[str, int]
-    market_symbols: Mapping[str, str]
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def request_cost(self) -> Mapping[str, int]:
+        """HTTP requests one ``fetch`` of each kind makes (what the throttle counts)."""
+
+    @property
+    def market_symbols(self) -> Mapping[str, str]:
+        """Symbols always refreshed (benchmarks, the 10-year yield) -> market column."""
 
     def kinds_for(self, symbol: str) -> tuple[str, ...]: ...
 
@@ -121,11 +129,39 @@ class RefreshReport:
     retries: int = 0
     elapsed_s: float = 0.0
     snapshot_id: int | None = None
+    as_of: date | None = None
+    coverage: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def failed_symbols(self) -> set[str]:
         return {f.symbol for f in self.failures}
+
+    def summary_text(self) -> str:
+        """The one-screen summary: what was fetched, skipped as fresh, failed and why; coverage."""
+        items = sum(len(k) for k in self.fetched.values())
+        out = [f"Refreshed {len(self.symbols):,} symbols from Yahoo Finance in {_duration(self.elapsed_s)}: "
+               f"{len(self.fetched):,} fetched ({items:,} items), {len(self.fresh):,} items still fresh, "
+               f"{len(self.failed_symbols):,} with failures; {self.requests:,} requests, {self.retries:,} retries"]
+        if self.snapshot_id is not None:
+            out.append(f"New snapshot {self.snapshot_id}" + (f" as of {self.as_of.isoformat()}" if self.as_of else ""))
+        if self.failures:
+            by_reason = Counter(f.reason for f in self.failures)
+            out.append(f"Failed {len(self.failures):,} items:")
+            for reason, n in by_reason.most_common(6):
+                symbols = sorted({f.symbol for f in self.failures if f.reason == reason})
+                out.append(f"  {n:>5} {reason} ({', '.join(symbols[:6])}{', ...' if len(symbols) > 6 else ''})")
+            if len(by_reason) > 6:
+                out.append(f"  ... {len(by_reason) - 6} more reasons")
+        if self.coverage:
+            out.append("Fields covered (requested symbols with a value):")
+            out.extend(f"  {name:<24} {100 * frac:5.1f} %" for name, frac in self.coverage.items())
+        if self.warnings:
+            out.append("Warnings:")
+            out.extend(f"  {w}" for w in self.warnings[:8])
+            if len(self.warnings) > 8:
+                out.append(f"  ... {len(self.warnings) - 8} more")
+        return "\n".join(out)
 
 
 @dataclass
@@ -425,6 +461,8 @@ def _build_snapshot(db: Any, provider: Provider, symbols: list[str], report: Ref
         report.warnings.extend(f"{s.ticker}: {s.reason}" for s in source_data.skipped)
         previous = snapshots.load_dataset(session) if snapshots.latest_snapshot_id(session) is not None else None
         dataset = canonical.merge(previous, [source_data], today)
+        report.as_of = dataset.as_of
+        report.coverage = _coverage(dataset, [s for s in symbols if s not in provider.market_symbols])
         summary = {
             "kind": "refresh",
             "source": provider.source,
@@ -435,6 +473,36 @@ def _build_snapshot(db: Any, provider: Provider, symbols: list[str], report: Ref
             "requests": report.requests,
         }
         return int(snapshots.save_snapshot(session, dataset, summary))
+
+
+# Fields whose coverage the summary shows (the ones the screens lean on).
+KEY_FIELDS = ("price", "market_cap", "sector", "total_debt", "cash", "ebitda", "operating_cash_flow",
+              "free_cash_flow", "levered_free_cash_flow", "interest_expense", "ebit", "reported_debt_to_equity")
+
+
+def _coverage(dataset: Any, symbols: list[str]) -> dict[str, float]:
+    securities = dataset.securities
+    rows = securities.index.intersection(symbols)
+    if not len(symbols):
+        return {}
+    return {name: (float(securities.loc[rows, name].notna().sum()) / len(symbols) if name in securities else 0.0)
+            for name in KEY_FIELDS}
+
+
+def export_yahoo_json(db: Any, path: str, symbols: Iterable[str] | None = None) -> int:
+    """Write the cached Yahoo ``.info`` payloads as ``{ticker: info}`` (``read_yahoo_json``'s format).
+
+    Returns:
+        The number of tickers written.
+    """
+    from desktop.data.yahoo import SOURCE, write_yahoo_json
+    from desktop.store import rawcache
+
+    with db.session() as session:
+        entries = _raw_entries(rawcache.load_raw(session, SOURCE, ["info"], list(symbols) if symbols else None))
+    infos = {symbol: json.loads(kinds["info"].payload) for symbol, kinds in entries.items()}
+    write_yahoo_json(path, infos)
+    return len(infos)
 
 
 def _all_kinds(provider: Provider, symbols: list[str]) -> set[str]:

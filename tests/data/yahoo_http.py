@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
@@ -75,7 +75,7 @@ def recorded_router(folder: Path, files: dict[str, str] | None = None) -> Router
             return Body(200, "", "text/html")
         if path.endswith("/v1/test/getcrumb"):
             return Body(200, "replaycrumb", "text/plain")
-        parts = path.strip("/").split("/")
+        parts = [unquote(p) for p in path.strip("/").split("/")]
         if "quoteSummary" in parts:
             symbol = parts[-1]
             found = body_of(f"summary:{symbol}", f"quoteSummary_allModules_{symbol}.json")
@@ -101,7 +101,18 @@ def recorded_router(folder: Path, files: dict[str, str] | None = None) -> Router
                 return Body(200, EMPTY_TIMESERIES)
         else:
             found = None
-        return found or Body(404, json.dumps({"finance": {"result": None, "error": {"code": "Not Found"}}}))
+        if found is not None:
+            return found
+        # Yahoo's own "unknown symbol" answers, shaped per endpoint.
+        if "chart" in parts:
+            return Body(404, json.dumps({"chart": {"result": None, "error": {
+                "code": "Not Found", "description": "No data found, symbol may be delisted"}}}))
+        if "quoteSummary" in parts:
+            return Body(404, json.dumps({"quoteSummary": {"result": None, "error": {
+                "code": "Not Found", "description": "Quote not found for symbol"}}}))
+        if path.endswith("/v7/finance/quote"):
+            return Body(200, json.dumps({"quoteResponse": {"result": [], "error": None}}))
+        return Body(404, json.dumps({"finance": {"result": None, "error": {"code": "Not Found"}}}))
 
     return route
 
