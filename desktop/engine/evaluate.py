@@ -313,8 +313,9 @@ def _near_misses(screen: Screen, table: StockTable, rows: np.ndarray | None, ind
                  truth: dict[str, np.ndarray], final: np.ndarray, leaves: list[Criterion]) -> pd.DataFrame:
     """(stock, criterion) pairs where that criterion alone fails and passing it admits the stock.
 
-    Only criteria with a threshold (min/max and percentile) are considered: a stock outside a
-    theme or sector, or with a flag the other way, is not "near" in any measurable sense.
+    Only criteria with a threshold (min/max and percentile) and a real value are considered: a
+    stock outside a theme or sector, with a flag the other way, or failing because its value is
+    missing or not meaningful, is not "near" in any measurable sense.
     """
     cand = np.flatnonzero(final != 2)
     empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("symbol", "criterion_id", "label") else "float64")
@@ -336,6 +337,11 @@ def _near_misses(screen: Screen, table: StockTable, rows: np.ndarray | None, ind
             continue
         where = cand[rescued]
         value, threshold, distance = _gap(table, c, screen.universe, rows, where)
+        # A missing or not-meaningful value that fails by policy is not "near" anything.
+        real = ~np.isnan(distance)
+        where, value, threshold, distance = where[real], value[real], threshold[real], distance[real]
+        if not len(where):
+            continue
         parts.append(pd.DataFrame({
             "symbol": pd.Series(index[where].to_numpy(dtype=object), dtype=object),
             "criterion_id": pd.Series([c.id] * len(where), dtype=object),

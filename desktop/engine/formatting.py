@@ -53,6 +53,8 @@ def format_value(value: object, unit: str, status: int = 0) -> str:
     if unit in ("text", "category"):
         return MISSING_TEXT if value != value else str(value)  # NaN check without numpy
     if unit == "date":
+        if value != value:  # NaT and NaN are not equal to themselves
+            return MISSING_TEXT
         if isinstance(value, datetime | date):
             return value.strftime("%Y-%m-%d")
         text = str(value)

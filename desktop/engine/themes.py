@@ -301,8 +301,10 @@ def tag(securities: pd.DataFrame, taxonomy: ThemeTaxonomy) -> pd.DataFrame:
             counts = found.str.len().to_numpy()
             hit = (counts >= min_hits) & ~kw_blocked
             for s, ws in zip(sym_arr[hit], found.to_numpy()[hit], strict=False):
-                distinct = {w.casefold(): w for w in reversed(ws)}  # "REIT" and "reit" once
-                rows.append((s, theme.name, rule, ", ".join(reversed(distinct.values()))))
+                distinct: dict[str, str] = {}  # "REIT" and "reit" once, in text order
+                for w in ws:
+                    distinct.setdefault(w.casefold(), w)
+                rows.append((s, theme.name, rule, ", ".join(distinct.values())))
         for rule, listed in (("ticker", theme.tickers), ("user", theme.user_tickers)):
             if listed:
                 lst = set(listed)
