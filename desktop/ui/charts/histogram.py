@@ -86,23 +86,23 @@ class HistogramWidget(ChartFrame):
         self._last_emitted: tuple[float | None, float | None] | None = None
         self._quiet = False
 
-        self._log_box = QCheckBox(self.tr("Log scale"), self)
-        self._log_box.setToolTip(self.tr("Spread amounts over orders of magnitude (positive values only)."))
-        self._min_button = QToolButton(self)
-        self._max_button = QToolButton(self)
+        self.log_box = QCheckBox(self.tr("Log scale"), self)
+        self.log_box.setToolTip(self.tr("Spread amounts over orders of magnitude (positive values only)."))
+        self.minimum_button = QToolButton(self)
+        self.maximum_button = QToolButton(self)
         for button, text, tip in (
-            (self._min_button, self.tr("Minimum"), self.tr("Show or remove the minimum line")),
-            (self._max_button, self.tr("Maximum"), self.tr("Show or remove the maximum line")),
+            (self.minimum_button, self.tr("Minimum"), self.tr("Show or remove the minimum line")),
+            (self.maximum_button, self.tr("Maximum"), self.tr("Show or remove the maximum line")),
         ):
             button.setText(text)
             button.setToolTip(tip)
             button.setCheckable(True)
             self._controls.addWidget(button)
         self._controls.addStretch(1)
-        self._controls.addWidget(self._log_box)
-        self._log_box.toggled.connect(self._on_log_toggled)
-        self._min_button.clicked.connect(lambda checked: self._toggle_bound(0, checked))
-        self._max_button.clicked.connect(lambda checked: self._toggle_bound(1, checked))
+        self._controls.addWidget(self.log_box)
+        self.log_box.toggled.connect(self._on_log_toggled)
+        self.minimum_button.clicked.connect(lambda checked: self._toggle_bound(0, checked))
+        self.maximum_button.clicked.connect(lambda checked: self._toggle_bound(1, checked))
 
         self._axis = FieldAxisItem("bottom")
         self._plot_widget = make_plot_widget(bottom=self._axis)
@@ -146,6 +146,9 @@ class HistogramWidget(ChartFrame):
     def maximum_line(self) -> pg.InfiniteLine:
         return self._lines[1]
 
+    def is_log(self) -> bool:
+        return self._log
+
     def bounds(self) -> tuple[float | None, float | None]:
         return self._bounds[0], self._bounds[1]
 
@@ -171,10 +174,10 @@ class HistogramWidget(ChartFrame):
         positive = self._values[np.isfinite(self._values) & (self._values > 0)]
         can_log = self._log_allowed(positive)
         span = positive.size > 1 and positive.max() / positive.min() > 100
-        self._log_box.blockSignals(True)
-        self._log_box.setEnabled(can_log)
-        self._log_box.setChecked(bool(can_log and span and positive.size == np.isfinite(self._values).sum()))
-        self._log_box.blockSignals(False)
+        self.log_box.blockSignals(True)
+        self.log_box.setEnabled(can_log)
+        self.log_box.setChecked(bool(can_log and span and positive.size == np.isfinite(self._values).sum()))
+        self.log_box.blockSignals(False)
         self._redraw()
 
     # ------------------------------------------------------------------ drawing
@@ -193,7 +196,7 @@ class HistogramWidget(ChartFrame):
         field = self._field
         if field is None:
             return
-        self._log = self._log_box.isChecked()
+        self._log = self.log_box.isChecked()
         finite = self._values[np.isfinite(self._values)]
         missing = int(self._values.size - finite.size)
         data = finite
@@ -252,8 +255,8 @@ class HistogramWidget(ChartFrame):
         self.show_chart("; ".join(notes) + ".")
 
     def _set_buttons(self) -> None:
-        self._min_button.setChecked(self._bounds[0] is not None)
-        self._max_button.setChecked(self._bounds[1] is not None)
+        self.minimum_button.setChecked(self._bounds[0] is not None)
+        self.maximum_button.setChecked(self._bounds[1] is not None)
 
     def _update_line_limits(self) -> None:
         lo_line, hi_line = self._lines

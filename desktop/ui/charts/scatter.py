@@ -8,13 +8,14 @@ hide a category with a click.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QBrush, QIcon, QPen, QPixmap
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.engine import catalog
@@ -43,6 +44,14 @@ def wants_log_axis(values: np.ndarray) -> bool:
     if finite.size < 2 or finite.min() <= 0:
         return False
     return bool(math.log10(finite.max() / finite.min()) > LOG_MIN_DECADES)
+
+
+@lru_cache(maxsize=64)
+def _style(hex_code: str, bold: bool) -> tuple[QPen, QBrush]:
+    """Shared pen and brush per colour: pyqtgraph caches rendered symbols by pen/brush identity."""
+    if bold:
+        return pg.mkPen(colour(hex_code).darker(135), width=1), pg.mkBrush(colour(hex_code))
+    return pg.mkPen(None), pg.mkBrush(colour(hex_code, _FADED_ALPHA))
 
 
 def _field(name: str) -> catalog.Field:
@@ -118,26 +127,28 @@ class ScatterChartWidget(ChartFrame):
         self._category_of = np.array([], dtype=object)
         self._x_info = self._y_info = _field("price")
         self._items: list[pg.ScatterPlotItem] = []
+        self._groups: list[tuple[np.ndarray, pg.ScatterPlotItem]] = []  # (category mask, bold layer)
+        self._n_missing = 0
 
-        self._x_combo = QComboBox(self)
-        self._y_combo = QComboBox(self)
-        self._colour_combo = QComboBox(self)
-        self._colour_combo.addItem(self.tr("Sector"), "sector")
-        self._colour_combo.addItem(self.tr("Theme"), "themes")
-        for combo in (self._x_combo, self._y_combo):
+        self.x_combo = QComboBox(self)
+        self.y_combo = QComboBox(self)
+        self.colour_combo = QComboBox(self)
+        self.colour_combo.addItem(self.tr("Sector"), "sector")
+        self.colour_combo.addItem(self.tr("Theme"), "themes")
+        for combo in (self.x_combo, self.y_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.setMinimumContentsLength(12)
         self._controls.addWidget(QLabel(self.tr("X"), self))
-        self._controls.addWidget(self._x_combo)
+        self._controls.addWidget(self.x_combo)
         self._controls.addWidget(QLabel(self.tr("Y"), self))
-        self._controls.addWidget(self._y_combo)
+        self._controls.addWidget(self.y_combo)
         self._controls.addWidget(QLabel(self.tr("Colour by"), self))
-        self._controls.addWidget(self._colour_combo)
+        self._controls.addWidget(self.colour_combo)
         self._controls.addStretch(1)
         self._fill_pickers(None)
-        self._x_combo.activated.connect(self._on_picker_changed)
-        self._y_combo.activated.connect(self._on_picker_changed)
-        self._colour_combo.activated.connect(self._on_colour_changed)
+        self.x_combo.activated.connect(self._on_picker_changed)
+        self.y_combo.activated.connect(self._on_picker_changed)
+        self.colour_combo.activated.connect(self._on_colour_changed)
 
         self._x_axis = FieldAxisItem("bottom")
         self._y_axis = FieldAxisItem("left")
@@ -178,12 +189,19 @@ class ScatterChartWidget(ChartFrame):
             color_by: ``"sector"`` or ``"themes"`` (a stock with several themes takes its first).
             passed: symbols that pass the screen, drawn bold; None draws every point bold.
         """
+        color_by = "themes" if color_by in ("theme", "themes") else "sector"
+        self._passed = passed
+        if (values is self._values and (x_field, y_field, color_by) ==
+                (self._x_field, self._y_field, self._color_by) and self._groups):
+            # A re-screen of the same table (e.g. while a histogram line is dragged): only the
+            # bold layer changes, which costs a few ms instead of redrawing 2,000 points.
+            self._update_passed()
+            return
         self._values = values
         self._x_field, self._y_field = x_field, y_field
-        self._color_by = "themes" if color_by in ("theme", "themes") else "sector"
-        self._passed = passed
+        self._color_by = color_by
         self._fill_pickers(values)
-        self._colour_combo.setCurrentIndex(self._colour_combo.findData(self._color_by))
+        self.colour_combo.setCurrentIndex(self.colour_combo.findData(self._color_by))
         self._redraw()
 
     def set_highlighted(self, symbols: list[str]) -> None:
@@ -199,6 +217,10 @@ class ScatterChartWidget(ChartFrame):
         """Symbols currently ringed (those of the last ``set_highlighted`` that are plotted)."""
         return [str(s) for s in self._symbols[self._ring_rows()]]
 
+    def log_axes(self) -> tuple[bool, bool]:
+        """Whether the x and y axes are on a log scale."""
+        return bool(self._x_axis.logMode), bool(self._y_axis.logMode)
+
     def fields(self) -> tuple[str, str]:
         return self._x_field, self._y_field
 
@@ -208,7 +230,7 @@ class ScatterChartWidget(ChartFrame):
 
     def point_position(self, symbol: str) -> tuple[float, float]:
         """Where ``symbol``'s point is drawn, in view coordinates (log10 on a log axis)."""
-        row = int(self._plotted.get_indexer([symbol])[0])
+        row = int(self._plotted.get_indexer(pd.Index([symbol]))[0])
         if row < 0:
             raise KeyError(f"{symbol!r} has no point on the chart")
         return float(self._plot_x[row]), float(self._plot_y[row])
@@ -223,7 +245,7 @@ class ScatterChartWidget(ChartFrame):
         for name in (self._x_field, self._y_field):
             if name and all(f.name != name for f in fields):
                 fields.append(_field(name))
-        for combo, current in ((self._x_combo, self._x_field), (self._y_combo, self._y_field)):
+        for combo, current in ((self.x_combo, self._x_field), (self.y_combo, self._y_field)):
             combo.blockSignals(True)
             combo.clear()
             for f in fields:
@@ -234,8 +256,8 @@ class ScatterChartWidget(ChartFrame):
 
     def _redraw(self) -> None:
         for item in self._items:
-            self._plot.removeItem(item)
-        self._items = []
+            item.setData([], [])
+        self._groups = []
         self._legend.set_entries([])
         self._symbols = np.array([], dtype=object)
         self._plotted = pd.Index([])
@@ -269,23 +291,30 @@ class ScatterChartWidget(ChartFrame):
             values["name"].to_numpy(dtype=object)[ok] if "name" in values.columns else None
         )
         self._x_info, self._y_info = x_info, y_info
+        self._n_missing = int((~ok).sum())
 
-        passed = np.ones(len(self._symbols), dtype=bool)
-        if self._passed is not None:
-            passed = self._plotted.isin(self._passed)
         categories = self._categories(values, ok)
         self._category_of = categories
-        self._draw_categories(categories, passed)
+        self._draw_categories(categories)
 
         self._configure_axis(self._x_axis, "bottom", x_info, log_x)
         self._configure_axis(self._y_axis, "left", y_info, log_y)
         self._update_ring()
         self._plot.enableAutoRange()
         self._plot.autoRange()
-        missing = int((~ok).sum())
-        notes = [self.tr("{n} stocks plotted").format(n=f"{int(ok.sum()):,}")]
-        if missing:
-            notes.append(self.tr("{n} without both values").format(n=f"{missing:,}"))
+        self._update_passed()
+
+    def _update_passed(self) -> None:
+        """Put the passing stocks of each category on its bold layer; update the footnote."""
+        passed = np.ones(len(self._symbols), dtype=bool)
+        if self._passed is not None:
+            passed = self._plotted.isin(self._passed)
+        for mask, bold in self._groups:
+            rows = np.flatnonzero(mask & passed)
+            bold.setData(x=self._plot_x[rows], y=self._plot_y[rows], data=rows)
+        notes = [self.tr("{n} stocks plotted").format(n=f"{len(self._symbols):,}")]
+        if self._n_missing:
+            notes.append(self.tr("{n} without both values").format(n=f"{self._n_missing:,}"))
         if self._passed is not None:
             notes.append(
                 self.tr("bold: passes the screen ({n}), faded: does not").format(n=int(passed.sum()))
@@ -309,7 +338,7 @@ class ScatterChartWidget(ChartFrame):
         raw = values["sector"].to_numpy(dtype=object)[ok]
         return np.array([s if isinstance(s, str) and s else unknown for s in raw], dtype=object)
 
-    def _draw_categories(self, categories: np.ndarray, passed: np.ndarray) -> None:
+    def _draw_categories(self, categories: np.ndarray) -> None:
         unknown = {self.tr("No theme"), self.tr("Unknown sector")}
         labels, counts = np.unique(categories, return_counts=True)
         order = sorted(
@@ -333,27 +362,36 @@ class ScatterChartWidget(ChartFrame):
             groups.append((label, OTHER_COLOUR, rest))
         entries = []
         for label, hex_code, mask in groups:
-            faded = self._make_item(np.flatnonzero(mask & ~passed), hex_code, bold=False)
-            bold = self._make_item(np.flatnonzero(mask & passed), hex_code, bold=True)
+            # Every point sits on the faded layer; passing ones are drawn again, bigger, on top.
+            faded, bold = self._layer_pair(len(self._groups))
+            self._fill_layer(faded, np.flatnonzero(mask), hex_code, bold=False)
+            self._fill_layer(bold, np.array([], dtype=int), hex_code, bold=True)
+            self._groups.append((mask, bold))
             entries.append((f"{label} ({int(mask.sum()):,})", hex_code, [faded, bold]))
         self._legend.set_entries(entries)
 
-    def _make_item(self, rows: np.ndarray, hex_code: str, *, bold: bool) -> pg.ScatterPlotItem:
-        item = pg.ScatterPlotItem(
-            size=_BOLD_SIZE if bold else _FADED_SIZE,
-            pen=pg.mkPen(colour(hex_code).darker(135), width=1) if bold else None,
-            brush=pg.mkBrush(colour(hex_code, 255 if bold else _FADED_ALPHA)),
-            hoverable=True,
-            hoverSize=12,
-            hoverPen=pg.mkPen(TEXT, width=1.5),
-            tip=self._tip,
+    def _layer_pair(self, index: int) -> tuple[pg.ScatterPlotItem, pg.ScatterPlotItem]:
+        """The (faded, bold) items of the index-th category, created once and then reused.
+
+        Creating pyqtgraph items costs ~1 ms each, so a redraw restyles existing ones instead.
+        """
+        while len(self._items) <= 2 * index + 1:
+            bold = len(self._items) % 2 == 1
+            item = pg.ScatterPlotItem(hoverable=True, hoverSize=12, hoverPen=pg.mkPen(TEXT, width=1.5),
+                                      tip=self._tip)
+            item.setZValue(2 if bold else 1)
+            item.sigClicked.connect(self._on_points_clicked)
+            self._plot.addItem(item)
+            self._items.append(item)
+        return self._items[2 * index], self._items[2 * index + 1]
+
+    def _fill_layer(self, item: pg.ScatterPlotItem, rows: np.ndarray, hex_code: str, *, bold: bool) -> None:
+        pen, brush = _style(hex_code, bold)
+        item.setData(
+            x=self._plot_x[rows], y=self._plot_y[rows], data=rows,
+            size=_BOLD_SIZE if bold else _FADED_SIZE, pen=pen, brush=brush,
         )
-        item.setData(x=self._plot_x[rows], y=self._plot_y[rows], data=rows)
-        item.setZValue(2 if bold else 1)
-        item.sigClicked.connect(self._on_points_clicked)
-        self._plot.addItem(item)
-        self._items.append(item)
-        return item
+        item.setVisible(True)
 
     def _configure_axis(self, axis: FieldAxisItem, side: str, info: catalog.Field, log: bool) -> None:
         axis.unit = info.unit
@@ -402,7 +440,7 @@ class ScatterChartWidget(ChartFrame):
         self.point_clicked.emit(str(self._symbols[int(points[0].data())]))
 
     def _on_picker_changed(self, _index: int = 0) -> None:
-        x, y = str(self._x_combo.currentData()), str(self._y_combo.currentData())
+        x, y = str(self.x_combo.currentData()), str(self.y_combo.currentData())
         if (x, y) == (self._x_field, self._y_field):
             return
         self._x_field, self._y_field = x, y
@@ -410,5 +448,5 @@ class ScatterChartWidget(ChartFrame):
         self.fields_changed.emit(x, y)
 
     def _on_colour_changed(self, _index: int = 0) -> None:
-        self._color_by = str(self._colour_combo.currentData())
+        self._color_by = str(self.colour_combo.currentData())
         self._redraw()
