@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtGui import QFontMetrics, QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QFrame, QScrollArea, QWidget
 
 from desktop.ui.charts._base import (
     BACKGROUND,
@@ -26,6 +26,9 @@ from desktop.ui.charts._base import (
 MAX_BARS = 12
 MAX_LABEL_CHARS = 34
 MIN_SLOTS = 8
+ROW_PX = 22  # height per bar, enough for one line of label text
+TITLE_PX = 64  # title and bottom axis
+MIN_BAR_PX = 170  # room for the longest bar and its count
 
 
 def top_categories(counts: pd.Series, other_label: str, limit: int = MAX_BARS) -> pd.Series:
@@ -75,6 +78,7 @@ class _BarPanel(ChartFrame):
             self._plot.removeItem(label)
         self._labels = []
         if shown.empty:
+            self.setMinimumSize(MIN_BAR_PX, TITLE_PX + ROW_PX * 3)
             self.show_message(empty_text)
             return
         n = len(shown)
@@ -100,7 +104,8 @@ class _BarPanel(ChartFrame):
             ticks.append((float(yi), metrics.elidedText(str(name), Qt.TextElideMode.ElideRight,
                                                         metrics.horizontalAdvance("M") * MAX_LABEL_CHARS // 2)))
         axis.setTicks([ticks])
-        axis.setWidth(max(metrics.horizontalAdvance(t) for _, t in ticks) + 14)
+        label_px = max(metrics.horizontalAdvance(t) for _, t in ticks) + 14
+        axis.setWidth(label_px)
         axis.setToolTip("\n".join(f"{name}: {int(c):,}" for name, c in shown.items()))
         self._plot.getAxis("bottom").setTicks(None)
         # Room right of the longest bar for its count.
@@ -108,6 +113,8 @@ class _BarPanel(ChartFrame):
         # At least MIN_SLOTS rows tall so that two themes do not turn into two slabs.
         top = n - 0.4
         self._plot.setYRange(top - max(n, MIN_SLOTS), top, padding=0)
+        # Never squeeze: the breakdown scrolls rather than clip a label or a bar.
+        self.setMinimumSize(label_px + MIN_BAR_PX, TITLE_PX + ROW_PX * max(n, 3))
         self.show_chart()
 
 
@@ -117,16 +124,37 @@ class BreakdownWidget(ChartFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         container = QWidget(self)
-        container.setStyleSheet(f"background: {BACKGROUND};")
-        row = QHBoxLayout(container)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
+        container.setObjectName("breakdown")
+        container.setStyleSheet(f"#breakdown {{ background: {BACKGROUND}; }}")
+        self._row = QBoxLayout(QBoxLayout.Direction.LeftToRight, container)
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._row.setSpacing(4)
         self.sector_panel = _BarPanel(self.tr("Shortlist by sector"), CATEGORY_COLOURS[0], container)
         self.theme_panel = _BarPanel(self.tr("Shortlist by theme"), CATEGORY_COLOURS[1], container)
-        row.addWidget(self.sector_panel, 1)
-        row.addWidget(self.theme_panel, 1)
-        self._set_chart(container)
+        self._row.addWidget(self.sector_panel, 1)
+        self._row.addWidget(self.theme_panel, 1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(container)
+        self._set_chart(scroll)
         self.show_message(self.tr("The shortlist is empty: there is nothing to break down yet."))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Side by side when both charts fit the width, one above the other otherwise."""
+        needed = self.sector_panel.minimumWidth() + self.theme_panel.minimumWidth() + 24
+        direction = (
+            QBoxLayout.Direction.LeftToRight if self.width() >= needed else QBoxLayout.Direction.TopToBottom
+        )
+        if self._row.direction() != direction:
+            self._row.setDirection(direction)
+
+    def is_side_by_side(self) -> bool:
+        return self._row.direction() == QBoxLayout.Direction.LeftToRight
 
     def set_counts(self, by_sector: pd.Series, by_theme: pd.Series) -> None:
         """Show the shortlist's count per sector and per theme (a stock can count in several themes).
@@ -144,4 +172,5 @@ class BreakdownWidget(ChartFrame):
         other = self.tr("{n} others")
         self.sector_panel.set_counts(sectors, other, self.tr("No sector is known for the shortlist."))
         self.theme_panel.set_counts(themes, other, self.tr("No stock in the shortlist matches a theme."))
+        self._arrange()
         self.show_chart()
