@@ -134,9 +134,11 @@ class _Recorder(threading.local):
     """HTTP statuses seen by the current thread's last fetch (yfinance hides some of them)."""
 
     statuses: list[int]
+    failed: int  # requests that got no answer at all (network errors, timeouts)
 
     def __init__(self) -> None:
         self.statuses = []
+        self.failed = 0
 
 
 _RECORDER = _Recorder()
@@ -207,7 +209,11 @@ def _instrument(session: Any) -> None:
     original = session.request
 
     def request(*args: Any, **kwargs: Any) -> Any:
-        response = original(*args, **kwargs)
+        try:
+            response = original(*args, **kwargs)
+        except Exception:
+            _RECORDER.failed += 1
+            raise
         status = getattr(response, "status_code", None)
         if isinstance(status, int):
             _RECORDER.statuses.append(status)
@@ -286,6 +292,7 @@ class YahooProvider:
         # yfinance memoises GET responses by URL, errors included; a retry must really ask again.
         YfData.cache_get.cache_clear()
         _RECORDER.statuses = []
+        _RECORDER.failed = 0
         try:
             ticker = self._yf.Ticker(symbol, session=self._session)
             if kind == "info":
@@ -298,6 +305,11 @@ class YahooProvider:
         except Exception as exc:  # noqa: BLE001 - translated; unknown exceptions are re-raised
             raise translate_error(exc, symbol, statuses=_RECORDER.statuses, cooldown_s=self.cooldown_s) from exc
         return payload
+
+    def requests_made(self) -> int:
+        """HTTP requests the calling thread's last :meth:`fetch` really sent (yfinance may send more
+        than ``request_cost`` says: cookie and crumb, chunked fallbacks), so a throttle can charge them."""
+        return len(_RECORDER.statuses) + _RECORDER.failed
 
     def to_source_data(self, raw: Mapping[str, Mapping[str, CachedPayload]], as_of: date | None = None) -> SourceData:
         """Parse cached payloads (see :func:`parse_raw`)."""

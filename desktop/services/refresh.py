@@ -66,7 +66,11 @@ Progress = Callable[..., None]
 
 
 class Provider(Protocol):
-    """What the refresh needs from a data provider (``desktop.data.yahoo.YahooProvider``)."""
+    """What the refresh needs from a data provider (``desktop.data.yahoo.YahooProvider``).
+
+    A provider may also offer ``requests_made() -> int``: the HTTP requests the calling thread's
+    last ``fetch`` really sent; any beyond ``request_cost`` are then charged to the throttle too.
+    """
 
     @property
     def source(self) -> str: ...
@@ -221,6 +225,17 @@ class _Fetcher:
                 return
             self.sleep(min(remaining, 0.25))
 
+    def _settle(self, cost: int, outcome: _Outcome) -> None:
+        """Charge requests the provider sent beyond the declared cost (cookie/crumb, fallbacks), so
+        the long-run rate stays within the limit; this worker waits for them."""
+        made = getattr(self.provider, "requests_made", None)
+        extra = int(made()) - cost if made is not None else 0
+        while extra > 0:
+            chunk = min(extra, int(self.bucket.capacity))
+            self.bucket.acquire(chunk, self.is_cancelled)
+            outcome.requests += chunk
+            extra -= chunk
+
     def __call__(self, symbol: str, kinds: Iterable[str]) -> _Outcome:
         outcome = _Outcome(symbol)
         for kind in kinds:
@@ -237,6 +252,8 @@ class _Fetcher:
                     # Everyone backs off, not just this thread: the source asked us to slow down.
                     self.bucket.pause(min(exc.retry_after or self.policy.initial_s, self.policy.max_s))
                     raise
+                finally:
+                    self._settle(cost, outcome)
 
             def before_sleep(state: RetryCallState, kind: str = kind) -> None:
                 outcome.retries += 1

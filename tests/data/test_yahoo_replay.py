@@ -233,3 +233,12 @@ def test_unreadable_cached_payload_is_skipped_with_reason() -> None:
 def test_unknown_symbol_is_no_data() -> None:
     with pytest.raises(yahoo.NoDataError, match="no data for symbol NOPEX"):
         _fixture_provider().fetch("NOPEX", "info")
+
+
+def test_requests_made_counts_every_http_request_of_the_last_fetch() -> None:
+    session, urls = replay_session(recorded_router(FIXTURE))
+    provider = YahooProvider(session=session)
+    provider.fetch("QLWX", "info")
+    before = len(urls)
+    provider.fetch("QLWX", "statements")
+    assert provider.requests_made() == len(urls) - before >= yahoo.REQUEST_COST["statements"]

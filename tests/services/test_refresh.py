@@ -268,3 +268,14 @@ def pd_isna(value: object) -> bool:
     import pandas as pd
 
     return bool(pd.isna(value))
+
+
+def test_requests_beyond_the_declared_cost_are_charged(db: Database) -> None:
+    class Chatty(ScriptedProvider):
+        def requests_made(self) -> int:
+            return 3  # e.g. cookie + crumb + the call itself
+
+    provider = Chatty()
+    report = run(db, provider, ["QA001"])
+    assert len(provider.calls) == 3 + 3
+    assert report.requests == 3 * len(provider.calls)
