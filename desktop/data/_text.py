@@ -8,6 +8,7 @@ everywhere (issue #3).
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import re
@@ -122,7 +123,8 @@ def numeric_column(values: pd.Series, origin: str, lines: np.ndarray, field: str
         bad = np.isinf(numbers)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"{numbers[i]!r} is out of range", path=origin, line=int(lines[i]), field=field)
+            spelled = "inf" if numbers[i] > 0 else "-inf"
+            raise InputError(f"{spelled!r} is not a number", path=origin, line=int(lines[i]), field=field)
         return numbers
     raw = values.astype(object).where(values.notna(), "").astype(str)
     stripped = raw.str.strip()
@@ -149,13 +151,58 @@ def read_csv_text(text: str, origin: str, text_columns: tuple[str, ...], sep: st
     Columns the parser cannot read as numbers stay text and go through :func:`numeric_column`,
     which names the bad cell. Empty cells are missing; nothing else is treated as NA.
     """
+    check_truncated(text, origin, sep)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=dict.fromkeys(text_columns, str),
                             keep_default_na=False, na_values=[""], skip_blank_lines=True,
                             engine="c", low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError) as exc:
-        raise InputError(f"not a readable CSV ({str(exc).splitlines()[0][:120]})", path=origin) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+        raise csv_error(exc, origin) from None
+    return drop_duplicate_columns(frame, text, origin, sep)
+
+
+def csv_error(exc: Exception, origin: str) -> InputError:
+    """An InputError for a pandas parser failure, with the line number when pandas gives one."""
+    message = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    found = re.search(r"line (\d+)", message)
+    return InputError(f"not a readable CSV ({message})", path=origin,
+                      line=int(found.group(1)) if found else None)
+
+
+def check_truncated(text: str, origin: str, sep: str = ",") -> None:
+    """Refuse a file whose last line has fewer fields than its header (a cut-off download).
+
+    Only checked when that line holds no quote, so a quoted multi-line field cannot fool it.
+    """
+    body = text.rstrip("\r\n")
+    header = body.split("\n", 1)[0]
+    last_start = body.rfind("\n") + 1
+    last = body[last_start:]
+    if last_start == 0 or '"' in last or '"' in header or not last.strip():
+        return
+    if last.count(sep) < header.count(sep):
+        raise InputError(f"the last line has {last.count(sep) + 1} fields but the header has "
+                         f"{header.count(sep) + 1} - the file looks truncated", path=origin,
+                         line=body.count("\n") + 1)
+
+
+def drop_duplicate_columns(frame: pd.DataFrame, text: str, origin: str, sep: str = ",") -> pd.DataFrame:
+    """Strip header names and refuse repeated column names (pandas would rename them ``X.1``)."""
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), [])
+    except csv.Error:
+        header = []
+    names = [h.strip() for h in header]
+    if len(names) == len(frame.columns):
+        seen: set[str] = set()
+        for name in names:
+            if name in seen and name:
+                raise InputError(f"the column {name!r} appears twice in the header", path=origin, line=1,
+                                 field=name[:40])
+            seen.add(name)
+        frame.columns = names
+    else:
+        frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 

@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from desktop.data._text import decode, now_utc, numeric_column, read_bytes
+from desktop.data._text import (
+    check_truncated,
+    csv_error,
+    decode,
+    drop_duplicate_columns,
+    now_utc,
+    numeric_column,
+    read_bytes,
+)
 from desktop.data.source import SourceData
 from desktop.errors import InputError
 
@@ -33,11 +41,13 @@ def read_fred(path: str | Path) -> SourceData:
 def _parse_fred(data: bytes, origin: str) -> SourceData:
     warnings: list[str] = []
     text = decode(data, origin, warnings)
+    check_truncated(text, origin)
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
                             skip_blank_lines=True, engine="c")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise InputError(f"not a readable CSV ({str(exc).splitlines()[0][:120]})", path=origin) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError) as exc:
+        raise csv_error(exc, origin) from None
+    frame = drop_duplicate_columns(frame, text, origin)
     cols = {str(c).strip().lower(): c for c in frame.columns}
     date_col = next((cols[n] for n in _DATE_NAMES if n in cols), None)
     value_col = next((cols[n] for n in _VALUE_NAMES if n in cols), None)
@@ -49,7 +59,7 @@ def _parse_fred(data: bytes, origin: str) -> SourceData:
     dates = pd.to_datetime(frame[date_col].str.strip(), format="%Y-%m-%d", errors="coerce")
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise InputError(f"{frame[date_col].iloc[i][:20]!r} is not a date (YYYY-MM-DD)", path=origin,
+        raise InputError(f"{str(frame[date_col].iloc[i])[:20]!r} is not a date (YYYY-MM-DD)", path=origin,
                          line=int(lines[i]), field=str(date_col))
     values = numeric_column(frame[value_col], origin, lines, str(value_col))
     bad = (values < -5) | (values > _MAX_YIELD)

@@ -25,7 +25,15 @@ import numpy as np
 import pandas as pd
 
 from desktop.data import symbols
-from desktop.data._text import decode, now_utc, numeric_column, read_bytes
+from desktop.data._text import (
+    check_truncated,
+    csv_error,
+    decode,
+    drop_duplicate_columns,
+    now_utc,
+    numeric_column,
+    read_bytes,
+)
 from desktop.data.source import SourceData
 from desktop.errors import InputError
 
@@ -108,6 +116,7 @@ def _parse_one(data: bytes, origin: str, warnings: list[str]) -> tuple[pd.DataFr
     text = decode(data, origin, warnings)
     first_cell = text.lstrip().split("\n", 1)[0].split(",", 1)[0].strip().strip('"')
     fast = first_cell.lower() in _DATE_NAMES
+    check_truncated(text, origin)
     try:
         # Fast path: let the C parser read the numbers; a column it cannot read as float stays
         # text and goes through the strict parser below, which names the bad cell.
@@ -115,8 +124,8 @@ def _parse_one(data: bytes, origin: str, warnings: list[str]) -> tuple[pd.DataFr
                             keep_default_na=False, na_values=[""] if fast else None,
                             na_filter=fast, skip_blank_lines=True, engine="c", low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError) as exc:
-        raise InputError(f"not a readable CSV ({str(exc).splitlines()[0][:120]})", path=origin) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+        raise csv_error(exc, origin) from None
+    frame = drop_duplicate_columns(frame, text, origin)
     first_header_line = 1
     # yf.download(...).to_csv() with a two-level header: "Price,Close,..."/"Ticker,AAA,..."/"Date,,"
     if frame.columns[0] in ("Price", "Ticker") and len(frame) >= 1:
@@ -171,7 +180,8 @@ def _numbers(col: pd.Series, origin: str, lines: np.ndarray, name: str) -> np.nd
         bad = np.isinf(values)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError("infinite value", path=origin, line=int(lines[i]), field=name[:30])
+            spelled = "inf" if values[i] > 0 else "-inf"
+            raise InputError(f"{spelled!r} is not a number", path=origin, line=int(lines[i]), field=name[:30])
         return values
     return numeric_column(col.astype(object).where(col.notna(), "").astype(str), origin, lines, name)
 

@@ -227,13 +227,13 @@ def _statement(frame: pd.DataFrame, kind: str, origin: str, lines: np.ndarray, s
     bad = ~np.isfinite(years) | (years < 1900) | (years > 2200) | (years != np.round(years))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{f['Fiscal Year'].iloc[i][:20]!r} is not a fiscal year", path=origin,
+        raise InputError(f"{str(f['Fiscal Year'].iloc[i])[:20]!r} is not a fiscal year", path=origin,
                          line=int(ln[i]), field="Fiscal Year")
     out["fiscal_year"] = years.astype("int64")
     ends = pd.to_datetime(f["Report Date"].str.strip(), format="%Y-%m-%d", errors="coerce")
     if ends.isna().any():
         i = int(np.flatnonzero(ends.isna().to_numpy())[0])
-        raise InputError(f"{f['Report Date'].iloc[i][:20]!r} is not a date (YYYY-MM-DD)", path=origin,
+        raise InputError(f"{str(f['Report Date'].iloc[i])[:20]!r} is not a date (YYYY-MM-DD)", path=origin,
                          line=int(ln[i]), field="Report Date")
     out["period_end"] = ends.to_numpy(dtype="datetime64[ns]")
     for col, field in mapping.items():
