@@ -149,28 +149,25 @@ class DetailPane(QWidget):
                            f"<br>{years}</p>")
 
         out.append(f"<h3>{esc(self.tr('All metrics'))}</h3>")
-        out.append("<table cellspacing=0 cellpadding=2 width='100%'>"
-                   f"<tr style='color:#555'><th align=left>{esc(self.tr('Metric'))}</th>"
-                   f"<th align=right>{esc(self.tr('Value'))}</th><th align=left>{esc(self.tr('Unit'))}</th>"
-                   f"<th align=left>{esc(self.tr('Source'))}</th><th align=left>{esc(self.tr('As of'))}</th></tr>")
+        out.append("<table cellspacing=0 cellpadding=2 width='100%'>")
         group = None
         for f in sorted((_safe_field(c) for c in values.columns), key=_group_key):
             if f is None or f.name in ("symbol", "name", "description"):
                 continue
             if f.group != group:
                 group = f.group
-                out.append(f"<tr><td colspan=5 style='padding-top:8px'><b>{esc(group)}</b></td></tr>")
+                out.append(f"<tr><td colspan=2 style='padding-top:8px;border-bottom:1px solid #ddd'>"
+                           f"<b>{esc(group)}</b></td></tr>")
             st = int(status.get(f.name, 0)) if f.name in status.index else 0
             value = _cell(row.get(f.name), f.unit, st)
             note = notes.get((symbol, f.name))
             source, as_of = prov.get(f.name, ("", ""))
+            meta = " · ".join(part for part in (f.unit, source, as_of) if part)
             note_html = f"<br><span style='color:#8a5a00'>{esc(note)}</span>" if note else ""
             out.append(
-                f"<tr><td>{esc(f.label)}<br><span style='color:#888;font-size:small'>{esc(f.definition)}</span>"
-                f"{note_html}</td><td align=right valign=top>{esc(value)}</td>"
-                f"<td valign=top style='color:#555'>{esc(f.unit)}</td>"
-                f"<td valign=top style='color:#555'>{esc(source)}</td>"
-                f"<td valign=top style='color:#555'>{esc(as_of)}</td></tr>")
+                f"<tr><td>{esc(f.label)}</td><td align=right><b>{esc(value)}</b></td></tr>"
+                f"<tr><td colspan=2 style='color:#777;font-size:small;padding-bottom:4px'>{esc(f.definition)}"
+                f"<br><span style='color:#999'>{esc(meta)}</span>{note_html}</td></tr>")
         out.append("</table>")
         desc = row.get("description")
         if isinstance(desc, str) and desc:

@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
         self.detail = DetailPane(self.main_split)
         self.detail.setMinimumWidth(260)
         for split, sizes in ((self.main_split, [340, 900, 380]), (self.centre_split, [560, 360]),
-                             (self.charts_split, [520, 520])):
+                             (self.charts_split, [600, 440])):
             split.setChildrenCollapsible(False)
             split.setSizes(sizes)
         wl.addWidget(self.main_split)
@@ -355,6 +355,8 @@ class MainWindow(QMainWindow):
         self.chart_tabs.addTab(self.breakdown, self.tr("Breakdown"))
         self.chart_tabs.addTab(self.price_chart, self.tr("Price vs 10y"))
         self.chart_tabs.addTab(self.market_chart, self.tr("Market"))
+        self._stale_tabs: set[QWidget] = set()
+        self.chart_tabs.currentChanged.connect(self._refresh_visible_tab)
 
     def _action(self, text: str, slot: Any, shortcut: QKeySequence | str | None = None, tip: str = "",
                 checkable: bool = False) -> QAction:
@@ -625,6 +627,10 @@ class MainWindow(QMainWindow):
         self.builder.set_document(doc)
         self._update_title()
         self.rescreen()
+        # Show the first numeric criterion in the histogram so the chart pane is never idle.
+        first = next((row for row in self.builder.leaves() if row.kind == "numeric"), None)
+        if first is not None:
+            first.activated.emit(first)
 
     def _normalised(self, doc: dict[str, Any]) -> dict[str, Any] | None:
         from desktop.engine.screen import parse_screen, screen_to_dict
@@ -641,7 +647,7 @@ class MainWindow(QMainWindow):
             return True
         return current != self._baseline
 
-    def _update_title(self) -> None:
+    def _update_title(self) -> bool:
         name = self.builder.document().get("name") or self.tr("Untitled")
         kind = {"preset": self.tr(" (preset)"), "file": self.tr(" (file)"), "new": ""}.get(self.source.kind, "")
         dirty = self.is_dirty()
@@ -649,6 +655,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(dirty)
         self.act_revert.setEnabled(bool(dirty) and self.source.kind != "new")
         self.act_history.setEnabled(self.source.kind == "saved")
+        return dirty
 
     def new_screen(self) -> None:
         if self._confirm_discard():
@@ -793,8 +800,7 @@ class MainWindow(QMainWindow):
     # ====================================================================== screening
     def rescreen(self) -> None:
         """Parse the builder's document, evaluate it on the loaded table, update every view."""
-        self._update_title()
-        if self.is_dirty():
+        if self._update_title():
             self._recovery_timer.start()
         if self.bundle is None:
             return
@@ -812,7 +818,9 @@ class MainWindow(QMainWindow):
         self.builder.show_problem(self.tr("%d criteria without a condition are ignored until you set one.") % skipped
                                   if skipped else "")
         table = self.bundle.table
-        result = evaluate(screen, table)
+        # Near misses are only exported (run_screen computes them); skipping them here saves
+        # most of evaluate's time on every keystroke.
+        result = evaluate(screen, table, near_misses=False)
         self.parsed_screen, self.result = screen, result
         self._apply_result()
         self.last_screen_ms = (time.perf_counter() - t0) * 1000
@@ -901,14 +909,26 @@ class MainWindow(QMainWindow):
                                                  if c in values.columns), x)
         self._chart_call(self.scatter.set_data, values, x, y, self.settings.color_by, passed=ranked.index)
         self._chart_call(self.scatter.set_highlighted, self.view.selected_symbols())
-        shortlist = values.loc[values.index.intersection(ranked.index)]
-        by_sector = shortlist["sector"].value_counts() if "sector" in shortlist.columns else pd.Series(dtype=int)
-        if "themes" in shortlist.columns:
-            by_theme = shortlist["themes"].explode().dropna().value_counts()
-        else:
-            by_theme = pd.Series(dtype=int)
-        self._chart_call(self.breakdown.set_counts, by_sector, by_theme)
+        # Charts on hidden tabs are redrawn when their tab is shown, not on every keystroke.
+        self._stale_tabs = {self.breakdown}
         if not self._from_histogram:
+            self._stale_tabs.add(self.histogram)
+        self._refresh_visible_tab()
+
+    def _refresh_visible_tab(self, _index: int = -1) -> None:
+        current = self.chart_tabs.currentWidget()
+        if current not in self._stale_tabs or self.result is None or self.bundle is None:
+            return
+        self._stale_tabs.discard(current)
+        if current is self.breakdown:
+            values = self.bundle.table.values
+            shortlist = values.loc[values.index.intersection(self.result.ranked.index)]
+            by_sector = (shortlist["sector"].value_counts() if "sector" in shortlist.columns
+                         else pd.Series(dtype=int))
+            by_theme = (shortlist["themes"].explode().dropna().value_counts() if "themes" in shortlist.columns
+                        else pd.Series(dtype=int))
+            self._chart_call(self.breakdown.set_counts, by_sector, by_theme)
+        elif current is self.histogram:
             self._update_histogram()
 
     def _update_histogram(self) -> None:
@@ -926,6 +946,7 @@ class MainWindow(QMainWindow):
 
     def _current_criterion_changed(self, row: object) -> None:
         if isinstance(row, CriterionRow) and row.kind == "numeric" and self.charts is not None:
+            self._stale_tabs.discard(self.histogram)
             self._update_histogram()
             self.chart_tabs.setCurrentWidget(self.histogram)
 

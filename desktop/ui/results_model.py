@@ -155,7 +155,7 @@ class ResultsTableModel(QAbstractTableModel):
         self._text: list[np.ndarray] = []
         self._status: list[np.ndarray] = []
         self._states: list[np.ndarray | None] = []
-        self._tips: dict[tuple[int, int], str] = {}
+        self._notes: Mapping[tuple[str, str], str] = {}
         self._order = np.empty(0, dtype=np.intp)  # view row -> base row
         self._sort: tuple[int, Qt.SortOrder] | None = None
 
@@ -198,13 +198,7 @@ class ResultsTableModel(QAbstractTableModel):
             self._text.append(text)
             self._status.append(status)
             self._states.append(cell_states.get(spec.name))
-        self._tips = {}
-        if table.notes:
-            names = {spec.name: c for c, spec in enumerate(self._columns)}
-            row_of = {s: r for r, s in enumerate(self._symbols)}
-            for (symbol, field), note in table.notes.items():
-                if field in names and symbol in row_of:
-                    self._tips[(row_of[symbol], names[field])] = note
+        self._notes = table.notes  # looked up per tooltip; no per-reset work
         self._order = np.arange(len(self._symbols), dtype=np.intp)
         if self._sort is not None and self._sort[0] < len(self._columns):
             self._order = self._sorted_order(*self._sort)
@@ -215,7 +209,7 @@ class ResultsTableModel(QAbstractTableModel):
         self._columns, self._raw, self._text, self._status, self._states = [], [], [], [], []
         self._symbols = np.empty(0, dtype=object)
         self._order = np.empty(0, dtype=np.intp)
-        self._tips = {}
+        self._notes = {}
         self.endResetModel()
 
     # -- Qt model API -----------------------------------------------------------------------
@@ -338,9 +332,9 @@ class ResultsTableModel(QAbstractTableModel):
         return [str(s) for s in self._symbols[self._order]]
 
     def _tooltip(self, base: int, column: int) -> str | None:
-        note = self._tips.get((base, column))
-        status = int(self._status[column][base])
         spec = self._columns[column]
+        note = self._notes.get((str(self._symbols[base]), spec.name))
+        status = int(self._status[column][base])
         if status == NOT_MEANINGFUL:
             return note or self.tr("Not meaningful for this company (%s).") % spec.label
         if status == MISSING and spec.is_numeric:

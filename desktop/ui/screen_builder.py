@@ -445,9 +445,10 @@ class CriterionRow(QFrame):
         self.funnel.setText(self.tr("removes %s") % f"{removed:,}")
         if remaining is not None:
             self.funnel.setToolTip(self.tr("%s stocks remain after this criterion") % f"{remaining:,}")
-        self.funnel.setProperty("zero", removed == 0)
-        self.funnel.style().unpolish(self.funnel)
-        self.funnel.style().polish(self.funnel)
+        if self.funnel.property("zero") != (removed == 0):  # re-polish only when the style changes
+            self.funnel.setProperty("zero", removed == 0)
+            self.funnel.style().unpolish(self.funnel)
+            self.funnel.style().polish(self.funnel)
 
     def refresh_choices(self) -> None:
         if self.kind == "set":
