@@ -1,0 +1,94 @@
+"""Start-up: Pickaxe to its first painted window with the full universe, against a bare window.
+
+Each run is a fresh subprocess (cold interpreter, warm OS file cache after the warm-up run), started
+headless with ``--screenshot``: the app opens the store holding the whole universe, loads the latest
+snapshot, fills its window, paints it into a PNG and exits. The baseline is the least any PySide6 +
+pandas desktop app pays: a fresh interpreter that imports pandas, opens a QMainWindow of the same size,
+paints it into a PNG and exits. App and baseline runs alternate so that both see the same load.
+
+``peak_mb`` here is the app process's peak resident set size (``ru_maxrss``), not a tracemalloc peak:
+most of a Qt app's memory is allocated outside Python.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import Skip, make_store, result, universe, work_dir
+
+REPEAT = 5
+WINDOW = (1600, 1000)
+
+BASELINE = f"""
+import sys
+import pandas
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+app = QApplication([])
+window = QMainWindow()
+window.setCentralWidget(QLabel("pandas " + pandas.__version__))
+window.resize({WINDOW[0]}, {WINDOW[1]})
+window.show()
+app.processEvents()
+sys.exit(0 if window.grab().save(sys.argv[1]) else 1)
+"""
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PICKAXE_")}
+    env.update(QT_QPA_PLATFORM="offscreen", PICKAXE_HOME=str(home))
+    return env
+
+
+def _run(command: list[str], png: Path, env: dict[str, str]) -> tuple[float, float | None]:
+    """Seconds from spawn to exit, and the child's peak RSS in MB (None where unknown)."""
+    png.unlink(missing_ok=True)
+    log = png.with_suffix(".log")
+    with open(log, "w", encoding="utf-8") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL,
+                                cwd=png.parent)
+        if hasattr(os, "wait4"):
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            # ru_maxrss: kilobytes on Linux, bytes on macOS.
+            peak = usage.ru_maxrss / (1e6 if sys.platform == "darwin" else 1e3)
+        else:  # Windows: no per-child rusage
+            proc.wait(timeout=600)
+            elapsed, peak = time.perf_counter() - start, None
+    if proc.returncode != 0 or not png.is_file() or png.stat().st_size == 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise RuntimeError(f"{command[1:3]} exited with {proc.returncode} without a screenshot:\n{tail}")
+    return elapsed, peak
+
+
+def bench_startup() -> dict:
+    """Median start-up to first painted window with the full universe (see the module docstring)."""
+    try:
+        dataset = universe()
+    except ImportError as exc:  # the universe needs the app's readers/store: not built yet
+        raise Skip(f"cannot build the universe: {exc}") from exc
+    folder = work_dir() / "startup"
+    folder.mkdir(exist_ok=True)
+    url = make_store(folder / "universe.sqlite3", dataset)
+    env = _env(folder / "home")
+    app = [sys.executable, "-m", "desktop", "--db", url, "--screenshot", str(folder / "app.png")]
+    bare = [sys.executable, "-c", BASELINE, str(folder / "bare.png")]
+    _run(app, folder / "app.png", env)  # warm-up: first launch migrates nothing, but fills OS caches
+    _run(bare, folder / "bare.png", env)
+    app_times: list[float] = []
+    bare_times: list[float] = []
+    peaks: list[float] = []
+    for _ in range(REPEAT):
+        elapsed, peak = _run(app, folder / "app.png", env)
+        app_times.append(elapsed)
+        if peak is not None:
+            peaks.append(peak)
+        bare_times.append(_run(bare, folder / "bare.png", env)[0])
+    return result(statistics.median(app_times), max(peaks) if peaks else None, len(dataset.securities),
+                  statistics.median(bare_times))
