@@ -109,8 +109,25 @@ def test_scatter_rescreen_moves_points_between_layers(scatter: ScatterChartWidge
     assert "(1)" in _footnote(scatter)
     scatter.set_data(values, "market_cap", "current_ratio", passed=pd.Index(["CDAR", "DGWD", "BRCH"]))
     assert "(3)" in _footnote(scatter)
-    bold_total = sum(len(bold.data) for _, bold in scatter._groups)
+    bold_total = sum(len(bold.data) for _, bold, _ in scatter._groups)
     assert bold_total == 3
+
+
+def test_scatter_legend_hides_a_category_across_rescreens(scatter: ScatterChartWidget) -> None:
+    values = _values()
+    scatter.set_data(values, "market_cap", "current_ratio", passed=pd.Index(["CDAR"]))
+    boxes = {box.text(): box for box in scatter._legend.boxes()}
+    boxes["Technology (1)"].setChecked(False)
+
+    def tech_layers_visible() -> list[bool]:
+        return [item.isVisible() for item in scatter._items if "CDAR" in
+                [scatter.plotted_symbols()[int(r)] for r in item.data["data"]]]
+
+    assert tech_layers_visible() == [False, False]
+    scatter.set_data(values, "market_cap", "current_ratio", passed=pd.Index(["CDAR", "BRCH"]))
+    assert tech_layers_visible() == [False, False]
+    boxes["Technology (1)"].setChecked(True)
+    assert tech_layers_visible() == [True, True]
 
 
 def test_scatter_field_picker_emits_fields_changed(scatter: ScatterChartWidget, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -73,9 +73,17 @@ class _LegendPanel(QWidget):
         self._layout.setContentsMargins(6, 8, 8, 8)
         self._layout.setSpacing(2)
         self._boxes: list[QCheckBox] = []
+        self._key: list[tuple[str, str]] = []
 
     def set_entries(self, entries: list[tuple[str, str, list[pg.ScatterPlotItem]]]) -> None:
         """One tickable row per (label, colour, items it shows and hides)."""
+        key = [(label, hex_code) for label, hex_code, _ in entries]
+        if key == self._key:  # same categories (items are reused): keep rows and their ticks
+            for box, (_, _, items) in zip(self._boxes, entries, strict=True):
+                for item in items:
+                    item.setVisible(box.isChecked())
+            return
+        self._key = key
         for box in self._boxes:
             self._layout.removeWidget(box)
             box.hide()  # deleteLater waits for the event loop; do not show stale rows meanwhile
@@ -89,6 +97,8 @@ class _LegendPanel(QWidget):
             swatch.fill(colour(hex_code))
             box.setIcon(QIcon(swatch))
             box.setChecked(True)
+            for item in items:
+                item.setVisible(True)
             box.toggled.connect(lambda on, its=items: [i.setVisible(on) for i in its])
             self._layout.addWidget(box)
             self._boxes.append(box)
@@ -96,6 +106,9 @@ class _LegendPanel(QWidget):
 
     def labels(self) -> list[str]:
         return [b.text() for b in self._boxes]
+
+    def boxes(self) -> list[QCheckBox]:
+        return list(self._boxes)
 
 
 class ScatterChartWidget(ChartFrame):
@@ -127,7 +140,8 @@ class ScatterChartWidget(ChartFrame):
         self._category_of = np.array([], dtype=object)
         self._x_info = self._y_info = _field("price")
         self._items: list[pg.ScatterPlotItem] = []
-        self._groups: list[tuple[np.ndarray, pg.ScatterPlotItem]] = []  # (category mask, bold layer)
+        # (category mask, bold layer, colour) per colour category
+        self._groups: list[tuple[np.ndarray, pg.ScatterPlotItem, str]] = []
         self._n_missing = 0
 
         self.x_combo = QComboBox(self)
@@ -258,7 +272,6 @@ class ScatterChartWidget(ChartFrame):
         for item in self._items:
             item.setData([], [])
         self._groups = []
-        self._legend.set_entries([])
         self._symbols = np.array([], dtype=object)
         self._plotted = pd.Index([])
         self._ring.setData([], [])
@@ -309,9 +322,8 @@ class ScatterChartWidget(ChartFrame):
         passed = np.ones(len(self._symbols), dtype=bool)
         if self._passed is not None:
             passed = self._plotted.isin(self._passed)
-        for mask, bold in self._groups:
-            rows = np.flatnonzero(mask & passed)
-            bold.setData(x=self._plot_x[rows], y=self._plot_y[rows], data=rows)
+        for mask, bold, hex_code in self._groups:
+            self._fill_layer(bold, np.flatnonzero(mask & passed), hex_code, bold=True)
         notes = [self.tr("{n} stocks plotted").format(n=f"{len(self._symbols):,}")]
         if self._n_missing:
             notes.append(self.tr("{n} without both values").format(n=f"{self._n_missing:,}"))
@@ -335,38 +347,40 @@ class ScatterChartWidget(ChartFrame):
         unknown = self.tr("Unknown sector")
         if "sector" not in values.columns:
             return np.full(n, unknown, dtype=object)
-        raw = values["sector"].to_numpy(dtype=object)[ok]
-        return np.array([s if isinstance(s, str) and s else unknown for s in raw], dtype=object)
+        sector = values["sector"]
+        known = sector.notna() & (sector.astype(str).str.len() > 0)
+        return sector.astype(object).where(known, unknown).to_numpy(dtype=object)[ok]
 
     def _draw_categories(self, categories: np.ndarray) -> None:
         unknown = {self.tr("No theme"), self.tr("Unknown sector")}
-        labels, counts = np.unique(categories, return_counts=True)
+        codes, labels = pd.factorize(categories)
+        counts = np.bincount(codes, minlength=len(labels))
         order = sorted(
-            (lbl for lbl in labels if lbl not in unknown),
-            key=lambda lbl: (-int(counts[labels == lbl][0]), str(lbl)),
+            (k for k, lbl in enumerate(labels) if lbl not in unknown),
+            key=lambda k: (-int(counts[k]), str(labels[k])),
         )
         named = order[: len(CATEGORY_COLOURS)]
         groups: list[tuple[str, str, np.ndarray]] = [
-            (str(lbl), CATEGORY_COLOURS[i], categories == lbl) for i, lbl in enumerate(named)
+            (str(labels[k]), CATEGORY_COLOURS[i], codes == k) for i, k in enumerate(named)
         ]
-        rest = ~np.isin(categories, named)
-        if rest.any():
-            has_other = bool(np.isin(categories[rest], list(unknown), invert=True).any())
-            has_unknown = bool(np.isin(categories[rest], list(unknown)).any())
+        rest_codes = [k for k in range(len(labels)) if k not in named]
+        if rest_codes:
+            has_unknown = any(labels[k] in unknown for k in rest_codes)
+            has_other = any(labels[k] not in unknown for k in rest_codes)
             label = (
                 self.tr("Other or unknown") if has_other and has_unknown
                 else self.tr("Other") if has_other
                 else self.tr("No theme") if self._color_by == "themes"
                 else self.tr("Unknown sector")
             )
-            groups.append((label, OTHER_COLOUR, rest))
+            groups.append((label, OTHER_COLOUR, np.isin(codes, rest_codes)))
         entries = []
         for label, hex_code, mask in groups:
-            # Every point sits on the faded layer; passing ones are drawn again, bigger, on top.
+            # Every point sits on the faded layer; passing ones are drawn again, bigger, on top
+            # (filled by _update_passed).
             faded, bold = self._layer_pair(len(self._groups))
             self._fill_layer(faded, np.flatnonzero(mask), hex_code, bold=False)
-            self._fill_layer(bold, np.array([], dtype=int), hex_code, bold=True)
-            self._groups.append((mask, bold))
+            self._groups.append((mask, bold, hex_code))
             entries.append((f"{label} ({int(mask.sum()):,})", hex_code, [faded, bold]))
         self._legend.set_entries(entries)
 
@@ -391,7 +405,6 @@ class ScatterChartWidget(ChartFrame):
             x=self._plot_x[rows], y=self._plot_y[rows], data=rows,
             size=_BOLD_SIZE if bold else _FADED_SIZE, pen=pen, brush=brush,
         )
-        item.setVisible(True)
 
     def _configure_axis(self, axis: FieldAxisItem, side: str, info: catalog.Field, log: bool) -> None:
         axis.unit = info.unit
