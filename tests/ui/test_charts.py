@@ -251,6 +251,11 @@ def test_histogram_empty_field_shows_message(histogram: HistogramWidget) -> None
     assert "No stock has a value for Free cash flow" in (histogram.message() or "")
 
 
+def test_histogram_text_field_shows_message(histogram: HistogramWidget) -> None:
+    histogram.set_field(np.array(["a", "b"], dtype=object), catalog.get("sector"), None, None)
+    assert "Sector is not a number" in (histogram.message() or "")
+
+
 def test_histogram_bins_clip_outliers() -> None:
     data = np.concatenate([np.linspace(0.0, 1.0, 500), [1e6]])
     counts, edges, lo, hi = histogram_bins(data)
@@ -320,6 +325,21 @@ def test_price_yield_plots_and_reads_crosshair(qtbot) -> None:  # type: ignore[n
     text = widget.readout()
     assert text.startswith(day.date().isoformat())
     assert f"${prices.iloc[100]:,.2f}" in text and "10-year yield" in text
+
+
+def test_price_yield_crosshair_follows_the_mouse(qtbot) -> None:  # type: ignore[no-untyped-def]
+    widget = PriceYieldWidget()
+    qtbot.addWidget(widget)
+    widget.resize(700, 350)
+    widget.show()
+    qtbot.waitExposed(widget)
+    prices = _daily("2023-01-02", np.linspace(10.0, 20.0, 300))
+    widget.set_series("ALDR", prices, pd.Series(dtype=float))
+    day = prices.index[150]
+    scene_pos = widget._plot.vb.mapViewToScene(QPointF(pd.Timestamp(day).timestamp(), 15.0))
+    widget._plot.scene().sigMouseMoved.emit(scene_pos)  # rate-limited through a SignalProxy
+    qtbot.waitUntil(lambda: widget.readout().startswith(day.date().isoformat()), timeout=2000)
+    assert widget._cursor.isVisible()
 
 
 def test_price_yield_without_yield_notes_it(qtbot) -> None:  # type: ignore[no-untyped-def]

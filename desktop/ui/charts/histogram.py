@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QToolButton, QWidget
@@ -168,7 +169,12 @@ class HistogramWidget(ChartFrame):
             maximum: the criterion's upper bound, or None (no line).
         """
         self._field = field
-        self._values = np.asarray(values, dtype=float)
+        if not field.is_numeric:
+            self._values = np.array([])
+            self._bounds = [None, None]
+            self.show_message(self.tr("{label} is not a number: no histogram.").format(label=field.label))
+            return
+        self._values = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
         self._bounds = [_finite_or_none(minimum), _finite_or_none(maximum)]
         self._last_emitted = (self._bounds[0], self._bounds[1])
         positive = self._values[np.isfinite(self._values) & (self._values > 0)]

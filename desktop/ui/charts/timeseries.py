@@ -189,8 +189,9 @@ class PriceYieldWidget(_TimeChart):
 
 
 RANGES = (("1Y", 1), ("3Y", 3), ("5Y", 5), ("All", None))
-_SMALL = (("IWM", "Russell 2000 (IWM)"), ("RUT", "Russell 2000 index"))
-_LARGE = (("SPY", "S&P 500 (SPY)"), ("GSPC", "S&P 500 index"))
+# Preference order of the small-cap and large-cap series (market frame columns).
+_SMALL = ("IWM", "RUT")
+_LARGE = ("SPY", "GSPC")
 
 
 class MarketContextWidget(_TimeChart):
@@ -202,6 +203,11 @@ class MarketContextWidget(_TimeChart):
         self._years: int | None = 5
         self._range_group = QButtonGroup(self)
         self._range_group.setExclusive(True)
+        # Literal tr() calls so that lupdate finds every string.
+        self._series_names = {
+            "IWM": self.tr("Russell 2000 (IWM)"), "RUT": self.tr("Russell 2000 index"),
+            "SPY": self.tr("S&P 500 (SPY)"), "GSPC": self.tr("S&P 500 index"),
+        }
         labels = {"1Y": self.tr("1Y"), "3Y": self.tr("3Y"), "5Y": self.tr("5Y"), "All": self.tr("All")}
         for key, years in RANGES:
             button = QToolButton(self)
@@ -234,13 +240,14 @@ class MarketContextWidget(_TimeChart):
             button.setChecked(button.property("years") == years)
         self._redraw()
 
-    def _pick(self, choices: tuple[tuple[str, str], ...]) -> tuple[str, pd.Series] | None:
+    def _pick(self, columns: tuple[str, ...]) -> tuple[str, pd.Series] | None:
+        """The first of ``columns`` with data, with its display name."""
         market = self._market
-        for column, label in choices:
+        for column in columns:
             if market is not None and column in market.columns:
                 series = clean_series(market[column])
                 if not series.empty:
-                    return self.tr(label), series
+                    return self._series_names[column], series
         return None
 
     def _redraw(self) -> None:
