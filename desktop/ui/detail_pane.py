@@ -49,7 +49,7 @@ def threshold_text(doc: dict[str, Any], unit: str) -> str:
     return " and ".join(parts) or "—"
 
 
-def _cell(value: object, unit: str, status: int) -> str:
+def _cell(value: Any, unit: str, status: int) -> str:
     if isinstance(value, tuple | list):
         return ", ".join(map(str, value)) or "—"
     if unit in catalog.NUMERIC_UNITS or unit == "bool":
@@ -105,12 +105,12 @@ class DetailPane(QWidget):
             for c in criteria:
                 state = None
                 if states is not None and symbol in states.index and c.criterion_id in states.columns:
-                    state = int(states.at[symbol, c.criterion_id])
+                    state = int(states.at[symbol, c.criterion_id])  # type: ignore[arg-type]
                 word, colour = _STATE_TEXT.get(state, ("—", "#777")) if state is not None else ("—", "#777")
                 field = _safe_field(c.field)
                 unit = field.unit if field else "ratio"
                 value = row.get(c.field) if c.field in values.columns else None
-                st = int(status.get(c.field, 0)) if c.field in status.index else (0 if value is not None else 1)
+                st = int(status.get(c.field, 0)) if c.field in status.index else (0 if value is not None else 1)  # type: ignore[arg-type]
                 out.append(
                     f"<tr><td><b style='color:{colour}'>{esc(word)}</b></td>"
                     f"<td>{esc(field.label if field else c.field)}</td>"

@@ -137,8 +137,9 @@ class Banner(QFrame):
         self.text.setText(text)
         while self.actions_box.count():
             item = self.actions_box.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         for label, slot in actions:
             button = QPushButton(label, self)
             button.clicked.connect(slot)
@@ -358,7 +359,8 @@ class MainWindow(QMainWindow):
         self._stale_tabs: set[QWidget] = set()
         self.chart_tabs.currentChanged.connect(self._refresh_visible_tab)
 
-    def _action(self, text: str, slot: Any, shortcut: QKeySequence | str | None = None, tip: str = "",
+    def _action(self, text: str, slot: Any, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+                tip: str = "",
                 checkable: bool = False) -> QAction:
         action = QAction(text, self)
         if shortcut:

@@ -129,7 +129,7 @@ class FormattedTable:
                 elif pd.api.types.is_bool_dtype(col):
                     self._raw[name] = col.to_numpy(dtype=np.float64)
                 else:
-                    self._raw[name] = col.to_numpy(dtype=object, na_value=None)
+                    self._raw[name] = col.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
         return self._raw[name]
 
     def text(self, spec: ColumnSpec) -> np.ndarray:

@@ -58,6 +58,12 @@ def quantity_text(value: float | None, unit: str) -> str:
     return f"{value:.6g}"
 
 
+def _line_edit(combo: QComboBox) -> QLineEdit:
+    edit = combo.lineEdit()
+    assert edit is not None, "the combo box is editable"
+    return edit
+
+
 def _field_or_none(name: str) -> catalog.Field | None:
     try:
         return catalog.get(name)
@@ -116,7 +122,7 @@ class FieldPicker(QComboBox):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.setCompleter(completer)
-        self.lineEdit().setPlaceholderText(self.tr("Type to search fields…"))
+        _line_edit(self).setPlaceholderText(self.tr("Type to search fields…"))
 
     def field_name(self) -> str:
         index = self.findText(self.currentText(), Qt.MatchFlag.MatchFixedString)
@@ -285,7 +291,7 @@ class CriterionRow(QFrame):
         top = QHBoxLayout()
         self.picker = FieldPicker(self)
         self.picker.activated.connect(self._field_picked)
-        self.picker.lineEdit().editingFinished.connect(self._field_typed)
+        _line_edit(self.picker).editingFinished.connect(self._field_typed)
         self.funnel = QLabel(self)
         self.funnel.setObjectName("FunnelLabel")
         self.funnel.setMinimumWidth(84)
@@ -330,9 +336,10 @@ class CriterionRow(QFrame):
         self.within.currentIndexChanged.connect(self._edited)
         self.values.changed.connect(self._edited)
         self.missing.currentIndexChanged.connect(self._edited)
-        for w in (self.picker, self.mode, self.min_edit, self.max_edit, self.within, self.values, self.missing,
-                  self.picker.lineEdit()):
-            w.installEventFilter(self)
+        watched: tuple[QWidget, ...] = (self.picker, self.mode, self.min_edit, self.max_edit, self.within,
+                                        self.values, self.missing, _line_edit(self.picker))
+        for widget in watched:
+            widget.installEventFilter(self)
         self._load(doc)
 
     # -- document <-> editors ---------------------------------------------------------------
@@ -547,7 +554,13 @@ class GroupWidget(QFrame):
             self.add_child(child, announce=False)
 
     def children_widgets(self) -> list[QWidget]:
-        return [self.rows_layout.itemAt(i).widget() for i in range(self.rows_layout.count())]
+        out: list[QWidget] = []
+        for i in range(self.rows_layout.count()):
+            item = self.rows_layout.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                out.append(widget)
+        return out
 
     def add_child(self, doc: dict[str, Any], *, announce: bool = True, focus: bool = False) -> QWidget:
         widget: QWidget
@@ -574,7 +587,7 @@ class GroupWidget(QFrame):
         self.rows_layout.addWidget(widget)
         if focus and isinstance(widget, CriterionRow):
             widget.picker.setFocus()
-            widget.picker.lineEdit().selectAll()
+            _line_edit(widget.picker).selectAll()
             self.row_activated.emit(widget)
         if announce:
             self.changed.emit()
@@ -651,14 +664,14 @@ class ScreenBuilderWidget(QWidget):
         self.problem.setObjectName("InlineError")
         self.problem.setWordWrap(True)
         self.problem.hide()
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.title)
         layout.addWidget(self.count)
         layout.addWidget(self.problem)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         self.root: GroupWidget | None = None
         self._emit_timer = QTimer(self)
         self._emit_timer.setSingleShot(True)
@@ -678,12 +691,12 @@ class ScreenBuilderWidget(QWidget):
         """Show the screen document ``doc`` (as ``screen_to_dict`` writes it)."""
         self._doc = copy.deepcopy(doc)
         self._current = None
-        old = self.scroll.takeWidget()
+        old = self.scroll_area.takeWidget()
         self.root = GroupWidget(str(doc.get("match", "all")), list(doc.get("criteria", [])),
                                 lambda f: self._choices(f), root=True)
         self.root.changed.connect(self._changed)
         self.root.row_activated.connect(self._activate)
-        self.scroll.setWidget(self.root)
+        self.scroll_area.setWidget(self.root)
         if old is not None:
             old.deleteLater()
         self.title.setText(str(doc.get("name") or self.tr("Untitled screen")))
@@ -751,7 +764,7 @@ class ScreenBuilderWidget(QWidget):
         if row is None:
             row = self.add_criterion()
         row.picker.setFocus()
-        row.picker.lineEdit().selectAll()
+        _line_edit(row.picker).selectAll()
 
     def _activate(self, row: object) -> None:
         if isinstance(row, CriterionRow) and row is not self._current:
