@@ -205,7 +205,7 @@ def test_histogram_drag_release_emits_rounded_bound(histogram: HistogramWidget, 
     histogram.set_field(_caps(), catalog.get("market_cap"), 3e8, 5e9)
     line = histogram.minimum_line
     with qtbot.waitSignal(histogram.bounds_changed, timeout=2000) as blocker:
-        line.setValue(math.log10(412_345_678.0))
+        line.setValue(histogram.to_view(412_345_678.0))
         line.sigPositionChangeFinished.emit(line)
     assert blocker.args == [pytest.approx(412_000_000.0), pytest.approx(5e9)]
     assert histogram.bounds() == (pytest.approx(4.12e8), pytest.approx(5e9))

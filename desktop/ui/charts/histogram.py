@@ -192,11 +192,20 @@ class HistogramWidget(ChartFrame):
             return False
         return all(b is None or b > 0 for b in self._bounds)
 
-    def _to_view(self, value: float) -> float:
+    def to_view(self, value: float) -> float:
+        """The line position for a bound ``value``: log10 of it when the axis is on a log scale.
+
+        ``minimum_line`` / ``maximum_line`` live in view coordinates, so code that moves them (tests,
+        a keyboard nudge) converts first: ``line.setValue(widget.to_view(2e9))``.
+        """
         return math.log10(value) if self._log else value
 
+    def _to_view(self, value: float) -> float:
+        return self.to_view(value)
+
     def _from_view(self, position: float) -> float:
-        return 10.0 ** position if self._log else position
+        # Clamp the exponent: a position far off the axis must not overflow inside a Qt slot.
+        return 10.0 ** min(position, 300.0) if self._log else position
 
     def _redraw(self) -> None:
         field = self._field
