@@ -201,6 +201,15 @@ def test_histogram_draws_bounds_as_lines(histogram: HistogramWidget) -> None:
     assert histogram._plot.getAxis("bottom").labelText == "Market cap (USD), log scale"
 
 
+def test_histogram_next_field_is_not_clamped_by_the_previous_bounds(histogram: HistogramWidget) -> None:
+    ratios = np.linspace(0.0, 8.0, 200)
+    histogram.set_field(ratios, catalog.get("current_ratio"), None, 2.0)
+    assert histogram.maximum_line.value() == pytest.approx(2.0)
+    histogram.set_field(_caps(), catalog.get("market_cap"), 3e8, None)
+    assert histogram.minimum_line.value() == pytest.approx(math.log10(3e8))
+    assert not histogram.maximum_line.isVisible()
+
+
 def test_histogram_drag_release_emits_rounded_bound(histogram: HistogramWidget, qtbot) -> None:  # type: ignore[no-untyped-def]
     histogram.set_field(_caps(), catalog.get("market_cap"), 3e8, 5e9)
     line = histogram.minimum_line

@@ -242,6 +242,8 @@ class HistogramWidget(ChartFrame):
         self._axis.setToolTip(field.definition)
 
         self._quiet_lines(True)
+        for line in self._lines:  # limits from the previous field would clamp the new positions
+            line.setBounds((None, None))
         view_lo, view_hi = lo, hi
         for i, line in enumerate(self._lines):
             line.label.format.unit = field.unit
