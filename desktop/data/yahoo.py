@@ -636,8 +636,8 @@ def parse_raw(raw: Mapping[str, Mapping[str, CachedPayload]], as_of: date | None
                         market[MARKET_SYMBOLS[symbol]] = series
                     else:
                         prices[symbol] = series
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                skipped.append(SkippedRow(0, symbol, f"unreadable cached {kind} payload: {exc}"))
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+                skipped.append(SkippedRow(0, symbol, f"unreadable cached {kind} payload: {str(exc)[:200]}"))
     history_frame = (pd.DataFrame(histories, columns=list(ds.HISTORY_COLUMNS)).astype({"symbol": object, "source": object})
                      if histories else ds.empty_history())
     return SourceData(
