@@ -22,13 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.worksheet import Worksheet
 
 from desktop.errors import ScreenDefinitionError
 from desktop.export.content import CriterionInfo
-from desktop.export.xlsx_style import BOLD, TITLE, WRAP_TOP
 
 SHEET = "Screen"
 MARKER = "pickaxe-screen-json/1"
@@ -88,11 +85,10 @@ def logic_words(definition: dict[str, Any]) -> str:
     return text[1:-1] if text.startswith("(") and text.endswith(")") and len(criteria) > 1 else text
 
 
-def write_screen_sheet(ws: Worksheet, definition: dict[str, Any], criteria: tuple[CriterionInfo, ...],
-                       put_text: Any) -> None:
-    """Fill ``ws`` (the "Screen" sheet). ``put_text(ws, row, col, text)`` writes guarded text."""
-    ws["A1"] = "Screen"
-    ws["A1"].font = TITLE
+def screen_sheet_rows(definition: dict[str, Any], criteria: tuple[CriterionInfo, ...]
+                      ) -> list[list[tuple[str, Any]]]:
+    """The "Screen" sheet as rows of ``(look, value)``; look is title, bold, italic, wrap, text or
+    number. The writer turns every text into a guarded string cell."""
     facts = [
         ("Name", str(definition.get("name", ""))),
         ("Format version", str(definition.get("version", ""))),
@@ -104,46 +100,25 @@ def write_screen_sheet(ws: Worksheet, definition: dict[str, Any], criteria: tupl
                            for s in definition.get("sort") or [] if isinstance(s, dict)) or "-"),
         ("Columns", ", ".join(map(str, definition.get("columns") or [])) or "-"),
     ]
-    weights = (definition.get("score") or {}).get("weights") if isinstance(definition.get("score"), dict) else None
+    score = definition.get("score")
+    weights = score.get("weights") if isinstance(score, dict) else None
     if weights:
         facts.append(("Score weights", ", ".join(f"{k} {v}" for k, v in weights.items())))
-    row = 3
-    for label, value in facts:
-        ws.cell(row, 1, label).font = BOLD
-        put_text(ws, row, 2, value)
-        row += 1
-    row += 1
-    heads = ("Id", "Criterion", "Field", "If the value is missing", "If not meaningful")
-    for col, head in enumerate(heads, start=1):
-        ws.cell(row, col, head).font = BOLD
+    rows: list[list[tuple[str, Any]]] = [[("title", "Screen")], []]
+    rows += [[("bold", label), ("wrap", value)] for label, value in facts]
+    rows.append([])
+    rows.append([("bold", h) for h in ("Id", "Criterion", "Field", "If the value is missing",
+                                        "If not meaningful")])
     for crit in criteria:
-        row += 1
-        put_text(ws, row, 1, crit.id)
-        put_text(ws, row, 2, crit.description)
-        put_text(ws, row, 3, crit.field)
-        put_text(ws, row, 4, POLICY_WORDS.get(crit.missing, crit.missing))
-        if crit.not_meaningful:
-            put_text(ws, row, 5, POLICY_WORDS.get(crit.not_meaningful, crit.not_meaningful))
-    row += 2
-    ws.cell(row, 1, "Screen definition (JSON). Pickaxe imports the screen from here; "
-                    "edits are refused (checksum).").font = Font(italic=True)
-    row += 1
+        rows.append([("text", crit.id), ("text", crit.description), ("text", crit.field),
+                     ("text", POLICY_WORDS.get(crit.missing, crit.missing)),
+                     ("text", POLICY_WORDS.get(crit.not_meaningful, crit.not_meaningful) or None)])
+    rows += [[], [("italic", "Screen definition (JSON). Pickaxe imports the screen from here; "
+                             "edits are refused (checksum).")]]
     pieces = json_rows(definition)
-    put_text(ws, row, 1, MARKER)
-    ws.cell(row, 2, len(pieces))
-    put_text(ws, row, 3, canonical_digest(definition))
-    for piece, continues in pieces:
-        row += 1
-        put_text(ws, row, 1, piece)
-        if continues:
-            put_text(ws, row, 2, CONTINUES)
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 70
-    ws.column_dimensions["C"].width = 24
-    ws.column_dimensions["D"].width = 24
-    ws.column_dimensions["E"].width = 24
-    for r in range(3, 3 + len(facts)):
-        ws.cell(r, 2).alignment = WRAP_TOP
+    rows.append([("text", MARKER), ("number", len(pieces)), ("text", canonical_digest(definition))])
+    rows += [[("text", piece), ("text", CONTINUES if continues else None)] for piece, continues in pieces]
+    return rows
 
 
 def read_screen_definition(path: str | Path) -> dict[str, Any]:
