@@ -45,6 +45,7 @@ from desktop.errors import (
     Cancelled,
     DataSourceError,
     InputError,
+    NoDataError,
     RateLimitedError,
     SourceUnreachableError,
 )
@@ -107,6 +108,7 @@ class Failure:
     symbol: str
     kind: str
     reason: str
+    no_data: bool = False  # the source has nothing for it (not worth asking again before max_age)
 
 
 @dataclass
@@ -116,7 +118,8 @@ class RefreshReport:
     Attributes:
         symbols: every symbol asked for (members plus market series).
         fetched: symbol -> kinds fetched and committed in this run.
-        fresh: (symbol, kind) pairs skipped because the cache was fresh enough.
+        fresh: (symbol, kind) pairs skipped because the cache was fresh enough (or the source
+            answered "no data" for them within the max age).
         failures: what could not be fetched, with the reason (its older cached data, if any, is kept).
         requests: HTTP requests spent (by the providers' cost accounting), retries included.
         retries: fetch attempts that were retried.
@@ -276,7 +279,7 @@ class _Fetcher:
                 reason = exc.message
                 if isinstance(exc, RateLimitedError | SourceUnreachableError):
                     reason = f"{reason} (gave up after {self.policy.attempts} attempts)"
-                outcome.failures.append(Failure(symbol, kind, reason))
+                outcome.failures.append(Failure(symbol, kind, reason, no_data=isinstance(exc, NoDataError)))
                 continue
             outcome.payloads[kind] = (payload, _now())
         return outcome
@@ -336,7 +339,8 @@ def refresh(
     with db.session() as session:
         now = _now()
         fresh_by_kind = {
-            kind: set(rawcache.fresh_symbols(session, provider.source, kind, now - age))
+            kind: set(rawcache.fresh_symbols(session, provider.source, kind, now - age,
+                                             statuses=("ok", "nodata")))
             for kind, age in ages.items()
         }
     for symbol in symbols:
@@ -434,12 +438,24 @@ def _requested_symbols(db: Any, provider: Provider, tickers: Iterable[str] | Non
 
 
 def _commit(db: Any, rawcache: Any, source: str, outcome: _Outcome) -> None:
-    """One transaction per ticker: either all of its fetched kinds are stored or none."""
-    if not outcome.payloads:
+    """One transaction per ticker: either all of its fetched kinds are stored or none.
+
+    A "no data" answer is remembered too (status ``nodata``), so that the next refresh does not
+    ask again before the kind's max age, but never over a usable payload fetched earlier.
+    """
+    no_data = [f for f in outcome.failures if f.no_data]
+    if not outcome.payloads and not no_data:
         return
     with db.session() as session:
         for kind, (payload, fetched_at) in sorted(outcome.payloads.items()):
             rawcache.put_raw(session, source, outcome.symbol, kind, payload, fetched_at)
+        if no_data:
+            kept = rawcache.load_raw(session, source, [f.kind for f in no_data], [outcome.symbol])
+            for failure in no_data:
+                entry = kept.get((outcome.symbol, failure.kind))
+                if entry is None or entry.status != "ok":
+                    rawcache.put_raw(session, source, outcome.symbol, failure.kind, None, _now(),
+                                     status="nodata", error=failure.reason)
 
 
 def _progress_message(outcome: _Outcome, done: int, total: int, elapsed: float, notes: list[str]) -> str:

@@ -28,9 +28,10 @@ def db(tmp_path: Path) -> Database:
     database.dispose()
 
 
-def cached(db: Database) -> dict[tuple[str, str], rawcache.RawEntry]:
+def cached(db: Database, status: str = "ok") -> dict[tuple[str, str], rawcache.RawEntry]:
     with db.session() as session:
-        return rawcache.load_raw(session, "yahoo", ["info", "statements", "prices"])
+        entries = rawcache.load_raw(session, "yahoo", ["info", "statements", "prices"])
+    return {key: entry for key, entry in entries.items() if entry.status == status}
 
 
 def complete(db: Database) -> set[str]:
@@ -279,3 +280,26 @@ def test_requests_beyond_the_declared_cost_are_charged(db: Database) -> None:
     report = run(db, provider, ["QA001"])
     assert len(provider.calls) == 3 + 3
     assert report.requests == 3 * len(provider.calls)
+
+
+def test_no_data_is_remembered_until_its_max_age_but_never_over_good_data(db: Database) -> None:
+    def nodata(symbol: str, kind: str, attempt: int) -> BaseException | None:
+        return NoDataError(f"no data for symbol {symbol}") if kind == "statements" else None
+
+    run(db, ScriptedProvider(), ["QA001"])  # QA001 had statements once
+    first = ScriptedProvider(nodata)
+    report = run(db, first, ["QA001", "QA002"], max_age={"statements": timedelta(0)})
+    assert {(f.symbol, f.kind) for f in report.failures} == {("QA001", "statements"), ("QA002", "statements")}
+    assert cached(db)[("QA001", "statements")].payload == payload_for("QA001", "statements")  # kept
+    remembered = cached(db, "nodata")
+    assert set(remembered) == {("QA002", "statements")}
+    assert remembered[("QA002", "statements")].error == "no data for symbol QA002"
+    # within the max age, the "no data" answer is not asked again; afterwards it is
+    second = ScriptedProvider(nodata)
+    run(db, second, ["QA002"])
+    assert ("QA002", "statements") not in {(s, k) for _, s, k in second.calls}
+    third = ScriptedProvider()
+    run(db, third, ["QA002"], max_age={"statements": timedelta(0)})
+    assert ("QA002", "statements") in {(s, k) for _, s, k in third.calls}
+    assert cached(db)[("QA002", "statements")].payload == payload_for("QA002", "statements")
+    assert cached(db, "nodata") == {}
