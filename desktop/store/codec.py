@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -38,31 +38,31 @@ def decompress(payload: bytes) -> bytes:
         raise CodecError(f"corrupt compressed part: {exc}") from exc
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """A JSON-safe version of one object-column value (None for any kind of missing)."""
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, float) and np.isnan(value):
         return None
     if isinstance(value, np.generic):
-        return _json_value(value.item())
+        return json_value(value.item())
     if isinstance(value, pd.Timestamp | np.datetime64):
         return {"__ts__": pd.Timestamp(value).isoformat()}
     if isinstance(value, tuple | list):
-        return {"__tuple__": [_json_value(v) for v in value]}
+        return {"__tuple__": [json_value(v) for v in value]}
     if hasattr(value, "isoformat"):  # datetime.date
         return {"__date__": value.isoformat()}
     return value
 
 
-def _from_json(value: Any) -> Any:
+def from_json(value: Any) -> Any:
     if isinstance(value, dict):
         if "__ts__" in value:
             return pd.Timestamp(value["__ts__"])
         if "__date__" in value:
             return pd.Timestamp(value["__date__"]).date()
         if "__tuple__" in value:
-            return tuple(_from_json(v) for v in value["__tuple__"])
+            return tuple(from_json(v) for v in value["__tuple__"])
     return value
 
 
@@ -77,12 +77,12 @@ def _encode_array(values: Any, dtype: Any) -> tuple[dict[str, Any], list[bytes]]
         # C-speed dictionary encoding; None/NaN/NaT/NA become code -1. (Equal-hashing values such
         # as True and 1 would merge; columns here hold one Python type each.)
         codes, distinct = pd.factorize(obj, use_na_sentinel=True)
-        uniques = [_json_value(v) for v in distinct]
+        uniques = [json_value(v) for v in distinct]
     except TypeError:  # unhashable values (lists): dedupe on their JSON text instead
         codes = np.full(len(obj), -1, dtype=np.int64)
         uniques, seen = [], {}
         for pos, value in enumerate(obj):
-            key = _json_value(value)
+            key = json_value(value)
             if key is None:
                 continue
             token = json.dumps(key, sort_keys=True)
@@ -99,7 +99,7 @@ def _decode_array(entry: dict[str, Any], buffer: bytes, n: int) -> Any:
         return np.frombuffer(buffer, dtype=np.dtype(entry["dtype"])).copy()
     codes = np.frombuffer(buffer, dtype=np.int32)
     uniques = np.empty(len(entry["uniques"]) + 1, dtype=object)
-    uniques[:-1] = [_from_json(v) for v in entry["uniques"]]
+    uniques[:-1] = [from_json(v) for v in entry["uniques"]]
     uniques[-1] = None  # code -1 indexes the last slot: missing
     values = uniques[codes] if n else np.empty(0, dtype=object)
     dtype_name = entry["dtype"]
@@ -109,8 +109,9 @@ def _decode_array(entry: dict[str, Any], buffer: bytes, n: int) -> Any:
         dtype = pd.api.types.pandas_dtype(dtype_name)
     except TypeError:  # a dtype this pandas does not know (written by another version)
         return values
-    return pd.array(values, dtype=dtype) if not isinstance(dtype, pd.CategoricalDtype) else (
-        pd.Categorical(values))
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.Categorical(values)
+    return pd.array(values, dtype=cast(Any, dtype))
 
 
 def encode_frame(frame: pd.DataFrame) -> bytes:

@@ -325,7 +325,9 @@ def open_database(url: str | Path | None = None, *, busy_timeout: float = DEFAUL
                 raw = engine.raw_connection()  # outside any transaction, as SQLite requires
                 try:
                     # Persistent; switching an already-WAL file writes nothing.
-                    mode = raw.driver_connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                    driver = raw.driver_connection
+                    assert driver is not None
+                    mode = driver.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 finally:
                     raw.close()
                 if str(mode).lower() != "wal":

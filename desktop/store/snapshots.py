@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,7 @@ def _column_json(values: pd.Series) -> list[Any]:
         return values.to_numpy().tolist()
     if isinstance(dtype, np.dtype) and dtype.kind == "M":
         return [None if pd.isna(v) else pd.Timestamp(v).isoformat() for v in values]
-    return [codec._json_value(v) for v in values.astype(object)]
+    return [codec.json_value(v) for v in values.astype(object)]
 
 
 def _securities_rows(snapshot_id: int, securities: pd.DataFrame) -> tuple[list[dict[str, Any]], int]:
@@ -263,11 +263,11 @@ def _decode_column(values: list[Any], dtype_name: str) -> Any:
             return np.array(values, dtype=dtype)
         if dtype.kind == "M":
             return pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601").to_numpy().astype(dtype)
-        return np.array([codec._from_json(v) for v in values], dtype=object)
-    restored = [codec._from_json(v) for v in values]
+        return np.array([codec.from_json(v) for v in values], dtype=object)
+    restored = [codec.from_json(v) for v in values]
     if isinstance(dtype, pd.CategoricalDtype):
         return pd.Categorical(restored)
-    return pd.array(restored, dtype=dtype)
+    return pd.array(restored, dtype=cast(Any, dtype))
 
 
 def _load_securities(session: Session, snapshot: Snapshot) -> pd.DataFrame:
@@ -335,6 +335,15 @@ def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = 
         else:
             matrix[np.searchsorted(days_index, days), j] = values
     return pd.DataFrame(matrix, index=full_index, columns=pd.Index([s for _, s, _ in series]))
+
+
+def price_coverage(session: Session, snapshot_id: int) -> tuple[int, int]:
+    """(symbols with stored closes, trading days in the price index) of a snapshot."""
+    n_symbols = session.scalar(sa.select(sa.func.count()).select_from(SnapshotPart).where(
+        SnapshotPart.snapshot_id == snapshot_id, SnapshotPart.kind == "prices", SnapshotPart.n_rows > 0))
+    days = session.scalar(sa.select(SnapshotPart.n_rows).where(
+        SnapshotPart.snapshot_id == snapshot_id, SnapshotPart.kind == "prices_index"))
+    return int(n_symbols or 0), int(days or 0)
 
 
 def load_provenance(session: Session, snapshot_id: int, symbols: list[str] | None = None,
