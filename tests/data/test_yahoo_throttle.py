@@ -118,5 +118,6 @@ def test_threads_share_one_rate() -> None:
     for t in threads:
         t.join()
     assert len(stamps) == 160
-    # 0.02 s of slack for thread wake-up between the grant and the time stamp
-    assert max_in_window(stamps, 0.1) <= 1 + 400 * (0.1 + 0.02)
+    # 0.05 s of slack for thread wake-up between the grant and the time stamp; unthrottled, all
+    # 160 would land in the same millisecond
+    assert max_in_window(stamps, 0.2) <= 1 + 400 * (0.2 + 0.05)
