@@ -9,6 +9,7 @@ from pathlib import Path
 from desktop import __version__
 from desktop.engine.screen import screen_to_dict
 from desktop.errors import ExportError
+from desktop.export.atomic import check_target
 from desktop.export.content import ExportInput, criteria_of
 from desktop.export.csv import write_csv
 from desktop.export.excel import write_workbook
@@ -37,6 +38,20 @@ def export_input(outcome: RunOutcome) -> ExportInput:
     )
 
 
+def check_export_path(path: str | Path) -> Path:
+    """``path`` if an export can be written there (known suffix, existing folder, writable file).
+
+    Raises:
+        ExportError: naming the file and what is wrong with it.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in FORMATS:
+        raise ExportError(f"Cannot export to {target}: unknown file type {target.suffix or '(none)'!r}.",
+                          hint="Use a name ending in .xlsx (Excel) or .csv.")
+    check_target(target.expanduser().absolute())
+    return target
+
+
 def export_result(path: str | Path, outcome: RunOutcome, progress: Callable[..., None] | None = None,
                   is_cancelled: Callable[[], bool] | None = None) -> Path:
     """Write ``outcome`` to ``path``: ``.xlsx`` gives the full workbook, ``.csv`` the shortlist.
@@ -45,12 +60,8 @@ def export_result(path: str | Path, outcome: RunOutcome, progress: Callable[...,
         ExportError: unsupported suffix, missing or read-only folder, or a locked file.
         Cancelled: ``is_cancelled()`` became true; an existing file is left untouched.
     """
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in FORMATS:
-        raise ExportError(f"Cannot export to {target}: unknown file type {target.suffix or '(none)'!r}.",
-                          hint="Use a name ending in .xlsx (Excel) or .csv.")
+    target = check_export_path(path)
     data = export_input(outcome)
-    if suffix == ".xlsx":
+    if target.suffix.lower() == ".xlsx":
         return write_workbook(target, data, progress, is_cancelled)
     return write_csv(target, data, progress, is_cancelled)

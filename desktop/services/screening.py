@@ -23,7 +23,7 @@ from desktop.engine.dataset import Dataset
 from desktop.engine.evaluate import ScreenResult, evaluate
 from desktop.engine.metrics import MetricParams, StockTable, compute_metrics
 from desktop.engine.screen import Screen, parse_screen, screen_to_dict
-from desktop.engine.themes import ThemeTaxonomy
+from desktop.engine.themes import ThemeFileError, ThemeTaxonomy
 from desktop.errors import InputError
 from desktop.resources import resource_path
 from desktop.store import runs, screens, snapshots
@@ -33,6 +33,7 @@ from desktop.store.snapshots import SnapshotInfo
 log = logging.getLogger(__name__)
 
 USER_THEMES_FILE = "themes.toml"
+USER_THEMES_LABEL = "user theme file"  # how engine.themes names the override in its errors
 CACHE_SIZE = 3  # a StockTable of 2,000 stocks is a few MB; keep the last few snapshots
 
 Progress = Callable[..., None]
@@ -81,9 +82,22 @@ def load_taxonomy() -> ThemeTaxonomy:
     Raises:
         InputError: the user's override file cannot be read or is malformed (names the file).
     """
+    return _taxonomy(_override_text())
+
+
+def _taxonomy(override: str | None) -> ThemeTaxonomy:
     base = resource_path("themes.toml").read_text(encoding="utf-8")
-    override = _override_text()
-    return ThemeTaxonomy.from_toml(base, override)
+    try:
+        return ThemeTaxonomy.from_toml(base, override)
+    except ThemeFileError as exc:
+        if exc.path != USER_THEMES_LABEL:
+            raise
+        # The engine cannot know where the override lives: name the real file for the user.
+        path = str(user_themes_path())
+        error = ThemeFileError(exc.message.replace(USER_THEMES_LABEL, path, 1),
+                               hint=exc.hint or "Fix the file, or delete it to use the built-in themes.")
+        error.path, error.line, error.field = path, exc.line, exc.field
+        raise error from None
 
 
 def _override_text() -> str | None:
@@ -122,8 +136,7 @@ def load_table(db: Database, snapshot: int | str | None = None, *, params: Metri
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    base = resource_path("themes.toml").read_text(encoding="utf-8")
-    taxonomy = ThemeTaxonomy.from_toml(base, override)
+    taxonomy = _taxonomy(override)
     with db.session() as session:
         dataset = snapshots.load_dataset(session, info.id, with_prices=True)
     log.info("computing metrics for snapshot %s (%s securities)", info.id, len(dataset.securities))
