@@ -130,6 +130,29 @@ def test_scatter_legend_hides_a_category_across_rescreens(scatter: ScatterChartW
     assert tech_layers_visible() == [True, True]
 
 
+def test_scatter_trims_far_outliers_from_the_view(scatter: ScatterChartWidget) -> None:
+    rng = np.random.default_rng(3)
+    n = 300
+    values = pd.DataFrame(
+        {"current_ratio": rng.normal(1.5, 0.3, n), "free_cash_flow": rng.normal(0.0, 1e7, n)},
+        index=pd.Index([f"F{i:03d}" for i in range(n)], name="symbol"),
+    )
+    values.iloc[0, 1] = 5e9  # one far outlier
+    scatter.set_data(values, "current_ratio", "free_cash_flow")
+    assert "view trimmed" in _footnote(scatter)
+    assert scatter._plot.vb.viewRange()[1][1] < 1e9
+    scatter.set_data(values.iloc[1:], "current_ratio", "free_cash_flow")
+    assert "view trimmed" not in _footnote(scatter)
+
+
+def test_scatter_key_moves_below_in_a_tall_narrow_dock(scatter: ScatterChartWidget, qtbot) -> None:  # type: ignore[no-untyped-def]
+    scatter.set_data(_values(), "market_cap", "current_ratio")
+    scatter.resize(380, 700)
+    qtbot.waitUntil(lambda: scatter._page_layout.direction() == scatter._page_layout.Direction.TopToBottom)
+    scatter.resize(900, 500)
+    qtbot.waitUntil(lambda: scatter._page_layout.direction() == scatter._page_layout.Direction.LeftToRight)
+
+
 def test_scatter_field_picker_emits_fields_changed(scatter: ScatterChartWidget, qtbot) -> None:  # type: ignore[no-untyped-def]
     scatter.set_data(_values(), "market_cap", "current_ratio")
     names = [scatter.y_combo.itemData(i) for i in range(scatter.y_combo.count())]
@@ -329,6 +352,7 @@ def test_price_yield_plots_and_reads_crosshair(qtbot) -> None:  # type: ignore[n
     widget.set_series("ALDR", prices, rates)
     assert widget.message() is None
     assert _footnote(widget) == ""
+    assert widget.key_text() == "ALDR price · 10-year yield (right)"
     day = prices.index[100]
     widget.show_crosshair(pd.Timestamp(day).timestamp())
     text = widget.readout()
@@ -374,6 +398,7 @@ def test_market_context_rebases_to_100(qtbot) -> None:  # type: ignore[no-untype
     market.iloc[:300, market.columns.get_loc("SPY")] = np.nan  # SPY starts later: common start
     widget.set_market(market)
     assert widget.message() is None
+    assert widget.key_text() == "Russell 2000 (IWM) · S&P 500 (SPY) · 10-year yield (right)"
     widget.set_range(None)
     firsts = [line.v[0] for line in widget._lines if line.unit == ""]
     assert firsts == [pytest.approx(100.0), pytest.approx(100.0)]

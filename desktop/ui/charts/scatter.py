@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QIcon, QPen, QPixmap
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QIcon, QPen, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QCheckBox, QComboBox, QGridLayout, QLabel, QWidget
 
 from desktop.engine import catalog
 from desktop.ui.charts._axes import UNIT_NAMES, FieldAxisItem, display_value
@@ -33,6 +33,11 @@ from desktop.ui.charts._base import (
 
 # A field goes on a log axis when it is strictly positive and spans more than this many decades.
 LOG_MIN_DECADES = 2.0
+LEGEND_BESIDE_MIN_WIDTH = 720
+# With this many points or more, the view is trimmed to the central 99 % when outliers would
+# otherwise squash the cloud (pyqtgraph's "A" button still shows everything).
+TRIM_MIN_POINTS = 50
+TRIM_PERCENTILES = (0.5, 99.5)
 _BOLD_SIZE = 8
 _FADED_SIZE = 6
 _FADED_ALPHA = 70
@@ -69,11 +74,29 @@ class _LegendPanel(QWidget):
         self.setObjectName("scatterLegend")
         self.setStyleSheet(f"#scatterLegend {{ background: {BACKGROUND}; }} QCheckBox {{ color: {TEXT}; }}")
         self.setAutoFillBackground(True)
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(6, 8, 8, 8)
-        self._layout.setSpacing(2)
+        self._layout = QGridLayout(self)
+        self._layout.setContentsMargins(6, 6, 8, 6)
+        self._layout.setHorizontalSpacing(12)
+        self._layout.setVerticalSpacing(2)
+        self._columns = 1
         self._boxes: list[QCheckBox] = []
         self._key: list[tuple[str, str]] = []
+
+    def set_columns(self, columns: int) -> None:
+        """Lay the rows out in ``columns`` columns (1 beside the plot, more below it)."""
+        columns = max(1, columns)
+        if columns != self._columns:
+            self._columns = columns
+            self._place()
+
+    def _place(self) -> None:
+        while self._layout.count():
+            self._layout.takeAt(0)
+        for i, box in enumerate(self._boxes):
+            self._layout.addWidget(box, i // self._columns, i % self._columns)
+        rows = (len(self._boxes) + self._columns - 1) // self._columns
+        for r in range(rows + 1):
+            self._layout.setRowStretch(r, 1 if r == rows else 0)
 
     def set_entries(self, entries: list[tuple[str, str, list[pg.ScatterPlotItem]]]) -> None:
         """One tickable row per (label, colour, items it shows and hides)."""
@@ -89,10 +112,11 @@ class _LegendPanel(QWidget):
             box.hide()  # deleteLater waits for the event loop; do not show stale rows meanwhile
             box.deleteLater()
         self._boxes = []
-        while self._layout.count():
-            self._layout.takeAt(0)
         for label, hex_code, items in entries:
             box = QCheckBox(label, self)
+            font = box.font()
+            font.setPointSizeF(font.pointSizeF() * 0.88)  # a key, not content: keep it compact
+            box.setFont(font)
             swatch = QPixmap(12, 12)
             swatch.fill(colour(hex_code))
             box.setIcon(QIcon(swatch))
@@ -100,9 +124,8 @@ class _LegendPanel(QWidget):
             for item in items:
                 item.setVisible(True)
             box.toggled.connect(lambda on, its=items: [i.setVisible(on) for i in its])
-            self._layout.addWidget(box)
             self._boxes.append(box)
-        self._layout.addStretch(1)
+        self._place()
 
     def labels(self) -> list[str]:
         return [b.text() for b in self._boxes]
@@ -143,6 +166,7 @@ class ScatterChartWidget(ChartFrame):
         # (category mask, bold layer, colour) per colour category
         self._groups: list[tuple[np.ndarray, pg.ScatterPlotItem, str]] = []
         self._n_missing = 0
+        self._trimmed = False
 
         self.x_combo = QComboBox(self)
         self.y_combo = QComboBox(self)
@@ -177,13 +201,24 @@ class ScatterChartWidget(ChartFrame):
         self._ring.sigClicked.connect(self._on_points_clicked)
         self._plot.addItem(self._ring)
         page = QWidget(self)
-        row = QHBoxLayout(page)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(0)
-        row.addWidget(self._plot_widget, 1)
-        row.addWidget(self._legend)
+        self._page_layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, page)
+        self._page_layout.setContentsMargins(0, 0, 0, 0)
+        self._page_layout.setSpacing(0)
+        self._page_layout.addWidget(self._plot_widget, 1)
+        self._page_layout.addWidget(self._legend)
         self._set_chart(page)
         self.show_message(self.tr("No stocks to plot yet: load a snapshot or run a screen."))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        # The colour key goes beside the plot, unless the widget is taller than wide (a narrow dock),
+        # where beside it would leave the points a sliver.
+        if self.width() >= min(LEGEND_BESIDE_MIN_WIDTH, self.height()):
+            self._page_layout.setDirection(QBoxLayout.Direction.LeftToRight)
+            self._legend.set_columns(1)
+        else:
+            self._page_layout.setDirection(QBoxLayout.Direction.TopToBottom)
+            self._legend.set_columns(max(2, self.width() // 180))
 
     # ------------------------------------------------------------------ public API
     def set_data(
@@ -313,9 +348,24 @@ class ScatterChartWidget(ChartFrame):
         self._configure_axis(self._x_axis, "bottom", x_info, log_x)
         self._configure_axis(self._y_axis, "left", y_info, log_y)
         self._update_ring()
+        self._trimmed = self._fit_view()
+        self._update_passed()
+
+    def _fit_view(self) -> bool:
+        """Fit the view to the points, trimming far outliers; True when some points are outside."""
         self._plot.enableAutoRange()
         self._plot.autoRange()
-        self._update_passed()
+        if len(self._plot_x) < TRIM_MIN_POINTS:
+            return False
+        trimmed = False
+        for data, set_range in ((self._plot_x, self._plot.setXRange), (self._plot_y, self._plot.setYRange)):
+            lo, hi = (float(v) for v in np.percentile(data, TRIM_PERCENTILES))
+            full = float(data.max() - data.min())
+            if hi > lo and full > 1.5 * (hi - lo):
+                pad = (hi - lo) * 0.06
+                set_range(lo - pad, hi + pad, padding=0)
+                trimmed = True
+        return trimmed
 
     def _update_passed(self) -> None:
         """Put the passing stocks of each category on its bold layer; update the footnote."""
@@ -327,6 +377,8 @@ class ScatterChartWidget(ChartFrame):
         notes = [self.tr("{n} stocks plotted").format(n=f"{len(self._symbols):,}")]
         if self._n_missing:
             notes.append(self.tr("{n} without both values").format(n=f"{self._n_missing:,}"))
+        if self._trimmed:
+            notes.append(self.tr("view trimmed to the central 99% (the A button shows all)"))
         if self._passed is not None:
             notes.append(
                 self.tr("bold: passes the screen ({n}), faded: does not").format(n=int(passed.sum()))

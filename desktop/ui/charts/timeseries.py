@@ -7,14 +7,17 @@ a crosshair whose mouse moves are rate-limited by a ``pg.SignalProxy``.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from html import escape, unescape
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QButtonGroup, QLabel, QToolButton, QWidget
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QButtonGroup, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from desktop.ui.charts._axes import FieldAxisItem, clean_series, display_value, epoch_seconds
 from desktop.ui.charts._base import (
@@ -25,7 +28,6 @@ from desktop.ui.charts._base import (
     MUTED,
     TEXT,
     ChartFrame,
-    make_legend,
     make_plot_widget,
     set_axis_label,
 )
@@ -71,7 +73,18 @@ class _TimeChart(ChartFrame):
         self._plot.getAxis("right").linkToView(self._right)
         self._right.setXLink(self._plot)
         self._plot.vb.sigResized.connect(self._sync_views)
-        self._legend = make_legend(self._plot)
+        # The colour key is a wrapping label above the plot rather than a legend over the lines.
+        self._key = QLabel(self)
+        self._key.setTextFormat(Qt.TextFormat.RichText)
+        self._key.setWordWrap(True)
+        self._key.setStyleSheet(f"color: {TEXT}; padding: 0px 6px;")
+        self._key_entries: list[str] = []
+        layout = self.layout()
+        if isinstance(layout, QVBoxLayout):
+            layout.insertWidget(1, self._key)
+        # Fixed room for "10.25%" so the right axis never clips (it is often laid out while hidden).
+        right_axis = self._plot.getAxis("right")
+        right_axis.setWidth(QFontMetrics(right_axis.font() or self.font()).horizontalAdvance("00.00%") + 16)
         self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(AXIS, style=Qt.PenStyle.DashLine))
         self._cursor.hide()
         self._plot.addItem(self._cursor, ignoreBounds=True)
@@ -94,7 +107,8 @@ class _TimeChart(ChartFrame):
             (self._right if on_right else self._plot).removeItem(item)
         self._items = []
         self._lines = []
-        self._legend.clear()
+        self._key_entries = []
+        self._key.clear()
         self._cursor.hide()
         self._readout.clear()
 
@@ -111,10 +125,11 @@ class _TimeChart(ChartFrame):
         # to a scene first asks the PlotWidget (not a ViewBox) for its range and fails.
         if right:
             self._right.addItem(item)
-            self._legend.addItem(item, name)
         else:
             self._plot.addItem(item)
         item.setData(t, v)
+        self._key_entries.append(f'<span style="color:{hex_code}; font-weight:bold;">━━</span>&nbsp;{escape(name).replace(" ", "&nbsp;")}')
+        self._key.setText("&nbsp;&nbsp;&nbsp; ".join(self._key_entries))
         self._items.append((item, right))
         self._lines.append(_Line(name.replace(self.tr(" (right)"), ""), t, v, unit))
 
@@ -123,6 +138,20 @@ class _TimeChart(ChartFrame):
         self._right.enableAutoRange(axis=pg.ViewBox.YAxis)
         self._plot.autoRange()
         self._sync_views()
+
+    def show_message(self, text: str) -> None:
+        super().show_message(text)
+        self._key.hide()
+
+    def show_chart(self, footnote: str = "") -> None:
+        super().show_chart(footnote)
+        self._key.setVisible(bool(self._key_entries))
+
+    def key_text(self) -> str:
+        """The colour key as plain text (series names in drawing order)."""
+        return " · ".join(
+            unescape(re.sub(r"<[^>]+>|━", "", e)).replace("\xa0", " ").strip() for e in self._key_entries
+        )
 
     def readout(self) -> str:
         return self._readout.text()
@@ -176,9 +205,6 @@ class PriceYieldWidget(_TimeChart):
             return
         rate = clean_series(yield_10y)
         rate = rate[(rate.index >= price.index[0]) & (rate.index <= price.index[-1])]
-        self._plot.setTitle(
-            self.tr("{symbol}: price against the 10-year yield").format(symbol=symbol), color=TEXT, size="10pt"
-        )
         self._add_line(self.tr("{symbol} price").format(symbol=symbol), price, LINE_BLUE, "usd_share")
         if not rate.empty:
             self._add_line(self.tr("10-year yield (right)"), rate, LINE_YIELD, "percent", right=True)
@@ -278,6 +304,5 @@ class MarketContextWidget(_TimeChart):
             rate = rate[rate.index >= start] if start is not None else rate
             if not rate.empty:
                 self._add_line(self.tr("10-year yield (right)"), rate, LINE_YIELD, "percent", right=True)
-        self._plot.setTitle(self.tr("Small caps, large caps and the 10-year yield"), color=TEXT, size="10pt")
         self._fit()
         self.show_chart(" ".join(notes))
