@@ -6,8 +6,6 @@ Styling is applied per widget (background, pens, text colours) rather than throu
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -59,17 +57,6 @@ def make_plot_widget(**axis_items: pg.AxisItem) -> pg.PlotWidget:
 
 def set_axis_label(plot: pg.PlotItem, side: str, text: str) -> None:
     plot.setLabel(side, text, color=TEXT)
-
-
-def make_legend(plot: pg.PlotItem, **kwargs: Any) -> pg.LegendItem:
-    legend = plot.addLegend(
-        offset=(8, 8),
-        labelTextColor=TEXT,
-        brush=pg.mkBrush(colour(BACKGROUND, 215)),
-        pen=pg.mkPen(colour(AXIS, 120)),
-        **kwargs,
-    )
-    return legend
 
 
 class ChartFrame(QWidget):
