@@ -127,7 +127,7 @@ def load_table(db: Database, snapshot: int | str | None = None, *, params: Metri
     """
     params = params or MetricParams()
     override = _override_text()
-    with db.session() as session:
+    with db.read_session() as session:  # reads never wait for, or block, a writer
         snapshot_id = snapshots.resolve_snapshot(session, snapshot)
         info = snapshots.get_snapshot(session, snapshot_id)
     key = (db.url, info.id, info.created_at, _digest(override), params)
@@ -137,7 +137,7 @@ def load_table(db: Database, snapshot: int | str | None = None, *, params: Metri
             _cache.move_to_end(key)
             return hit
     taxonomy = _taxonomy(override)
-    with db.session() as session:
+    with db.read_session() as session:
         dataset = snapshots.load_dataset(session, info.id, with_prices=True)
     log.info("computing metrics for snapshot %s (%s securities)", info.id, len(dataset.securities))
     table = compute_metrics(dataset, params, taxonomy=taxonomy, progress=progress, is_cancelled=is_cancelled)
