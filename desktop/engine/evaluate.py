@@ -10,13 +10,15 @@ screen is PASS.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from desktop.engine.metrics import MISSING, NOT_MEANINGFUL, OK, StockTable
+from desktop.engine.metrics import MISSING, OK, StockTable
 from desktop.engine.screen import (
+    LEAF_TYPES,
     Criterion,
     FlagCriterion,
     Group,
@@ -62,7 +64,8 @@ class ScreenResult:
             screen has one, then the screen's columns (raw values).
         states: int8, index symbol (the universe) x criterion id: 0 FAIL, 1 PASS, 2 UNKNOWN.
         funnel: one step per top-level criterion or group.
-        near_misses: stocks that a single failing criterion keeps out, with the gap.
+        near_misses: stocks that a single failing criterion keeps out, with the gap (computed on
+            first access, so re-screening on every keystroke does not pay for it).
         universe_count: stocks in the screen's universe.
         criteria: the leaves with their ids (labels via ``screen.describe``).
         scores: composite score for the whole universe (NaN without a score).
@@ -71,10 +74,21 @@ class ScreenResult:
     ranked: pd.DataFrame
     states: pd.DataFrame
     funnel: list[FunnelStep]
-    near_misses: pd.DataFrame
-    universe_count: int
+    near_misses_source: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
+    universe_count: int = 0
     criteria: tuple[Criterion, ...] = ()
     scores: pd.Series = field(default_factory=lambda: pd.Series(dtype="float64"))
+    _memo: dict[str, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def near_misses(self) -> pd.DataFrame:
+        """Columns ``NEAR_MISS_COLUMNS``, closest first (relative distance to the threshold)."""
+        hit = self._memo.get("near")
+        if hit is None:
+            src = self.near_misses_source
+            hit = src() if callable(src) else src
+            self._memo["near"] = hit
+        return hit
 
 
 def universe_rows(table: StockTable, universe: str) -> np.ndarray | None:
@@ -124,40 +138,54 @@ def percentile_ranks(table: StockTable, field_name: str, within: str = "universe
 
 
 def _policy_state(ok_cond: np.ndarray, st: np.ndarray, missing: str, nm: str) -> np.ndarray:
-    out = np.where(ok_cond, PASS, FAIL).astype(np.int8)
-    if (st != OK).any():
-        out[st == MISSING] = _POLICY[missing]
-        out[st == NOT_MEANINGFUL] = _POLICY[nm]
-    return out
+    # One table lookup instead of masked assignments: index = 2 x status + condition.
+    lut = np.array([FAIL, PASS, _POLICY[missing], _POLICY[missing], _POLICY[nm], _POLICY[nm]], dtype=np.int8)
+    idx = st.astype(np.intp, copy=True)
+    idx *= 2
+    idx += ok_cond
+    return lut[idx]
 
 
-def _casefolded(table: StockTable, name: str, rows: np.ndarray | None) -> np.ndarray:
-    key = ("fold", name)
+def _universe_numeric(table: StockTable, name: str, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    if rows is None:
+        return table.numeric(name)
+    key = ("unum", name, id(rows))
     hit = table._cache.get(key)
     if hit is None:
-        col = table.values[name].astype(object)
-        hit = np.array([v.casefold() if isinstance(v, str) else None for v in col], dtype=object)
+        vals, st = table.numeric(name)
+        hit = (vals[rows], st[rows])
         table._cache[key] = hit
-    return hit if rows is None else hit[rows]
+    return hit
+
+
+def _codes(table: StockTable, name: str, rows: np.ndarray | None) -> tuple[np.ndarray, dict[str, int]]:
+    """Integer codes of a text column (casefolded; -1 when missing) and the code of each value."""
+    key = ("codes", name, None if rows is None else id(rows))
+    hit = table._cache.get(key)
+    if hit is None:
+        col = table.values[name]
+        col = col if rows is None else col.iloc[rows]
+        folded = pd.Series([v.casefold() if isinstance(v, str) else None for v in col], dtype=object)
+        codes, uniques = pd.factorize(folded, use_na_sentinel=True)
+        hit = (codes.astype(np.int32), {u: i for i, u in enumerate(uniques)})
+        table._cache[key] = hit
+    return hit
 
 
 def leaf_state(table: StockTable, c: Criterion, universe: str, rows: np.ndarray | None) -> np.ndarray:
     """int8 states (FAIL/PASS/UNKNOWN) of one criterion for the universe rows."""
     if isinstance(c, RangeCriterion):
-        vals, st = table.numeric(c.field)
-        if rows is not None:
-            vals, st = vals[rows], st[rows]
-        cond = np.ones(len(vals), dtype=bool)
-        if c.min is not None:
-            cond &= vals >= c.min
-        if c.max is not None:
-            cond &= vals <= c.max
+        vals, st = _universe_numeric(table, c.field, rows)
+        if c.min is not None and c.max is not None:
+            cond = (vals >= c.min) & (vals <= c.max)
+        elif c.min is not None:
+            cond = vals >= c.min
+        else:
+            cond = vals <= c.max
         return _policy_state(cond, st, c.missing, c.not_meaningful)
     if isinstance(c, PercentileCriterion):
         pct = percentile_ranks(table, c.field, c.within, universe)
-        _, st = table.numeric(c.field)
-        if rows is not None:
-            st = st[rows]
+        _, st = _universe_numeric(table, c.field, rows)
         st = np.where((st == OK) & np.isnan(pct), MISSING, st)  # no sector: no rank
         return _policy_state(pct >= c.percentile_min, st, c.missing, c.not_meaningful)
     if isinstance(c, SetCriterion):
@@ -170,14 +198,13 @@ def leaf_state(table: StockTable, c: Criterion, universe: str, rows: np.ndarray 
                 hit |= mask if rows is None else mask[rows]
             st = np.zeros(n, dtype=np.int8)
         else:
-            folded = _casefolded(table, c.field, rows)
-            st = np.where(pd.isna(folded), MISSING, OK).astype(np.int8)
-            hit = pd.Series(folded, dtype=object).isin([v.casefold() for v in c.values]).to_numpy()
+            codes, lookup = _codes(table, c.field, rows)
+            wanted = [lookup[v.casefold()] for v in c.values if v.casefold() in lookup]
+            hit = np.isin(codes, wanted) if wanted else np.zeros(len(codes), dtype=bool)
+            st = (codes < 0).astype(np.int8)  # MISSING is 1
         return _policy_state(~hit if c.exclude else hit, st, c.missing, "fail")
     assert isinstance(c, FlagCriterion)
-    vals, st = table.numeric(c.field)
-    if rows is not None:
-        vals, st = vals[rows], st[rows]
+    vals, st = _universe_numeric(table, c.field, rows)
     return _policy_state(vals == (1.0 if c.is_ else 0.0), st, c.missing, "fail")
 
 
@@ -202,7 +229,7 @@ def evaluate(screen: Screen, table: StockTable, *, near_misses: bool = True) -> 
     Args:
         screen: the parsed screen.
         table: the computed metrics.
-        near_misses: compute near misses (skip for the fastest keystroke re-screens).
+        near_misses: False gives an empty ``near_misses`` (they are computed lazily anyway).
 
     Returns:
         The :class:`ScreenResult`.
@@ -225,14 +252,21 @@ def evaluate(screen: Screen, table: StockTable, *, near_misses: bool = True) -> 
     passed = final == 2
 
     funnel = _funnel(root, top, n)
-    state_frame = pd.DataFrame(states, index=index, columns=[c.id for c in leaves], dtype=np.int8) \
-        if leaves else pd.DataFrame(index=index, dtype=np.int8)
+    matrix = np.column_stack([states[c.id] for c in leaves]) if leaves else np.empty((n, 0), dtype=np.int8)
+    state_frame = pd.DataFrame(matrix, index=index, columns=[c.id for c in leaves], copy=False)
     scores = _scores(screen, table, n)
     ranked = _ranked(screen, table, rows, index, passed, scores)
-    misses = _near_misses(screen, table, rows, index, truth, final, leaves) if near_misses \
-        else pd.DataFrame(columns=list(NEAR_MISS_COLUMNS))
+    def misses() -> pd.DataFrame:
+        return _near_misses(screen, table, rows, index, truth, final, leaves) if near_misses \
+            else _empty_near_misses()
+
     score_series = pd.Series(scores, index=index, dtype="float64")
     return ScreenResult(ranked, state_frame, funnel, misses, n, tuple(leaves), score_series)
+
+
+def _empty_near_misses() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object if c in ("symbol", "criterion_id", "label") else "float64")
+                         for c in NEAR_MISS_COLUMNS})
 
 
 def _funnel(root: Group, top: list[np.ndarray], n: int) -> list[FunnelStep]:
@@ -259,13 +293,13 @@ def _scores(screen: Screen, table: StockTable, n: int) -> np.ndarray:
     weight = np.zeros(n)
     for name, w in screen.score.weights:
         pct = percentile_ranks(table, name, "universe", screen.universe)
+        known = ~np.isnan(pct)
         if w < 0:  # the rank of the negated value: 100 x (n + 1 - r) / n
-            p = 100.0 - pct + 100.0 / max(int(np.count_nonzero(~np.isnan(pct))), 1)
+            p = 100.0 - pct + 100.0 / max(int(np.count_nonzero(known)), 1)
         else:
             p = pct
-        ok = ~np.isnan(p)
-        total[ok] += abs(w) * p[ok]
-        weight[ok] += abs(w)
+        total += abs(w) * np.where(known, p, 0.0)
+        weight += abs(w) * known
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(weight > 0, total / weight, np.nan)
 
@@ -284,11 +318,26 @@ def _ranked(screen: Screen, table: StockTable, rows: np.ndarray | None, index: p
         s = scores[pos]
         order = np.argsort(np.where(np.isnan(s), np.inf, -s), kind="stable")
     sel = take[order]
-    frame = table.values.iloc[sel][cols]
-    ranked = pd.DataFrame({"rank": np.arange(1, len(sel) + 1, dtype="int64")}, index=frame.index)
+    # Column by column from cached arrays: far cheaper than .iloc on the wide mixed-dtype frame.
+    out_index = table.values.index[sel]
+    data: dict[str, pd.Series] = {"rank": pd.Series(np.arange(1, len(sel) + 1, dtype="int64"), index=out_index)}
     if screen.score is not None:
-        ranked["score"] = scores[pos][order]
-    return pd.concat([ranked, frame], axis=1)
+        data["score"] = pd.Series(scores[pos][order], index=out_index)
+    for c in cols:
+        arr = _column_array(table, c)
+        data[c] = pd.Series(arr[sel], index=out_index, dtype=arr.dtype, copy=False)
+    return pd.DataFrame(data, index=out_index, copy=False)
+
+
+def _column_array(table: StockTable, name: str) -> np.ndarray:
+    key = ("col", name)
+    hit = table._cache.get(key)
+    if hit is None:
+        col = table.values[name]
+        hit = col.to_numpy(dtype=object) if col.dtype == object or str(col.dtype) in ("str", "string") \
+            else col.to_numpy()
+        table._cache[key] = hit
+    return hit
 
 
 def _sort_order(table: StockTable, take: np.ndarray, keys: list) -> np.ndarray:
@@ -318,44 +367,61 @@ def _near_misses(screen: Screen, table: StockTable, rows: np.ndarray | None, ind
     missing or not meaningful, is not "near" in any measurable sense.
     """
     cand = np.flatnonzero(final != 2)
-    empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("symbol", "criterion_id", "label") else "float64")
-                          for c in NEAR_MISS_COLUMNS})
     if not len(cand) or not leaves:
-        return empty
+        return _empty_near_misses()
     sub = {k: v[cand] for k, v in truth.items()}
-    parts = []
-    for c in leaves:
+    root_truth = _truth(screen.root, sub)
+    top_leaves: set[str] = set()
+    nonpass = np.zeros(len(cand), dtype=np.int16)
+    if screen.root.op == "all":
+        top_leaves = {ch.id for ch in screen.root.children if isinstance(ch, LEAF_TYPES)}
+        for ch in screen.root.children:
+            nonpass += _truth(ch, sub) != 2
+    parts: list[tuple[int, Criterion, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for order, c in enumerate(leaves):
         if not isinstance(c, RangeCriterion | PercentileCriterion):
             continue
         failing = sub[c.id] == 0
         if not failing.any():
             continue
-        forced = dict(sub)
-        forced[c.id] = np.where(failing, 2, sub[c.id]).astype(np.int8)
-        rescued = failing & (_truth(screen.root, forced) == 2)
+        if c.id in top_leaves:
+            # Fast path: a top-level leaf of an "all" screen rescues a stock exactly when it is the
+            # only top-level node that does not pass.
+            rescued = failing & (nonpass == 1)
+        else:
+            forced = dict(sub)
+            forced[c.id] = np.where(failing, 2, sub[c.id]).astype(np.int8)
+            rescued = failing & (_truth(screen.root, forced) == 2)
+        rescued &= root_truth != 2
         if not rescued.any():
             continue
         where = cand[rescued]
         value, threshold, distance = _gap(table, c, screen.universe, rows, where)
         # A missing or not-meaningful value that fails by policy is not "near" anything.
         real = ~np.isnan(distance)
-        where, value, threshold, distance = where[real], value[real], threshold[real], distance[real]
-        if not len(where):
-            continue
-        parts.append(pd.DataFrame({
-            "symbol": pd.Series(index[where].to_numpy(dtype=object), dtype=object),
-            "criterion_id": pd.Series([c.id] * len(where), dtype=object),
-            "label": pd.Series([describe(c)] * len(where), dtype=object),
-            "value": value, "threshold": threshold, "distance": distance,
-        }))
+        if real.any():
+            parts.append((order, c, where[real], value[real], threshold[real], distance[real]))
     if not parts:
-        return empty
-    out = pd.concat(parts, ignore_index=True)
-    scale = np.abs(out["threshold"].to_numpy(dtype="float64"))
+        return _empty_near_misses()
+    where = np.concatenate([p[2] for p in parts])
+    order_of = np.concatenate([np.full(len(p[2]), p[0]) for p in parts])
+    value = np.concatenate([p[3] for p in parts])
+    threshold = np.concatenate([p[4] for p in parts])
+    distance = np.concatenate([p[5] for p in parts])
+    scale = np.abs(threshold)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["relative_distance"] = np.where(scale > 0, out["distance"] / scale, out["distance"])
-    return out.sort_values(["relative_distance", "criterion_id", "symbol"], kind="stable",
-                           na_position="last").reset_index(drop=True)
+        relative = np.where(scale > 0, distance / scale, distance)
+    srt = np.lexsort((where, order_of, relative))  # closest first, then document order, then table order
+    ids = np.array([p[1].id for p in parts], dtype=object)
+    labels = np.array([describe(p[1]) for p in parts], dtype=object)
+    part_of = np.concatenate([np.full(len(p[2]), k) for k, p in enumerate(parts)])[srt]
+    return pd.DataFrame({
+        "symbol": pd.Series(index.to_numpy(dtype=object)[where[srt]], dtype=object),
+        "criterion_id": pd.Series(ids[part_of], dtype=object),
+        "label": pd.Series(labels[part_of], dtype=object),
+        "value": value[srt], "threshold": threshold[srt], "distance": distance[srt],
+        "relative_distance": relative[srt],
+    })
 
 
 def _gap(table: StockTable, c: Criterion, universe: str, rows: np.ndarray | None,

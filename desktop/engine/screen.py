@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
+from functools import lru_cache
 from typing import Any, Literal, Union
 
 from desktop.engine import catalog
@@ -491,6 +492,7 @@ def _fmt(name: str, x: float) -> str:
     return format_value(x, unit)
 
 
+@lru_cache(maxsize=4096)  # nodes are frozen; the UI describes the same criteria on every re-screen
 def describe(node: Node) -> str:
     """One plain sentence for a criterion or group, e.g. "Interest coverage ≥ 3.0x"."""
     if isinstance(node, Group):
