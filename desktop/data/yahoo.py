@@ -304,7 +304,10 @@ class YahooProvider:
                 payload = _prices_payload(symbol, ticker.history(period=self.price_period, interval="1d",
                                                                  auto_adjust=True, timeout=20))
         except Exception as exc:  # noqa: BLE001 - translated; unknown exceptions are re-raised
-            raise translate_error(exc, symbol, statuses=_RECORDER.statuses, cooldown_s=self.cooldown_s) from exc
+            translated = translate_error(exc, symbol, statuses=_RECORDER.statuses, cooldown_s=self.cooldown_s)
+            log.debug("yahoo %s %s: %s: %s (HTTP %s) -> %s", symbol, kind, type(exc).__name__, exc,
+                      _RECORDER.statuses, type(translated).__name__)
+            raise translated from exc
         return payload
 
     def requests_made(self) -> int:

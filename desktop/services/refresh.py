@@ -364,6 +364,8 @@ def refresh(
     fetcher = _Fetcher(provider, bucket, policy, stop_requested, clock, sleep, notes.append)
     total = len(plan)
     done = 0
+    log.info("refresh: %d symbols, %d due, %d items fresh; %.3g requests/s, %d workers",
+             len(symbols), total, len(report.fresh), max_rate, workers)
     if progress is not None:
         progress(0, total, f"{total} tickers to fetch, {len(report.fresh)} cached items fresh")
 
@@ -410,9 +412,14 @@ def refresh(
         report.elapsed_s = clock() - started
         raise Cancelled()
 
+    for failure in report.failures:
+        log.info("refresh: %s %s failed: %s", failure.symbol, failure.kind, failure.reason)
     if build_snapshot:
         report.snapshot_id = _build_snapshot(db, provider, symbols, report)
     report.elapsed_s = clock() - started
+    log.info("refresh: %d fetched, %d with failures, %d requests, %d retries in %.1f s; snapshot %s",
+             len(report.fetched), len(report.failed_symbols), report.requests, report.retries,
+             report.elapsed_s, report.snapshot_id)
     return report
 
 
