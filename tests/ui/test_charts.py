@@ -383,6 +383,19 @@ def test_price_yield_without_yield_notes_it(qtbot) -> None:  # type: ignore[no-u
     assert "No 10-year yield" in _footnote(widget)
 
 
+def test_price_yield_accepts_tz_aware_bars(qtbot) -> None:  # type: ignore[no-untyped-def]
+    widget = PriceYieldWidget()
+    qtbot.addWidget(widget)
+    index = pd.date_range("2024-01-02", periods=60, freq="B", tz="America/New_York")
+    prices = pd.Series(np.linspace(30.0, 33.0, 60), index=index)
+    rates = _daily("2023-06-01", np.full(300, 4.2))
+    widget.set_series("ALDR", prices, rates)
+    assert widget.message() is None
+    assert widget.key_text() == "ALDR price · 10-year yield (right)"
+    widget.show_crosshair(pd.Timestamp("2024-01-03").timestamp())
+    assert widget.readout().startswith("2024-01-03") and "$30.05" in widget.readout()
+
+
 def test_market_context_rebases_to_100(qtbot) -> None:  # type: ignore[no-untyped-def]
     widget = MarketContextWidget()
     qtbot.addWidget(widget)
@@ -436,6 +449,17 @@ def test_price_yield_with_real_files(qtbot, tmp_path: Path) -> None:  # type: ig
     widget.set_series("EPAC", prices, tnx)
     assert widget.message() is None
     assert widget.grab().save(str(tmp_path / "price_yield.png"))
+
+
+def test_market_context_falls_back_to_gspc_with_real_files(qtbot) -> None:  # type: ignore[no-untyped-def]
+    gspc = pd.read_csv(shared_file("prices", "GSPC_daily_close_volume.csv"), parse_dates=["Date"],
+                       index_col="Date")["Close"]
+    market = pd.DataFrame({"IWM": _yf_close(shared_file("prices", "IWM_daily_yfinance.csv")), "GSPC": gspc})
+    widget = MarketContextWidget()
+    qtbot.addWidget(widget)
+    widget.set_market(market)
+    assert widget.message() is None
+    assert widget.key_text() == "Russell 2000 (IWM) · S&P 500 index"
 
 
 def test_market_context_with_real_files(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
