@@ -674,6 +674,15 @@ _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 _PROFILE_KEYS = frozenset({"sector", "industry", "longBusinessSummary", "longName", "shortName"})
 
 
+def _date_in_name(name: str) -> date | None:
+    for match in _DATE_IN_NAME.finditer(name):
+        try:
+            return date.fromisoformat(match.group(1))
+        except ValueError:  # 2024-13-45 is not a date; look for another
+            continue
+    return None
+
+
 def _line_of(text: str, key: str) -> int | None:
     pos = text.find(json.dumps(key))
     return text.count("\n", 0, pos) + 1 if pos >= 0 else None
@@ -725,8 +734,7 @@ def read_yahoo_json(path: str | os.PathLike[str]) -> SourceData:
     out = _Collector()
     skipped: list[SkippedRow] = []
     seen: set[str] = set()
-    match = _DATE_IN_NAME.search(source.name)
-    as_of = date.fromisoformat(match.group(1)) if match else None
+    as_of = _date_in_name(source.name)
     stamp = pd.Timestamp(as_of) if as_of else pd.NaT
     for ticker, entry in doc.items():
         symbol = ticker.strip().upper()
@@ -748,7 +756,8 @@ def read_yahoo_json(path: str | os.PathLike[str]) -> SourceData:
         fetched_at=datetime.fromtimestamp(source.stat().st_mtime, tz=UTC).replace(tzinfo=None),
         observations=out.frame(),
         skipped=skipped,
-        warnings=[("sector/industry file: " + w) if profile_only else w for w in warnings],
+        warnings=[f"{source.name} ({'sector/industry file' if profile_only else 'info file'}): {w}"
+                  if not w.startswith(source.name) else w for w in warnings],
         rows_read=len(doc),
     )
 

@@ -156,3 +156,15 @@ def test_hostile_values_that_survive() -> None:
     assert {s.ticker for s in data.skipped} == {"=1+2", "../../etc/passwd"}
     data = read_yahoo_json(HOSTILE_DIR / "duplicate_tickers.json")
     assert values(data) == {("QAAA", "market_cap"): 100}
+
+
+def test_impossible_date_in_the_name_is_no_date(tmp_path: Path) -> None:
+    data = read_yahoo_json(write(tmp_path, "yahoo_2024-13-45.json", {"QLWX": {"currentPrice": 1.0}}))
+    assert data.as_of is None
+    assert data.warnings[0].startswith("yahoo_2024-13-45.json")
+
+
+def test_warnings_name_the_file() -> None:
+    data = read_yahoo_json(HOSTILE_DIR / "nan_inf.json")
+    assert len(data.warnings) == 2 and all(w.startswith("nan_inf.json") for w in data.warnings)
+    assert data.warnings[1].startswith("nan_inf.json (info file): 3 values that are not finite")
