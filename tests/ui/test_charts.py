@@ -164,6 +164,17 @@ def test_scatter_field_picker_emits_fields_changed(scatter: ScatterChartWidget, 
     assert scatter.fields() == ("market_cap", "free_cash_flow")
 
 
+def test_scatter_colour_picker_emits_color_by_changed(scatter: ScatterChartWidget, qtbot) -> None:  # type: ignore[no-untyped-def]
+    scatter.set_data(_values(), "market_cap", "current_ratio")
+    index = scatter.colour_combo.findData("themes")
+    with qtbot.waitSignal(scatter.color_by_changed, timeout=1000) as blocker:
+        scatter.colour_combo.setCurrentIndex(index)
+        scatter.colour_combo.activated.emit(index)
+    assert blocker.args == ["themes"]
+    assert scatter.color_by() == "themes"
+    assert "No theme (3)" in scatter.legend_labels()
+
+
 def test_scatter_tooltip_names_ticker_and_values(scatter: ScatterChartWidget) -> None:
     scatter.set_data(_values(), "market_cap", "current_ratio")
     row = scatter.plotted_symbols().index("CDAR")

@@ -140,10 +140,13 @@ class ScatterChartWidget(ChartFrame):
     Signals:
         point_clicked(str): the symbol of a clicked point.
         fields_changed(str, str): the user picked another x or y field in the widget's pickers.
+        color_by_changed(str): the user picked "sector" or "themes" in the widget's colour picker
+            (pass it back as ``color_by`` on the next ``set_data``).
     """
 
     point_clicked = Signal(str)
     fields_changed = Signal(str, str)
+    color_by_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -513,5 +516,13 @@ class ScatterChartWidget(ChartFrame):
         self.fields_changed.emit(x, y)
 
     def _on_colour_changed(self, _index: int = 0) -> None:
-        self._color_by = str(self.colour_combo.currentData())
+        color_by = str(self.colour_combo.currentData())
+        if color_by == self._color_by:
+            return
+        self._color_by = color_by
         self._redraw()
+        self.color_by_changed.emit(color_by)
+
+    def color_by(self) -> str:
+        """The current colouring: "sector" or "themes"."""
+        return self._color_by
