@@ -172,7 +172,7 @@ def test_scatter_colour_picker_emits_color_by_changed(scatter: ScatterChartWidge
         scatter.colour_combo.activated.emit(index)
     assert blocker.args == ["themes"]
     assert scatter.color_by() == "themes"
-    assert "No theme (3)" in scatter.legend_labels()
+    assert "No theme (2)" in scatter.legend_labels()  # ZULU has no market cap: not plotted
 
 
 def test_scatter_tooltip_names_ticker_and_values(scatter: ScatterChartWidget) -> None:
