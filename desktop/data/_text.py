@@ -174,22 +174,22 @@ def check_truncated(text: str, origin: str, sep: str = ",") -> None:
 
     Only checked when that line holds no quote, so a quoted multi-line field cannot fool it.
     """
-    body = text.rstrip("\r\n")
-    header = body.split("\n", 1)[0]
-    last_start = body.rfind("\n") + 1
-    last = body[last_start:]
+    tail = text[-200_000:].rstrip("\r\n")  # the end is enough; avoid copying a large file
+    header = text[:200_000].split("\n", 1)[0]
+    last_start = tail.rfind("\n") + 1
+    last = tail[last_start:]
     if last_start == 0 or '"' in last or '"' in header or not last.strip():
         return
     if last.count(sep) < header.count(sep):
         raise InputError(f"the last line has {last.count(sep) + 1} fields but the header has "
                          f"{header.count(sep) + 1} - the file looks truncated", path=origin,
-                         line=body.count("\n") + 1)
+                         line=text.rstrip("\r\n").count("\n") + 1)
 
 
 def drop_duplicate_columns(frame: pd.DataFrame, text: str, origin: str, sep: str = ",") -> pd.DataFrame:
     """Strip header names and refuse repeated column names (pandas would rename them ``X.1``)."""
     try:
-        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), [])
+        header = next(csv.reader(io.StringIO(text[:1_000_000], newline=""), delimiter=sep), [])
     except csv.Error:
         header = []
     names = [h.strip() for h in header]
@@ -208,8 +208,10 @@ def drop_duplicate_columns(frame: pd.DataFrame, text: str, origin: str, sep: str
 
 def text_column(values: pd.Series) -> pd.Series:
     """A column as stripped text with missing as ``""`` (whatever dtype the parser chose)."""
-    out = values.astype(object).where(values.notna(), "")
-    return out.map(lambda v: v if isinstance(v, str) else _plain(v)).str.replace(NBSP, " ").str.strip()
+    if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)):
+        values = values.map(_plain, na_action="ignore")  # numbers the parser read: 100001.0 -> "100001"
+    out = values.fillna("").astype(str)
+    return out.str.replace(NBSP, " ", regex=False).str.strip()
 
 
 def _plain(v: object) -> str:

@@ -148,24 +148,33 @@ def _parse_one(data: bytes, origin: str, warnings: list[str]) -> tuple[pd.DataFr
         symbol = _symbol_from_name(origin)
         if symbol in MARKET and MARKET[symbol] == "yield_10y":
             col = lower.get("close", col)  # the yield itself, never "adjusted"
-        values = {symbol: _numbers(frame[col], origin, lines, col)}
+        names = [symbol]
+        matrix = _numbers(frame[col], origin, lines, col)[:, None]
     else:
-        values = {}
-        for c in frame.columns[1:]:
+        names, positions = [], []
+        for pos, c in enumerate(frame.columns[1:], start=1):
             if c.lower() in _OHLC or not c:
                 continue
             if not symbols.is_valid_ticker(c):
                 raise InputError(f"{c[:30]!r} is not a ticker column", path=origin, line=first_header_line, field=c[:30])
             key = c.strip().upper()
             sym = key if key in MARKET else symbols.to_yahoo(key)
-            if sym in values:
+            if sym in names:
                 warnings.append(f"{origin}: column {c!r} repeats {sym}; kept the first")
                 continue
-            values[sym] = _numbers(frame[c], origin, lines, c)
-        if not values:
+            names.append(sym)
+            positions.append(pos)
+        if not names:
             raise InputError("no Close column and no ticker columns", path=origin, line=first_header_line)
-    wide = pd.DataFrame(values, index=pd.DatetimeIndex(dates, name="date"))
-    _clean(wide, origin, lines, warnings)
+        block = frame.iloc[:, positions]
+        if all(pd.api.types.is_float_dtype(t) or pd.api.types.is_integer_dtype(t) for t in block.dtypes):
+            matrix = block.to_numpy(dtype="float64")  # the usual case: one array, no per-column work
+            _refuse_inf(matrix, origin, lines, list(block.columns))
+        else:
+            matrix = np.column_stack([_numbers(block.iloc[:, j], origin, lines, str(block.columns[j]))
+                                      for j in range(block.shape[1])])
+    matrix = _clean(matrix, names, origin, lines, warnings)
+    wide = pd.DataFrame(matrix, index=pd.DatetimeIndex(dates, name="date"), columns=pd.Index(names, dtype=object))
     if wide.index.has_duplicates:
         dup = wide.index.duplicated(keep="last")
         warnings.append(f"{origin}: line {int(lines[np.flatnonzero(dup)[0]])}: {int(dup.sum())} repeated dates; "
@@ -174,14 +183,18 @@ def _parse_one(data: bytes, origin: str, warnings: list[str]) -> tuple[pd.DataFr
     return wide.sort_index(), len(frame)
 
 
+def _refuse_inf(matrix: np.ndarray, origin: str, lines: np.ndarray, columns: list[str]) -> None:
+    bad = np.isinf(matrix)
+    if bad.any():
+        i, j = (int(k[0]) for k in np.nonzero(bad))
+        spelled = "inf" if matrix[i, j] > 0 else "-inf"
+        raise InputError(f"{spelled!r} is not a number", path=origin, line=int(lines[i]), field=str(columns[j])[:30])
+
+
 def _numbers(col: pd.Series, origin: str, lines: np.ndarray, name: str) -> np.ndarray:
     if pd.api.types.is_float_dtype(col.dtype) or pd.api.types.is_integer_dtype(col.dtype):
         values = col.to_numpy(dtype="float64")
-        bad = np.isinf(values)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            spelled = "inf" if values[i] > 0 else "-inf"
-            raise InputError(f"{spelled!r} is not a number", path=origin, line=int(lines[i]), field=name[:30])
+        _refuse_inf(values[:, None], origin, lines, [name])
         return values
     return numeric_column(col.astype(object).where(col.notna(), "").astype(str), origin, lines, name)
 
@@ -200,15 +213,16 @@ def _dates(col: pd.Series, origin: str, lines: np.ndarray, name: str) -> np.ndar
     return dates.to_numpy(dtype="datetime64[ns]")
 
 
-def _clean(wide: pd.DataFrame, origin: str, lines: np.ndarray, warnings: list[str]) -> None:
-    """Drop closes that cannot be prices (<= 0, absurdly large), with one warning per file."""
-    for name in wide.columns:
-        if MARKET.get(str(name)) == "yield_10y":
-            continue
-        v = wide[name].to_numpy()
-        bad = (v <= 0) | (v > _MAX_PRICE)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            warnings.append(f"{origin}: line {int(lines[i])}: {int(bad.sum())} non-positive or absurd closes for "
-                            f"{name} treated as missing")
-            wide[name] = np.where(bad, np.nan, v)
+def _clean(matrix: np.ndarray, names: list[str], origin: str, lines: np.ndarray,
+           warnings: list[str]) -> np.ndarray:
+    """Drop closes that cannot be prices (<= 0, absurdly large), with one warning per column."""
+    is_price = np.array([MARKET.get(n) != "yield_10y" for n in names])
+    with np.errstate(invalid="ignore"):
+        bad = ((matrix <= 0) | (matrix > _MAX_PRICE)) & is_price[None, :]
+    if not bad.any():
+        return matrix
+    for j in np.flatnonzero(bad.any(axis=0)):
+        i = int(np.flatnonzero(bad[:, j])[0])
+        warnings.append(f"{origin}: line {int(lines[i])}: {int(bad[:, j].sum())} non-positive or absurd closes for "
+                        f"{names[j]} treated as missing")
+    return np.where(bad, np.nan, matrix)

@@ -199,20 +199,28 @@ def _require(frame: pd.DataFrame, cols: Sequence[str], origin: str) -> None:
 
 def _symbols(frame: pd.DataFrame, origin: str, lines: np.ndarray, skipped: list[SkippedRow]) -> np.ndarray:
     """Valid-row mask; empty tickers and ``_delisted``/``_old`` listings are skipped with a reason."""
-    tick = frame["Ticker"].str.strip()
-    keep = np.ones(len(frame), dtype=bool)
-    for i, t in enumerate(tick.to_numpy()):
+    tick = frame["Ticker"].astype(str).str.strip()
+    reasons: dict[str, str] = {}
+    for t in pd.unique(tick.to_numpy(dtype=object)):  # unique tickers only: 4k, not 17k rows
         if not t:
-            reason = "no ticker"
+            reasons[t] = "no ticker"
         elif "_" in t:
-            reason = f"old listing ({t.split('_', 1)[1]})"
+            reasons[t] = f"old listing ({t.split('_', 1)[1][:20]})"
         elif not symbols.is_valid_ticker(t):
-            reason = "not a ticker symbol"
-        else:
-            continue
-        keep[i] = False
-        skipped.append(SkippedRow(int(lines[i]), t[:20] or "-", reason))
+            reasons[t] = "not a ticker symbol"
+    bad = tick.isin(list(reasons)).to_numpy()
+    for i in np.flatnonzero(bad):
+        t = tick.iloc[i]
+        skipped.append(SkippedRow(int(lines[i]), t[:20] or "-", reasons[t]))
+    keep = ~bad
     return keep
+
+
+def _yahoo(tickers: pd.Series) -> np.ndarray:
+    """Yahoo spelling of each ticker, computed once per distinct ticker."""
+    t = tickers.astype(str).str.strip()
+    mapping = {u: symbols.to_yahoo(u) for u in pd.unique(t.to_numpy(dtype=object))}
+    return t.map(mapping).to_numpy(dtype=object)
 
 
 def _statement(frame: pd.DataFrame, kind: str, origin: str, lines: np.ndarray, skipped: list[SkippedRow],
@@ -222,7 +230,7 @@ def _statement(frame: pd.DataFrame, kind: str, origin: str, lines: np.ndarray, s
     keep = _symbols(frame, origin, lines, skipped)
     f = frame[keep]
     ln = lines[keep]
-    out = pd.DataFrame({"symbol": f["Ticker"].str.strip().map(symbols.to_yahoo).to_numpy(dtype=object)})
+    out = pd.DataFrame({"symbol": _yahoo(f["Ticker"])})
     years = numeric_column(f["Fiscal Year"], origin, ln, "Fiscal Year")
     bad = ~np.isfinite(years) | (years < 1900) | (years > 2200) | (years != np.round(years))
     if bad.any():
@@ -312,7 +320,7 @@ def _companies(frame: pd.DataFrame, origin: str, lines: np.ndarray, skipped: lis
     f = frame[keep]
     ids = numeric_column(f["IndustryId"], origin, lines[keep], "IndustryId")
     out = pd.DataFrame({
-        "symbol": f["Ticker"].str.strip().map(symbols.to_yahoo).to_numpy(dtype=object),
+        "symbol": _yahoo(f["Ticker"]),
         "name": _text(f["Company Name"]),
         "description": _text(f["Business Summary"].str.replace("\r\n", "\n")),
         "industry_id": ids,

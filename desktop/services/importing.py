@@ -288,26 +288,35 @@ def _suggest_symbols(report: ImportReport, dataset: Dataset, seen: set[str]) -> 
 
 
 def _coverage(report: ImportReport, dataset: Dataset) -> None:
+    """Per key field: members with a value, members "not meaningful", and why the rest are missing."""
     members = dataset.members
     prov = dataset.provenance
-    prov = prov[prov["symbol"].isin(members.index)]
-    by_symbol: dict[str, set[str]] = {str(k): set(g) for k, g in prov.groupby("symbol")["source"]}
-    providers: dict[str, set[str]] = {str(k): set(g) for k, g in prov.groupby("field")["source"]}
+    prov = prov[prov["symbol"].isin(members.index) & (prov["source"] != canonical.UNIVERSE_SOURCE)]
+    pairs = prov[["symbol", "source"]].drop_duplicates()  # which sources know each member
+    has_any = set(pairs["symbol"])
+    field_sources = prov[["field", "source"]].drop_duplicates()
     equity = members["total_equity"] if "total_equity" in members else pd.Series(np.nan, index=members.index)
+    negative_equity = (equity < 0).to_numpy()
     for name in KEY_FIELDS:
         values = members[name] if name in members else pd.Series(np.nan, index=members.index)
-        have = values.notna() & (values.astype(str).str.strip() != "")
+        have = (values.notna() & (values.astype(str).str.strip() != "")).to_numpy()
         cov = FieldCoverage(field=name, total=len(members), covered=int(have.sum()))
-        for sym in members.index[~have.to_numpy()]:
-            if name == "reported_debt_to_equity" and float(equity.loc[sym]) < 0:  # NaN compares False
-                cov.not_meaningful += 1
-                continue
-            srcs = by_symbol.get(sym, set()) - {canonical.UNIVERSE_SOURCE}
-            empty_in = sorted(srcs & providers.get(name, set()))
-            if empty_in:
-                reason = f"no value in {'/'.join(empty_in)}"
-            elif srcs:
-                reason = "no imported source provides it"
+        gap = ~have
+        if name == "reported_debt_to_equity":
+            cov.not_meaningful = int((gap & negative_equity).sum())  # D/E of negative equity: n.m.
+            gap &= ~negative_equity
+        missing = members.index[gap]
+        providers = set(field_sources.loc[field_sources["field"] == name, "source"])
+        # sources that know the member and give this field for others, but have no value for it
+        empty_in = (pairs[pairs["symbol"].isin(missing) & pairs["source"].isin(providers)]
+                    .groupby("symbol")["source"].agg(lambda s: "/".join(sorted(s))))
+        for sym in missing:
+            if sym in empty_in.index:
+                reason = f"no value in {empty_in[sym]}"
+            elif name == "price":
+                reason = "no price in the holdings file (0.00) and no other source"
+            elif sym in has_any:
+                reason = "not in the files that provide it" if providers else "no imported source provides it"
             else:
                 reason = "in no imported fundamentals file"
             cov.missing.setdefault(reason, []).append(str(sym))
