@@ -10,7 +10,8 @@ Units (``Field.unit``):
     fraction     a share or a rate stored as a fraction (0.123 shown as 12.3 %)
     ratio        a multiple (4.1 shown as 4.1x)
     percent      already in percent (the 10-year yield: 4.25 means 4.25 %)
-    count, shares, months, years, percentile (0-100), beta (slope)
+    count, shares, months, years, percentile (0-100), beta (slope), number (a plain statistic,
+    e.g. a t-statistic: shown with two decimals)
     text, category, tags (tuple of theme names), bool, date
 """
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 NUMERIC_UNITS = frozenset(
     {"usd", "usd_share", "fraction", "ratio", "percent", "count", "shares", "months", "years",
-     "percentile", "beta"}
+     "percentile", "beta", "number"}
 )
 
 

@@ -87,8 +87,8 @@ def format_value(value: object, unit: str, status: int = 0) -> str:
         return f"{x:,.0f} mo"
     if unit == "years":
         return f"{x:,.1f} y"
-    if unit == "beta":
-        return f"{x:.2f}"
+    if unit in ("beta", "number"):
+        return f"{x:,.2f}"
     return f"{x:,.4g}"
 
 

@@ -193,7 +193,7 @@ METRIC_FIELDS: tuple[Field, ...] = (
        "prices, market IWM and yield_10y",
        "Bad prints removed (one-day spikes that revert) and weekly log returns winsorised to +/-0.35. "
        "Missing with fewer than 52 valid weeks."),
-    _m("rate_beta_t", "Rate beta t-stat", "ratio", "t-statistic of the rate beta.", "Rate sensitivity",
+    _m("rate_beta_t", "Rate beta t-stat", "number", "t-statistic of the rate beta.", "Rate sensitivity",
        "b / se(b), OLS standard error", "prices, market"),
     _m("rate_beta_r2", "Rate beta R²", "fraction", "R² of the rate-beta regression (yield and IWM).",
        "Rate sensitivity", "1 - RSS / TSS", "prices, market"),

@@ -516,6 +516,10 @@ def describe(node: Node) -> str:
         text = f"{label} {verb} {'none' if node.exclude else 'any'} of {', '.join(node.values)}"
     else:
         text = f"{label}: {'yes' if node.is_ else 'no'}"
+    notes = []
     if node.missing != "unknown":
-        text += f" (missing {'passes' if node.missing == 'pass' else 'fails'})"
-    return text
+        notes.append(f"missing {'passes' if node.missing == 'pass' else 'fails'}")
+    nm = getattr(node, "not_meaningful", "fail")
+    if nm != "fail":
+        notes.append(f"n.m. {'passes' if nm == 'pass' else 'is unknown'}")
+    return text + (f" ({'; '.join(notes)})" if notes else "")

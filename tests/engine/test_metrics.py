@@ -313,3 +313,11 @@ def test_inputs_are_not_modified() -> None:
     before = sec.copy()
     table_of(sec)
     pdt.assert_frame_equal(sec, before)
+
+
+def test_docs_list_every_computed_field() -> None:
+    from tests.conftest import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    for f in METRIC_FIELDS:
+        assert f"`{f.name}`" in text, f"docs/metrics.md does not document {f.name}"
