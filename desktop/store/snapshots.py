@@ -14,6 +14,7 @@ they were saved with.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -272,13 +273,18 @@ def _decode_column(values: list[Any], dtype_name: str) -> Any:
 
 def _load_securities(session: Session, snapshot: Snapshot) -> pd.DataFrame:
     table = SnapshotSecurity.__table__
-    # Core select (no ORM identity map) keeps 2,000 rows cheap; the JSON type decodes `data`.
+    # Core select (no ORM identity map), `data` fetched as text and decoded in ONE json.loads call:
+    # half the cost of decoding 2,000 documents one by one. (psycopg hands JSON over decoded.)
     result = session.execute(
-        sa.select(table.c.symbol, table.c.in_index, table.c.data)
+        sa.select(table.c.symbol, table.c.in_index, sa.type_coerce(table.c.data, sa.Text))
         .where(table.c.snapshot_id == snapshot.id).order_by(table.c.symbol))
     rows = result.all()
     symbols = [r[0] for r in rows]
-    datas = [r[2] for r in rows]
+    texts = [r[2] for r in rows]
+    if all(isinstance(t, str) for t in texts):
+        datas: list[dict[str, Any]] = json.loads("[" + ",".join(texts) + "]")
+    else:
+        datas = [json.loads(t) if isinstance(t, str | bytes) else t for t in texts]
     schema = snapshot.securities_schema
     index_dtype = next((d for c, d in schema if c == _INDEX_KEY), "object")
     columns: dict[str, Any] = {}
@@ -323,7 +329,9 @@ def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = 
     series = _blob_bytes(session, snapshot_id, ["prices"], symbols)
     series.sort(key=lambda part: part[1])
     days_index = full_index.to_numpy().astype("datetime64[D]")
-    matrix = np.full((len(full_index), len(series)), np.nan)
+    # One row per symbol, C-contiguous: its transpose is exactly the block pandas keeps for a
+    # float frame, so the DataFrame below wraps it without copying (~100 MB for real data).
+    matrix = np.full((len(series), len(full_index)), np.nan)
     for j, (_, _, raw) in enumerate(series):
         days, values = codec.decode_series(raw)
         if not len(days):
@@ -331,10 +339,10 @@ def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = 
         start = int(np.searchsorted(days_index, days[0]))
         stop = start + len(days)
         if stop <= len(days_index) and days_index[stop - 1] == days[-1]:
-            matrix[start:stop, j] = values  # contiguous run of trading days (the usual case)
+            matrix[j, start:stop] = values  # contiguous run of trading days (the usual case)
         else:
-            matrix[np.searchsorted(days_index, days), j] = values
-    return pd.DataFrame(matrix, index=full_index, columns=pd.Index([s for _, s, _ in series]))
+            matrix[j, np.searchsorted(days_index, days)] = values
+    return pd.DataFrame(matrix.T, index=full_index, columns=pd.Index([s for _, s, _ in series]), copy=False)
 
 
 def price_coverage(session: Session, snapshot_id: int) -> tuple[int, int]:
