@@ -103,7 +103,8 @@ class ImportReport:
                + (f" -> snapshot {self.snapshot_id}" if self.snapshot_id is not None else "")
                + (f" as of {self.as_of.isoformat()}" if self.as_of else "")]
         for origin, d in self.source_dates:
-            out.append(f"  {origin}: data as of {d.isoformat() if d else 'unknown'}")
+            names = ", ".join(Path(o).name for o in origin.split("; "))  # SimFin: several files
+            out.append(f"  {names}: data as of {d.isoformat() if d else 'unknown'}")
         out.append(f"Members: {self.members_total:,} in the universe, {self.members_matched:,} matched by this "
                    f"import" + (f"; {self.symbols_outside_universe:,} symbols outside the universe ignored"
                                 if self.symbols_outside_universe else ""))
@@ -218,6 +219,7 @@ def import_files(db: Any, kind: str, paths: Sequence[str | Path], as_of: date | 
         _fill_report(report, sources, dataset)
         step(len(files) + 1, "Saving the new snapshot…")
         report.snapshot_id = int(snapshots.save_snapshot(session, dataset, report.to_summary()))
+    report.warnings = list(dict.fromkeys(report.warnings))  # one line per distinct warning
     step(total, f"Saved snapshot {report.snapshot_id}")
     log.info("import %s: %s rows, snapshot %s", kind, report.rows_read, report.snapshot_id)
     return report

@@ -188,3 +188,15 @@ def test_real_simfin_history_and_summaries(db) -> None:  # type: ignore[no-untyp
     assert report.members_3y_interest_and_operating_income == 983  # README's measurement
     assert report.members_3y_operating_income == 1121
     assert "3+ consecutive years of interest expense and operating income" in report.summary_text()
+
+
+def test_real_yahoo_json_kind(db) -> None:  # type: ignore[no-untyped-def]
+    _real(db)
+    report = import_files(db, "yahoo-json", [shared_file("fundamentals", "yahoo_financialData_2024-07-06.json"),
+                                             shared_file("fundamentals", "yahoo_sector_industry_2024-07-06.json")])
+    assert report.members_matched > 1500
+    assert report.coverage["sector"].fraction > 0.8
+    assert sum("older than the snapshot" in w for w in report.warnings) == 1
+    with db.session() as s:
+        ds = snapshots.load_dataset(s, with_prices=False)
+    assert ds.securities["reported_debt_to_equity"].dropna().median() < 5  # percent became a ratio
