@@ -24,6 +24,7 @@ import pandas as pd
 from desktop.engine import catalog
 from desktop.engine.catalog import Field
 from desktop.engine.dataset import Dataset
+from desktop.engine.themes import ThemeTaxonomy, empty_matches, tag, themes_by_symbol
 from desktop.errors import Cancelled
 
 OK, MISSING, NOT_MEANINGFUL = 0, 1, 2
@@ -227,7 +228,7 @@ LATEST_FIELDS = (
 def compute_metrics(
     dataset: Dataset,
     params: MetricParams = MetricParams(),
-    taxonomy: object | None = None,
+    taxonomy: ThemeTaxonomy | None = None,
     progress: ProgressFn | None = None,
     is_cancelled: CancelFn | None = None,
 ) -> StockTable:
@@ -277,14 +278,8 @@ def compute_metrics(
     cols.update(_rate_betas(dataset.prices, dataset.market, index, params, step.cancel_check))
 
     step("Themes")
-    from desktop.engine import themes as _themes  # local: themes imports catalog, not metrics
-
-    if isinstance(taxonomy, _themes.ThemeTaxonomy):
-        frame = sec.assign(symbol=index) if "symbol" not in sec else sec
-        matches = _themes.tag(frame, taxonomy)
-    else:
-        matches = _themes.empty_matches()
-    tag_series = _themes.themes_by_symbol(matches, index)
+    matches = tag(sec, taxonomy) if taxonomy is not None else empty_matches()
+    tag_series = themes_by_symbol(matches, index)
     step.done()
 
     values, status = _assemble(sec, index, cols, stat, tag_series)
