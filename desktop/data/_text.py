@@ -210,8 +210,10 @@ def text_column(values: pd.Series) -> pd.Series:
     """A column as stripped text with missing as ``""`` (whatever dtype the parser chose)."""
     if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)):
         values = values.map(_plain, na_action="ignore")  # numbers the parser read: 100001.0 -> "100001"
-    out = values.fillna("").astype(str)
-    return out.str.replace(NBSP, " ", regex=False).str.strip()
+    raw = values.astype(object).where(values.notna(), "").to_numpy(dtype=object)
+    # A plain comprehension beats pandas' string accessors here (one pass, no per-call overhead).
+    cleaned = [str(v).replace(NBSP, " ").strip() for v in raw]
+    return pd.Series(np.array(cleaned, dtype=object), index=values.index, name=values.name, dtype=object)
 
 
 def _plain(v: object) -> str:

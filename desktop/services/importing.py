@@ -310,11 +310,13 @@ def _coverage(report: ImportReport, dataset: Dataset) -> None:
         missing = members.index[gap]
         providers = set(field_sources.loc[field_sources["field"] == name, "source"])
         # sources that know the member and give this field for others, but have no value for it
-        empty_in = (pairs[pairs["symbol"].isin(missing) & pairs["source"].isin(providers)]
-                    .groupby("symbol")["source"].agg(lambda s: "/".join(sorted(s))))
+        sub = pairs[pairs["symbol"].isin(missing) & pairs["source"].isin(providers)].sort_values("source")
+        empty_in: dict[str, list[str]] = {}
+        for sym, src in zip(sub["symbol"].to_numpy(dtype=object), sub["source"].to_numpy(dtype=object), strict=True):
+            empty_in.setdefault(sym, []).append(str(src))
         for sym in missing:
-            if sym in empty_in.index:
-                reason = f"no value in {empty_in[sym]}"
+            if sym in empty_in:
+                reason = f"no value in {'/'.join(empty_in[sym])}"
             elif name == "price":
                 reason = "no price in the holdings file (0.00) and no other source"
             elif sym in has_any:
