@@ -133,6 +133,17 @@ class _Cells:
     def __init__(self, ws: Sheet) -> None:
         self.ws = ws
         self._styles: dict[tuple[Any, ...], Any] = {}
+        self._notes: dict[str, dict[str, str]] | None = None
+
+    def notes_for(self, field: str, notes: dict[tuple[str, str], str]) -> dict[str, str]:
+        """``symbol -> note`` for one field (the table's notes indexed once per sheet)."""
+        if not notes:
+            return {}
+        if self._notes is None:
+            self._notes = {}
+            for (symbol, name), text in notes.items():
+                self._notes.setdefault(name, {})[symbol] = text
+        return self._notes.get(field, {})
 
     def style(self, number_format: str | None = None, font: Any = None, alignment: Any = None,
               fill: Any = None, quote: bool = False) -> Any:
@@ -236,13 +247,16 @@ def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: dict
     style = st.unit_style(unit)
     fmt = style.number_format if style else (st.DATE_FORMAT if unit == "date" else None)
     number_style = cells.style(fmt) if fmt else None
-    name = col.column.name
+    field_notes = cells.notes_for(col.column.name, notes)
     out: list[Any] = []
     for offset, value in enumerate(values):
         if value is None:
             out.append(None)
             continue
-        note = notes.get((symbols[offset], name)) if notes else None
+        if number_style is not None and type(value) is float and not field_notes:  # the common case
+            out.append(Cell(ws, 1, 1, value, number_style))
+            continue
+        note = field_notes.get(symbols[offset]) if field_notes else None
         if isinstance(value, str):
             if value == NOT_MEANINGFUL_TEXT and col.status[offset] == NOT_MEANINGFUL:
                 cell = _cell(ws, value=value, style_array=cells.style(font=st.NM_FONT, alignment=st.CENTER))
