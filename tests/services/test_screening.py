@@ -138,3 +138,36 @@ def test_export_result_by_suffix(db: Database, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="unknown file type"):
         export_result(tmp_path / "short.ods", outcome)
     assert not (tmp_path / "short.ods").exists()
+
+
+@pytest.mark.slow
+def test_real_universe_preset_exports_and_reimports(tmp_path: Path) -> None:
+    """The real Russell 2000 file and fundamentals (../shared/data, used in place): a preset runs,
+    exports, and the workbook holds the whole result, no formula, and the exact screen."""
+    from desktop.services import library
+    from desktop.services.importing import import_files
+    from tests.conftest import shared_file
+
+    holdings = shared_file("universe", "IWM_holdings_2026-05-05.csv")
+    finviz = shared_file("fundamentals", "finviz_export_2025-08-21.csv")
+    statements, profiles = shared_file("statements"), shared_file("profiles")
+    database = open_database(tmp_path / "real.sqlite3")
+    screening.clear_cache()
+    try:
+        import_files(database, "ishares", [holdings])
+        import_files(database, "finviz", [finviz])
+        import_files(database, "simfin", [statements, profiles])
+        screen = library.load_screen_any(database, "Cash survivors")
+        outcome = screening.run_screen(database, screen)
+        path = export_result(tmp_path / "cash.xlsx", outcome)
+    finally:
+        screening.clear_cache()
+        database.dispose()
+    n = len(outcome.result.ranked)
+    assert 0 < n < outcome.result.universe_count
+    wb = load_workbook(path)
+    assert wb["Shortlist"].tables["Shortlist"].ref.endswith(str(n + 1))
+    assert [wb["Shortlist"].cell(r, 2).value for r in range(2, n + 2)] == list(outcome.result.ranked.index)
+    assert wb["Why"].max_row == outcome.result.universe_count + 1
+    assert all(c.data_type != "f" for ws in wb for row in ws.iter_rows() for c in row)
+    assert parse_screen(read_screen_definition(path)) == screen
