@@ -71,7 +71,12 @@ def _encode_array(values: Any, dtype: Any) -> tuple[dict[str, Any], list[bytes]]
     if isinstance(dtype, np.dtype) and dtype.kind in _RAW_KINDS:
         arr = np.ascontiguousarray(np.asarray(values, dtype=dtype))
         return {"enc": "raw", "dtype": dtype.str}, [arr.tobytes()]
-    # Extension dtypes (str, string, Int64, category, ...) and object columns.
+    if isinstance(dtype, pd.CategoricalDtype):  # keep the categories even when unused
+        cat = pd.Categorical(values, dtype=dtype)
+        return ({"enc": "category", "dtype": "category", "ordered": bool(dtype.ordered),
+                 "categories": [json_value(v) for v in dtype.categories]},
+                [np.asarray(cat.codes, dtype=np.int32).tobytes()])
+    # Extension dtypes (str, string, Int64, ...) and object columns.
     obj = np.asarray(pd.Series(values, dtype=dtype).astype(object), dtype=object)
     try:
         # C-speed dictionary encoding; None/NaN/NaT/NA become code -1. (Equal-hashing values such
@@ -98,6 +103,9 @@ def _decode_array(entry: dict[str, Any], buffer: bytes, n: int) -> Any:
     if entry["enc"] == "raw":
         return np.frombuffer(buffer, dtype=np.dtype(entry["dtype"])).copy()
     codes = np.frombuffer(buffer, dtype=np.int32)
+    if entry["enc"] == "category":
+        categories = pd.Index([from_json(v) for v in entry["categories"]])
+        return pd.Categorical.from_codes(codes, categories=categories, ordered=entry["ordered"])
     uniques = np.empty(len(entry["uniques"]) + 1, dtype=object)
     uniques[:-1] = [from_json(v) for v in entry["uniques"]]
     uniques[-1] = None  # code -1 indexes the last slot: missing
@@ -160,7 +168,9 @@ def decode_frame(raw: bytes) -> pd.DataFrame:
         index: pd.Index = pd.RangeIndex(ientry["start"], ientry["start"] + n * ientry["step"],
                                         ientry["step"], name=ientry["name"])
     else:
-        index = pd.Index(_decode_array(ientry, next(chunk_iter), n), name=ientry["name"])
+        values = _decode_array(ientry, next(chunk_iter), n)
+        keep_object = isinstance(values, np.ndarray) and values.dtype == object
+        index = pd.Index(values, name=ientry["name"], dtype=object if keep_object else None)
     return frame_from_arrays(arrays, index)
 
 

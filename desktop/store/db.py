@@ -207,8 +207,12 @@ def _check_sqlite_file(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     change_counter, n_pages = struct.unpack(">II", header[24:32])
     (valid_for,) = struct.unpack(">I", header[92:96])
-    # The in-header page count is trustworthy when valid_for matches the change counter.
-    if change_counter == valid_for and n_pages * page_size > size:
+    # The in-header page count is trustworthy when valid_for matches the change counter. With a
+    # non-empty -wal file beside it, a checkpoint interrupted by a crash can leave the main file
+    # shorter than its header for a moment; SQLite's recovery completes it from the WAL.
+    wal = Path(f"{path}-wal")
+    wal_pending = wal.exists() and wal.stat().st_size > 0
+    if change_counter == valid_for and n_pages * page_size > size and not wal_pending:
         raise StoreError(
             f"The database {path} is damaged: it is shorter than its header says (truncated copy?); "
             "it was left untouched.", hint="Restore it from a backup or open another file with --db.")
