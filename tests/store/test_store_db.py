@@ -268,3 +268,42 @@ def test_copy_of_database_stays_openable(tmp_path: Path) -> None:
     shutil.copy(path, tmp_path / "b.sqlite3")
     with open_database(tmp_path / "b.sqlite3") as db, db.session() as s:
         assert screens.get_screen(s, "Backed up").version == 1
+
+
+def test_threads_share_one_database(tmp_path: Path) -> None:
+    """A worker thread saving while other threads read and write (one session per thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from store_synth import make_dataset
+
+    db = open_database(tmp_path / "threads.sqlite3")
+    dataset = make_dataset(50, 100)
+
+    def save(i: int) -> int:
+        with db.session() as s:
+            return snapshots.save_snapshot(s, dataset, {"i": i})
+
+    def read(_: int) -> int:
+        with db.read_session() as s:
+            return len(snapshots.list_snapshots(s))
+
+    def pin(i: int) -> None:
+        with db.session() as s:
+            watchlist.add(s, f"ZT{i}")
+
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            saves = [pool.submit(save, i) for i in range(4)]
+            reads = [pool.submit(read, i) for i in range(8)]
+            pins = [pool.submit(pin, i) for i in range(8)]
+            ids = sorted(f.result() for f in saves)
+            assert all(0 <= f.result() <= 4 for f in reads)
+            for f in pins:
+                f.result()
+        assert len(set(ids)) == 4
+        with db.read_session() as s:
+            assert len(watchlist.list_watchlist(s)) == 8
+            for sid in ids:
+                assert len(snapshots.load_dataset(s, sid, with_prices=False).securities) == 50
+    finally:
+        db.dispose()
