@@ -118,8 +118,15 @@ def _check(is_cancelled: Callable[[], bool] | None) -> None:
 # --- cells ---------------------------------------------------------------------------------------
 
 def _cell(ws: Sheet, value: Any, style_array: Any = None) -> Cell:
-    """A cell for ``ws.append`` (which sets its row and column)."""
-    return Cell(ws, row=1, column=1, value=value, style_array=style_array)
+    """A cell for ``ws.append`` (which sets its row and column), sharing ``style_array``.
+
+    openpyxl copies a style array given to ``Cell()`` (1.5 µs, a tenth of the export's time at
+    2,000 x 40); the prepared arrays are never modified after creation, so cells can share them.
+    """
+    cell = Cell(ws, 1, 1, value)
+    if style_array is not None:
+        cell._style = style_array
+    return cell
 
 
 class _Cells:
@@ -127,7 +134,7 @@ class _Cells:
 
     openpyxl's per-cell style setters cost ~8 µs each (0.6 s for 2,000 x 40 cells against the
     1.5 s budget of issue #7), so each look's style array is prepared once on a prototype cell
-    (through the public setters) and handed to new cells via ``Cell(..., style_array=...)``.
+    (through the public setters) and shared by the new cells (see :func:`_cell`).
     """
 
     def __init__(self, ws: Sheet) -> None:
@@ -254,7 +261,7 @@ def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: dict
             out.append(None)
             continue
         if number_style is not None and type(value) is float and not field_notes:  # the common case
-            out.append(Cell(ws, 1, 1, value, number_style))
+            out.append(_cell(ws, value, number_style))
             continue
         note = field_notes.get(symbols[offset]) if field_notes else None
         if isinstance(value, str):
@@ -575,11 +582,11 @@ def _source_counts(data: ExportInput) -> dict[str, str]:
     sub = prov[prov["symbol"].isin(data.result.ranked.index)]
     if "chosen" in sub.columns:
         sub = sub[sub["chosen"].fillna(False).astype(bool)]
-    out = {}
-    for name, group in sub.groupby("field", sort=False):
-        counts = group["source"].astype(str).value_counts()
-        out[str(name)] = ", ".join(f"{src}: {n:,}" for src, n in counts.items())
-    return out
+    sizes = sub.groupby(["field", "source"], sort=False).size()
+    parts: dict[str, list[tuple[int, str]]] = {}
+    for (name, src), n in sizes.items():  # type: ignore[misc]
+        parts.setdefault(str(name), []).append((-int(n), str(src)))
+    return {name: ", ".join(f"{src}: {-neg:,}" for neg, src in sorted(pairs)) for name, pairs in parts.items()}
 
 
 def _summary(ws: Sheet, data: ExportInput) -> None:
