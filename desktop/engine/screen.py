@@ -173,8 +173,11 @@ def _collect(node: Node, out: list[Criterion]) -> None:
 
 # --- parsing -----------------------------------------------------------------------------------
 
-def _err(path: str, message: str, hint: str = "") -> ScreenDefinitionError:
-    return ScreenDefinitionError(message, field=path or "(document)", hint=hint)
+def _err(path: str, message: str, hint: str = "", line: int | None = None) -> ScreenDefinitionError:
+    exc = ScreenDefinitionError(message, field=(path or "(document)") if line is None else None, line=line,
+                                hint=hint)
+    exc.detail = message  # type: ignore[attr-defined]  # the bare message, to re-raise with the file name
+    return exc
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -196,20 +199,35 @@ def _loads(text: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise ScreenDefinitionError(f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+        raise _err("", f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
     except ValueError as exc:
         raise _err("", f"not valid JSON: {exc}") from None
     except RecursionError:
         raise _err("", f"nested too deeply (the limit is {MAX_DEPTH} levels of groups)") from None
 
 
-def parse_screen(doc: dict | str) -> Screen:
+def parse_screen(doc: dict | str | bytes, *, source: str | None = None) -> Screen:
     """Validate a screen document (a dict or JSON text) and build the :class:`Screen`.
+
+    Args:
+        doc: the document, or its JSON text.
+        source: where it came from (a file name), named in error messages.
 
     Raises:
         ScreenDefinitionError: the first problem, with ``field`` the path inside the document
-            (e.g. ``criteria[2].any[0].min``) and a message saying what was expected.
+            (e.g. ``criteria[2].any[0].min``), ``line`` for JSON syntax errors, ``path`` the
+            ``source``, and a message saying what was expected.
     """
+    try:
+        return _parse(doc)
+    except ScreenDefinitionError as exc:
+        if source is None:
+            raise
+        raise ScreenDefinitionError(getattr(exc, "detail", exc.message), path=source, line=exc.line,
+                                    field=exc.field, hint=exc.hint) from None
+
+
+def _parse(doc: dict | str | bytes) -> Screen:
     if isinstance(doc, str | bytes):
         doc = _loads(doc.decode("utf-8", "replace") if isinstance(doc, bytes) else doc)
     if not isinstance(doc, dict):

@@ -190,3 +190,13 @@ def test_presets_are_valid_and_canonical() -> None:
         names.add(screen.name)
     assert {"Cash survivors", "Rate-shock resilient", "Real-tech with runway", "Zombie watch",
             "REIT and regional-bank stress"} <= names
+
+
+def test_errors_name_the_source_file() -> None:
+    with pytest.raises(ScreenDefinitionError) as err:
+        parse_screen(doc(criteria=[{"field": "fcf_yield", "min": "x"}]), source="shared/cash.json")
+    assert err.value.path == "shared/cash.json" and err.value.field == "criteria[0].min"
+    assert str(err.value).startswith("shared/cash.json, field 'criteria[0].min': expected a number")
+    with pytest.raises(ScreenDefinitionError) as err:
+        parse_screen("{\n oops", source="x.json")
+    assert err.value.path == "x.json" and err.value.line == 2
