@@ -489,7 +489,8 @@ def _zombies(hist: pd.DataFrame, index: pd.Index, years_listed: np.ndarray, para
     with np.errstate(divide="ignore", invalid="ignore"):
         cov = np.where(interest <= 0, np.inf, earn / interest)
     cov = np.where(earn.isna() | interest.isna(), np.nan, cov)
-    h = pd.DataFrame({"symbol": hist["symbol"], "fy": hist["fiscal_year"].astype("int64"), "cov": cov})
+    h = pd.DataFrame({"symbol": hist["symbol"], "fy": hist["fiscal_year"].astype("int64"), "cov": cov,
+                      "oi": (hist["ebit"].isna() & hist["operating_income"].notna()).to_numpy()})
     has_income = (earn.notna() | interest.notna()).to_numpy()
     h = h[has_income]
     last = h.groupby("symbol")["fy"].transform("max")
@@ -503,11 +504,17 @@ def _zombies(hist: pd.DataFrame, index: pd.Index, years_listed: np.ndarray, para
     not_z = clears.reindex(index, fill_value=False).to_numpy()
     vals = np.where(is_z, 1.0, np.where(not_z, 0.0, np.nan))
     young = ~np.isnan(years_listed) & (years_listed < params.zombie_min_listed_years)
-    _note(notes, index, young & (vals == 1.0), "zombie",
-          f"listed less than {params.zombie_min_listed_years:g} years: not a zombie by the BIS definition")
-    vals = np.where(young & (vals == 1.0), 0.0, vals)
-    partial = np.isnan(vals) & known.reindex(index, fill_value=0).to_numpy() > 0
-    _note(notes, index, partial, "zombie", "coverage unknown in part of the last fiscal years")
+    spared = young & (vals == 1.0)
+    vals = np.where(spared, 0.0, vals)
+    partial = np.isnan(vals) & (known.reindex(index, fill_value=0).to_numpy() > 0)
+    used_oi = h.groupby("symbol")["oi"].any().reindex(index, fill_value=False).to_numpy(dtype=bool)
+    texts = (
+        (spared, f"listed less than {params.zombie_min_listed_years:g} years: not a zombie by the BIS definition"),
+        (partial, "coverage unknown in part of the last fiscal years"),
+        (used_oi, "coverage uses operating income (the source has no EBIT)"),
+    )
+    for k in np.flatnonzero(spared | partial | used_oi):
+        notes[(str(index[int(k)]), "zombie")] = "; ".join(t for mask, t in texts if mask[k])
     flag[:] = vals
     years: dict[str, list[tuple[int, float]]] = {}
     for sym, fy, c in zip(h["symbol"], h["fy"], h["cov"], strict=False):

@@ -321,3 +321,13 @@ def test_docs_list_every_computed_field() -> None:
     text = (PROJECT_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
     for f in METRIC_FIELDS:
         assert f"`{f.name}`" in text, f"docs/metrics.md does not document {f.name}"
+
+
+def test_zombie_notes() -> None:
+    unknown_year = table_of(one(market_cap=1.0), cov_rows([(5.0, 10.0), (None, 10.0), (5.0, 10.0)]))
+    assert unknown_year.notes[("ZZA", "zombie")] == (
+        "coverage unknown in part of the last fiscal years; coverage uses operating income (the source has no EBIT)")
+    with_ebit = table_of(one(market_cap=1.0), [{"symbol": "ZZA", "fiscal_year": 2021 + i, "ebit": 5.0,
+                                               "interest_expense": 10.0} for i in range(3)])
+    assert with_ebit.values.at["ZZA", "zombie"] == 1.0
+    assert ("ZZA", "zombie") not in with_ebit.notes
