@@ -331,3 +331,26 @@ def test_zombie_notes() -> None:
                                                "interest_expense": 10.0} for i in range(3)])
     assert with_ebit.values.at["ZZA", "zombie"] == 1.0
     assert ("ZZA", "zombie") not in with_ebit.notes
+
+
+def test_leverage_block_on_several_stocks_at_once() -> None:
+    sec = securities(symbol=["ZZA", "ZZB", "ZZC", "ZZD"],
+                     total_debt=[300.0, 300.0, 0.0, np.nan], cash=[100.0, 100.0, 50.0, 10.0],
+                     ebitda=[100.0, -20.0, 25.0, 40.0], total_equity=[400.0, -5.0, 100.0, 100.0],
+                     current_debt=[60.0, 300.0, 0.0, np.nan])
+    table = table_of(sec)
+    cols = ["net_debt", "net_debt_to_ebitda", "debt_to_equity", "short_term_debt_share"]
+    expected_values = pd.DataFrame({
+        "net_debt": [200.0, 200.0, -50.0, np.nan],
+        "net_debt_to_ebitda": [2.0, np.nan, -2.0, np.nan],
+        "debt_to_equity": [0.75, np.nan, 0.0, np.nan],
+        "short_term_debt_share": [0.2, 1.0, np.nan, np.nan],
+    }, index=pd.Index(["ZZA", "ZZB", "ZZC", "ZZD"], name="symbol"))
+    expected_status = pd.DataFrame({
+        "net_debt": [OK, OK, OK, MISSING],
+        "net_debt_to_ebitda": [OK, NOT_MEANINGFUL, OK, MISSING],
+        "debt_to_equity": [OK, NOT_MEANINGFUL, OK, MISSING],
+        "short_term_debt_share": [OK, OK, NOT_MEANINGFUL, MISSING],
+    }, index=expected_values.index).astype("int8")
+    pdt.assert_frame_equal(table.values[cols], expected_values)
+    pdt.assert_frame_equal(table.status[cols], expected_status)
