@@ -510,9 +510,20 @@ def _fmt(name: str, x: float) -> str:
     return format_value(x, unit)
 
 
-@lru_cache(maxsize=4096)  # nodes are frozen; the UI describes the same criteria on every re-screen
 def describe(node: Node) -> str:
     """One plain sentence for a criterion or group, e.g. "Interest coverage ≥ 3.0x"."""
+    try:
+        return _describe_cached(node)
+    except TypeError:  # a node built in code with a list inside is not hashable
+        return _describe(node)
+
+
+@lru_cache(maxsize=4096)  # nodes are frozen; the UI describes the same criteria on every re-screen
+def _describe_cached(node: Node) -> str:
+    return _describe(node)
+
+
+def _describe(node: Node) -> str:
     if isinstance(node, Group):
         word = "all of" if node.op == "all" else "any of"
         return f"{word}: (" + "; ".join(describe(c) for c in node.children) + ")"

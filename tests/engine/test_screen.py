@@ -200,3 +200,9 @@ def test_errors_name_the_source_file() -> None:
     with pytest.raises(ScreenDefinitionError) as err:
         parse_screen("{\n oops", source="x.json")
     assert err.value.path == "x.json" and err.value.line == 2
+
+
+def test_describe_accepts_unhashable_nodes_built_in_code() -> None:
+    node = SetCriterion("sector", ["Energy"])  # type: ignore[arg-type]  # a list, as a UI might pass
+    assert describe(node) == "Sector is any of Energy"
+    assert describe(Group("all", [node])) == "all of: (Sector is any of Energy)"  # type: ignore[arg-type]
