@@ -49,12 +49,27 @@ def _self_check() -> int:
         return yfinance.__version__
 
     def curl_session() -> str:
+        import curl_cffi
         from curl_cffi import requests as curl_requests
 
-        curl_requests.Session(impersonate="chrome").close()  # loads libcurl-impersonate
-        import curl_cffi
+        with curl_requests.Session(impersonate="chrome") as session:  # loads libcurl-impersonate
+            url = os.environ.get("PICKAXE_SELF_CHECK_URL")
+            if not url:
+                return curl_cffi.__version__
+            # The smoke test serves this on 127.0.0.1: proves a real request works in the bundle.
+            response = session.get(url, timeout=10)
+            response.raise_for_status()
+            return f"{curl_cffi.__version__}, GET {url} -> {response.status_code}, {response.text.strip()!r}"
 
-        return curl_cffi.__version__
+    def tls_certificates() -> str:
+        import certifi
+
+        # curl_cffi falls back to certifi's bundle for HTTPS; without it every Yahoo request fails.
+        path = certifi.where()
+        with open(path, encoding="ascii") as pem:
+            count = pem.read().count("BEGIN CERTIFICATE")
+        assert count > 50, f"{path} holds only {count} certificates"
+        return f"{count} CA certificates"
 
     def sqlite_roundtrip() -> str:
         import sqlalchemy
@@ -105,9 +120,12 @@ def _self_check() -> int:
             database.dispose()
         return f"schema {head_revision()}"
 
-    for label, action in (("store migrations", store_migrations), ("yfinance", yfinance_ticker), ("curl_cffi", curl_session),
-                          ("sqlalchemy sqlite", sqlite_roundtrip), ("openpyxl", openpyxl_write),
-                          ("pyqtgraph", pyqtgraph_plot), ("pandas to_excel", pandas_excel)):
+    checks = (
+        ("store migrations", store_migrations), ("yfinance", yfinance_ticker), ("curl_cffi", curl_session),
+        ("tls certificates", tls_certificates), ("sqlalchemy sqlite", sqlite_roundtrip),
+        ("openpyxl", openpyxl_write), ("pyqtgraph", pyqtgraph_plot), ("pandas to_excel", pandas_excel),
+    )
+    for label, action in checks:
         check(label, action)
     print(f"self-check: {len(failures)} failure(s)")
     return 1 if failures else 0

@@ -5,6 +5,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tests.conftest import FIXTURES
@@ -39,11 +43,39 @@ def make_smoke_store(folder: Path) -> Path:
     return db_path
 
 
-def launch(command: list[str], home: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+@contextmanager
+def local_server(body: bytes) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 answering every GET with ``body``; yields its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - keep test output quiet
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/check"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def launch(command: list[str], home: Path, timeout: float = 180,
+           extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``command`` headless from ``home`` (outside the repository), user dirs under ``home``."""
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PICKAXE_", "PYTHON")) and key != "VIRTUAL_ENV"}
-    env.update(QT_QPA_PLATFORM="offscreen", PICKAXE_HOME=str(home / "pickaxe-home"))
+           if not key.startswith(("PICKAXE_", "PYTHON")) and key != "VIRTUAL_ENV"
+           and not key.lower().endswith("_proxy")}  # the local server must be reached directly
+    env.update(QT_QPA_PLATFORM="offscreen", PICKAXE_HOME=str(home / "pickaxe-home"), **(extra_env or {}))
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=home,
                           stdin=subprocess.DEVNULL)
 

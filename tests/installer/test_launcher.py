@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.installer.smoke import assert_clean_output, assert_real_screenshot, launch
+from tests.installer.smoke import assert_clean_output, assert_real_screenshot, launch, local_server
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +16,9 @@ LAUNCHER = PROJECT_ROOT / "installer" / "pickaxe_launcher.py"
 
 
 def test_self_check_imports_every_desktop_module(tmp_path: Path) -> None:
-    result = launch([sys.executable, str(LAUNCHER), "--frozen-self-check"], tmp_path)
+    with local_server(b"pickaxe-source-ok") as url:
+        result = launch([sys.executable, str(LAUNCHER), "--frozen-self-check"], tmp_path,
+                        extra_env={"PICKAXE_SELF_CHECK_URL": url})
     assert_clean_output(result)
     lines = result.stdout.splitlines()
     assert lines[-1] == "self-check: 0 failure(s)", result.stdout
@@ -27,6 +29,15 @@ def test_self_check_imports_every_desktop_module(tmp_path: Path) -> None:
     expected = {name.removesuffix(".__init__") for name in expected} - {"desktop.__main__", "desktop"}
     assert expected <= checked, sorted(expected - checked)
     assert {"yfinance", "curl_cffi", "pyqtgraph", "store"} <= checked
+    assert "-> 200, 'pickaxe-source-ok'" in result.stdout
+
+
+def test_self_check_reports_a_failure(tmp_path: Path) -> None:
+    # Nothing listens on port 9 (discard) of 127.0.0.1: the curl_cffi check must fail, and say so.
+    result = launch([sys.executable, str(LAUNCHER), "--frozen-self-check"], tmp_path,
+                    extra_env={"PICKAXE_SELF_CHECK_URL": "http://127.0.0.1:9/nothing"})
+    assert result.returncode == 1
+    assert "FAIL curl_cffi" in result.stdout and "self-check: 1 failure(s)" in result.stdout
 
 
 def test_launcher_starts_the_app(tmp_path: Path) -> None:
