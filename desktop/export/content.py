@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -73,12 +73,11 @@ class ExportInput:
     result: ScreenResult
     as_of: date
     snapshot_id: int | None = None
-    snapshot_created_at: datetime | None = None
+    snapshot_created_at: datetime | None = None  # naive UTC, as the store keeps it
     sources: tuple[dict[str, Any], ...] = ()
     app_version: str = ""
-    exported_at: datetime | None = None
+    exported_at: datetime | None = None  # naive UTC
     run_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

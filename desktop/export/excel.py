@@ -50,7 +50,7 @@ from desktop.export.content import (
     value_counts,
     why_order,
 )
-from desktop.export.safe import is_risky
+from desktop.export.safe import clean_text, is_risky
 from desktop.export.screen_sheet import read_screen_definition, screen_sheet_rows
 
 __all__ = ["SHEETS", "read_screen_definition", "write_workbook", "yahoo_url"]
@@ -175,7 +175,7 @@ class _Cells:
         """A text cell; formula-like text is stored as a quoted string, never as a formula."""
         if value is None:
             return None
-        text = str(value)
+        text = clean_text(str(value))
         risky = text.startswith("=") or is_risky(text)
         if not risky and font is None and alignment is None and fill is None:
             return text
@@ -265,6 +265,7 @@ def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: dict
             continue
         note = field_notes.get(symbols[offset]) if field_notes else None
         if isinstance(value, str):
+            value = clean_text(value)
             if value == NOT_MEANINGFUL_TEXT and col.status[offset] == NOT_MEANINGFUL:
                 cell = _cell(ws, value=value, style_array=cells.style(font=st.NM_FONT, alignment=st.CENTER))
                 note = note or NM_DEFAULT_NOTE
@@ -521,8 +522,8 @@ def _provenance(ws: Sheet, data: ExportInput) -> None:
         ("Screen", data.screen_name),
         ("Snapshot", data.snapshot_id if data.snapshot_id is not None else "-"),
         ("Data as of", data.as_of),
-        ("Snapshot created", data.snapshot_created_at),
-        ("Exported at", data.exported_at),
+        ("Snapshot created (UTC)", data.snapshot_created_at),
+        ("Exported at (UTC)", data.exported_at),
         ("Run id", data.run_id),
         ("Pickaxe version", data.app_version),
         ("Stocks screened", int(data.result.universe_count)),

@@ -8,6 +8,8 @@ prefix set, in CSV with a leading apostrophe.
 
 from __future__ import annotations
 
+import re
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -16,6 +18,22 @@ def is_risky(text: str) -> bool:
     return text.startswith(FORMULA_TRIGGERS)
 
 
+# Control characters XML 1.0 forbids (tab, line feed and carriage return are allowed): a workbook
+# holding one does not open, and openpyxl refuses to write it.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CELL_TEXT_LIMIT = 32_767  # characters Excel holds in a cell; longer text makes Excel "repair" the file
+
+
+def clean_text(text: str) -> str:
+    """``text`` without forbidden control characters, cut to what a spreadsheet cell holds."""
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+    if len(text) > CELL_TEXT_LIMIT:
+        text = text[: CELL_TEXT_LIMIT - 1] + "…"
+    return text
+
+
 def csv_text(text: str) -> str:
-    """``text`` made safe for a CSV cell: a risky value gets a leading apostrophe."""
+    """``text`` made safe for a CSV cell: cleaned, and a risky value gets a leading apostrophe."""
+    text = clean_text(text)
     return "'" + text if is_risky(text) else text

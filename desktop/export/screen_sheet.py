@@ -62,27 +62,26 @@ def logic_words(definition: dict[str, Any]) -> str:
     """
     counter = iter(range(1, 1_000_000))
 
-    def walk(node: Any) -> str:
+    def walk(node: Any) -> tuple[str, bool]:  # (text, needs brackets inside another group)
         if isinstance(node, dict) and "all" in node:
             return join(node["all"], "and")
         if isinstance(node, dict) and "any" in node:
             return join(node["any"], "or")
         if isinstance(node, dict) and "not" in node:
-            return "not " + walk(node["not"])
-        return f"c{next(counter)}"
+            text, compound = walk(node["not"])
+            return "not " + (f"({text})" if compound else text), False
+        return f"c{next(counter)}", False
 
-    def join(children: Iterable[Any], op: str) -> str:
+    def join(children: Iterable[Any], op: str) -> tuple[str, bool]:
         parts = [walk(c) for c in children]
         if len(parts) == 1:
             return parts[0]
-        return "(" + f" {op} ".join(parts) + ")"
+        return f" {op} ".join(f"({t})" if compound else t for t, compound in parts), True
 
     criteria = definition.get("criteria") or []
     if not criteria:
         return "no criteria: every stock in the universe passes"
-    op = "or" if definition.get("match") == "any" else "and"
-    text = join(criteria, op)
-    return text[1:-1] if text.startswith("(") and text.endswith(")") and len(criteria) > 1 else text
+    return join(criteria, "or" if definition.get("match") == "any" else "and")[0]
 
 
 def screen_sheet_rows(definition: dict[str, Any], criteria: tuple[CriterionInfo, ...]
