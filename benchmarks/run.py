@@ -22,6 +22,7 @@ import importlib
 import importlib.util
 import json
 import math
+import os
 import platform
 import re
 import sys
@@ -218,8 +219,6 @@ def to_json(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
 
 def environment() -> str:
     """Where the numbers were measured: machine, Python and the main libraries."""
-    import os
-
     versions = []
     for module in ("numpy", "pandas", "PySide6", "sqlalchemy"):
         try:
@@ -237,10 +236,12 @@ def environment() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
-                                     epilog="ratio = median_s / baseline_median_s (below 1: faster than the "
-                                            "baseline). Benchmarks are not tests: nothing here passes or fails "
-                                            "on timing.")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Run every bench_* function of benchmarks/bench_*.py and print a table (issue #9).",
+        epilog="ratio = median_s / baseline_median_s, both measured in the same process (below 1: faster "
+               "than the baseline; 0.2 = five times faster). Exit status 1 when a benchmark raised; the "
+               "others still run. Benchmarks are not tests: nothing passes or fails on timing.")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the results as JSON to FILE")
     parser.add_argument("--only", metavar="PATTERN",
                         help="run only benchmarks whose name or module matches this regular expression")
