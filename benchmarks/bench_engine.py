@@ -339,8 +339,42 @@ def bench_metrics_2000() -> dict[str, Any]:
     return {"median_s": median, "peak_mb": peak, "n": len(ds.securities), "baseline_median_s": None}
 
 
+def _taxonomy() -> Any:
+    from desktop.engine.themes import ThemeTaxonomy
+    from desktop.resources import resource_path
+
+    return ThemeTaxonomy.from_toml(resource_path("themes.toml").read_text(encoding="utf-8"))
+
+
+def bench_metrics_universe() -> dict[str, Any]:
+    """compute_metrics with themes on the benchmark universe (real ../shared/data when present)."""
+    from benchmarks import measure, result, universe
+
+    ds = universe()
+    taxonomy = _taxonomy()
+    median, peak = measure(lambda: compute_metrics(ds, taxonomy=taxonomy), repeat=3)
+    return result(median, peak, len(ds.securities))
+
+
+def bench_presets_universe() -> dict[str, Any]:
+    """All five shipped presets (ranked, states, funnel and near misses) on the benchmark universe;
+    baseline: the naive row-by-row evaluation of the same presets."""
+    from benchmarks import measure, result, universe
+    from desktop.resources import resource_path
+
+    table = compute_metrics(universe(), taxonomy=_taxonomy())
+    screens = [parse_screen(p.read_text(encoding="utf-8"), source=p.name)
+               for p in sorted(resource_path("presets").glob("*.json"))]
+    for screen in screens:  # the baseline must agree
+        assert sorted(naive_evaluate(screen, table)[0]) == sorted(evaluate(screen, table).ranked.index)
+    median, peak = measure(lambda: [evaluate(s, table).near_misses for s in screens], repeat=20)
+    base, _ = measure(lambda: [naive_evaluate(s, table) for s in screens], repeat=3, trace_memory=False)
+    return result(median, peak, len(table.values), base)
+
+
 if __name__ == "__main__":
-    for fn in (bench_screen_2000, bench_screen_200k, bench_metrics_2000):
+    for fn in (bench_screen_2000, bench_screen_200k, bench_metrics_2000, bench_metrics_universe,
+               bench_presets_universe):
         r = fn()
         base = f", baseline {1e3 * r['baseline_median_s']:.1f} ms" if r.get("baseline_median_s") else ""
         if "with_near_misses_median_s" in r:
