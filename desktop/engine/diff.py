@@ -16,7 +16,7 @@ CHANGE_COLUMNS = ("symbol", "change", "criterion_id", "label", "state_before", "
 UNIVERSE_ID = "universe"  # criterion_id of a change that is a stock joining or leaving the universe
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds a DataFrame: identity equality and hash
 class ScreenDiff:
     """The result of :func:`diff_results`.
 

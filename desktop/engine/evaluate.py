@@ -55,7 +55,7 @@ class FunnelStep:
     remaining: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds DataFrames: identity equality and hash
 class ScreenResult:
     """What one evaluation returns (see docs/architecture.md "Engine").
 

@@ -68,7 +68,7 @@ class MetricParams:
             raise ValueError("floating_share_long_term must be between 0 and 1")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds DataFrames: identity equality and hash
 class StockTable:
     """Every field for every security of one snapshot (see docs/architecture.md "Engine").
 
