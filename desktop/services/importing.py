@@ -30,7 +30,10 @@ KINDS = ("ishares", "yahoo-json", "finviz", "simfin", "fred", "prices")
 # Fields whose coverage the summary reports, in display order.
 KEY_FIELDS = ("price", "market_cap", "sector", "industry", "reported_debt_to_equity", "revenue",
               "operating_income", "interest_expense", "free_cash_flow", "total_debt", "cash", "description")
-STALE_DAYS = 180  # a source this much older than the universe gets a warning
+# A source this much older than the snapshot gets a warning. Annual statements lag by nature
+# (fiscal years end months before they are filed), so SimFin gets more room.
+STALE_DAYS = {"simfin": 550}
+DEFAULT_STALE_DAYS = 180
 _SHOW = 8  # symbols listed per reason in the summary
 
 Progress = Callable[..., None]
@@ -233,7 +236,7 @@ def _apply_dates(sources: list[SourceData], explicit: date | None, report: Impor
             if s.source == canonical.UNIVERSE_SOURCE:
                 if explicit is None:
                     raise InputError("the holdings file has no 'Fund Holdings as of' date (its preamble was "
-                                     "stripped)", path=s.origin, field="Fund Holdings as of",
+                                     "stripped).", path=s.origin, field="Fund Holdings as of",
                                      hint="Pass the date the holdings describe: --as-of YYYY-MM-DD.")
                 report.warnings.append(f"{s.origin}: no as-of date in the file; used --as-of {explicit}")
             else:
@@ -268,7 +271,7 @@ def _fill_report(report: ImportReport, sources: list[SourceData], dataset: Datas
         _history_stats(report, dataset)
         for s in sources:
             if s.source != canonical.UNIVERSE_SOURCE and s.as_of and dataset.as_of and \
-                    (dataset.as_of - s.as_of).days > STALE_DAYS:
+                    (dataset.as_of - s.as_of).days > STALE_DAYS.get(s.source, DEFAULT_STALE_DAYS):
                 report.warnings.append(f"{s.source} data dated {s.as_of} is {(dataset.as_of - s.as_of).days} days "
                                        f"older than the snapshot ({dataset.as_of})")
     else:
