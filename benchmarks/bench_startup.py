@@ -1,6 +1,7 @@
 """Start-up: Pickaxe to its first painted window with the full universe, against a bare window.
 
-Each run is a fresh subprocess (cold interpreter, warm OS file cache after the warm-up run), started
+``bench_startup`` runs the app from Python, ``bench_startup_frozen`` the PyInstaller bundle when one is
+built. Each run is a fresh subprocess (cold interpreter, warm OS file cache after the warm-up run), started
 headless with ``--screenshot``: the app opens the store holding the whole universe, loads the latest
 snapshot, fills its window, paints it into a PNG and exits. The baseline is the least any PySide6 +
 pandas desktop app pays: a fresh interpreter that imports pandas, opens a QMainWindow of the same size,
@@ -17,9 +18,10 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import cache
 from pathlib import Path
 
-from benchmarks import Skip, make_store, result, universe, work_dir
+from benchmarks import PROJECT_ROOT, Skip, make_store, result, universe, work_dir
 
 REPEAT = 5
 WINDOW = (1600, 1000)
@@ -67,19 +69,25 @@ def _run(command: list[str], png: Path, env: dict[str, str]) -> tuple[float, flo
     return elapsed, peak
 
 
-def bench_startup() -> dict:
-    """Median start-up to first painted window with the full universe (see the module docstring)."""
+@cache
+def _store() -> tuple[Path, str, int]:
+    """The scratch folder, a store holding the whole universe, and its number of securities."""
     try:
         dataset = universe()
     except ImportError as exc:  # the universe needs the app's readers/store: not built yet
         raise Skip(f"cannot build the universe: {exc}") from exc
     folder = work_dir() / "startup"
     folder.mkdir(exist_ok=True)
-    url = make_store(folder / "universe.sqlite3", dataset)
+    return folder, make_store(folder / "universe.sqlite3", dataset), len(dataset.securities)
+
+
+def _compare(launcher: list[str]) -> dict:
+    """Alternate ``launcher --db STORE --screenshot PNG`` with the bare window; medians and peak RSS."""
+    folder, url, n = _store()
     env = _env(folder / "home")
-    app = [sys.executable, "-m", "desktop", "--db", url, "--screenshot", str(folder / "app.png")]
+    app = [*launcher, "--db", url, "--screenshot", str(folder / "app.png")]
     bare = [sys.executable, "-c", BASELINE, str(folder / "bare.png")]
-    _run(app, folder / "app.png", env)  # warm-up: first launch migrates nothing, but fills OS caches
+    _run(app, folder / "app.png", env)  # warm-up: fills the OS file cache for both
     _run(bare, folder / "bare.png", env)
     app_times: list[float] = []
     bare_times: list[float] = []
@@ -90,5 +98,21 @@ def bench_startup() -> dict:
         if peak is not None:
             peaks.append(peak)
         bare_times.append(_run(bare, folder / "bare.png", env)[0])
-    return result(statistics.median(app_times), max(peaks) if peaks else None, len(dataset.securities),
-                  statistics.median(bare_times))
+    return result(statistics.median(app_times), max(peaks) if peaks else None, n, statistics.median(bare_times))
+
+
+def bench_startup() -> dict:
+    """Median start-up of ``python -m desktop`` to its first painted window with the full universe."""
+    return _compare([sys.executable, "-m", "desktop"])
+
+
+def bench_startup_frozen() -> dict:
+    """The same for the PyInstaller bundle: ``PICKAXE_FROZEN_APP`` or ``build/frozen/dist/Pickaxe``
+    (where ``.ci/run`` builds it), against the same bare window run from Python."""
+    raw = os.environ.get("PICKAXE_FROZEN_APP")
+    candidates = [Path(raw)] if raw else [PROJECT_ROOT / "build" / "frozen" / "dist" / "Pickaxe" / "Pickaxe",
+                                          PROJECT_ROOT / "dist" / "Pickaxe" / "Pickaxe"]
+    app = next((c for c in candidates if c.is_file()), None)
+    if app is None:
+        raise Skip("no frozen bundle: build it with `pyinstaller installer/pickaxe.spec` (docs/installer.md)")
+    return _compare([str(app)])
