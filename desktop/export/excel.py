@@ -256,6 +256,10 @@ def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: dict
     style = st.unit_style(unit)
     fmt = style.number_format if style else (st.DATE_FORMAT if unit == "date" else None)
     number_style = cells.style(fmt) if fmt else None
+    nm_style = cells.style(font=st.NM_FONT, alignment=st.CENTER)
+    quote_style = cells.style(font=st.LINK_FONT if link else None, quote=True)
+    link_style = cells.style(font=st.LINK_FONT)
+    noted_style = cells.style(alignment=st.NOTED)
     field_notes = cells.notes_for(col.column.name, notes)
     out: list[Any] = []
     for offset, value in enumerate(values):
@@ -269,26 +273,25 @@ def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: dict
         if isinstance(value, str):
             value = clean_text(value)
             if value == NOT_MEANINGFUL_TEXT and col.status[offset] == NOT_MEANINGFUL:
-                cell = _cell(ws, value=value, style_array=cells.style(font=st.NM_FONT, alignment=st.CENTER))
+                cell = _cell(ws, value, nm_style)
                 note = note or NM_DEFAULT_NOTE
             elif value.startswith("=") or is_risky(value):
-                cell = _cell(ws, value=value, style_array=cells.style(font=st.LINK_FONT if link else None,
-                                                                     quote=True))
+                cell = _cell(ws, value, quote_style)
                 cell.data_type = "s"  # never a formula, whatever openpyxl guessed
             elif link:
-                cell = _cell(ws, value=value, style_array=cells.style(font=st.LINK_FONT))
+                cell = _cell(ws, value, link_style)
             elif note is None or value in (st.INFINITY_TEXT, "-" + st.INFINITY_TEXT):
                 out.append(value)  # the Provenance legend explains unbounded values once
                 continue
             else:
-                cell = _cell(ws, value=value, style_array=cells.style(alignment=st.NOTED))
+                cell = _cell(ws, value, noted_style)
         elif number_style is not None:
             cell = _cell(ws, value=value, style_array=number_style)
         elif note is None:
             out.append(value)
             continue
         else:
-            cell = _cell(ws, value=value, style_array=cells.style(alignment=st.NOTED))
+            cell = _cell(ws, value, noted_style)
         if note:  # why a value is n.m., or a caveat on where it came from
             cell.comment = Comment(note, AUTHOR, width=260, height=90)
         out.append(cell)
