@@ -176,7 +176,7 @@ class _Cells:
         if value is None:
             return None
         text = clean_text(str(value))
-        risky = text.startswith("=") or is_risky(text)
+        risky = is_risky(text)
         if not risky and font is None and alignment is None and fill is None:
             return text
         cell = _cell(self.ws, value=text,
@@ -275,7 +275,7 @@ def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: dict
             if value == NOT_MEANINGFUL_TEXT and col.status[offset] == NOT_MEANINGFUL:
                 cell = _cell(ws, value, nm_style)
                 note = note or NM_DEFAULT_NOTE
-            elif value.startswith("=") or is_risky(value):
+            elif is_risky(value):
                 cell = _cell(ws, value, quote_style)
                 cell.data_type = "s"  # never a formula, whatever openpyxl guessed
             elif link:
