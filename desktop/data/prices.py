@@ -100,7 +100,8 @@ def _combine(parts: list[pd.DataFrame], warnings: list[str]) -> pd.DataFrame:
                         "wins on common dates")
     # One concat for the usual case (a folder of 2,000 one-ticker files): joining them one by one
     # would copy the growing frame each time.
-    single = [part[[c for c in part.columns if counts[c] == 1]] for part in parts]
+    single = [part if all(counts[c] == 1 for c in part.columns)
+              else part[[c for c in part.columns if counts[c] == 1]] for part in parts]
     single = [f for f in single if len(f.columns)]
     out = pd.concat(single, axis=1, join="outer", sort=True) if single else pd.DataFrame(
         index=pd.DatetimeIndex([], name="date"), dtype="float64")
@@ -213,6 +214,10 @@ def _numbers(col: pd.Series, origin: str, lines: np.ndarray, name: str) -> np.nd
 
 
 def _dates(col: pd.Series, origin: str, lines: np.ndarray, name: str) -> np.ndarray:
+    # Fast path: plain ISO dates, as Yahoo writes them.
+    dates = pd.to_datetime(col, format="%Y-%m-%d", errors="coerce")
+    if not dates.isna().any():
+        return dates.to_numpy(dtype="datetime64[ns]")
     # "2022-01-03 00:00:00-05:00": the first ten characters are the exchange's local date.
     text = col.astype(str).str.strip().str.slice(0, 10)
     dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
