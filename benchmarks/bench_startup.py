@@ -13,6 +13,7 @@ most of a Qt app's memory is allocated outside Python.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -46,26 +47,47 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+# Launches one command and reports its wall time, exit code and peak RSS as JSON. Linux's ru_maxrss
+# of a child carries over the memory of the process that forked it (exec keeps the old high-water
+# mark), so forking the app straight from this benchmark process - which holds the whole universe -
+# would report this process's size. A fresh, small interpreter forks it instead.
+LAUNCHER = """
+import json, os, sys, time
+log, command = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.execvp(command[0], command)
+_, status, usage = os.wait4(pid, 0)
+elapsed = time.perf_counter() - start
+print(json.dumps({"elapsed": elapsed, "code": os.waitstatus_to_exitcode(status), "maxrss": usage.ru_maxrss}))
+"""
+
+
 def _run(command: list[str], png: Path, env: dict[str, str]) -> tuple[float, float | None]:
-    """Seconds from spawn to exit, and the child's peak RSS in MB (None where unknown)."""
+    """Seconds from spawn to exit, and the command's peak RSS in MB (None where unknown)."""
     png.unlink(missing_ok=True)
     log = png.with_suffix(".log")
-    with open(log, "w", encoding="utf-8") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL,
-                                cwd=png.parent)
-        if hasattr(os, "wait4"):
-            _, status, usage = os.wait4(proc.pid, 0)
-            elapsed = time.perf_counter() - start
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            # ru_maxrss: kilobytes on Linux, bytes on macOS.
-            peak = usage.ru_maxrss / (1e6 if sys.platform == "darwin" else 1e3)
-        else:  # Windows: no per-child rusage
-            proc.wait(timeout=600)
+    if hasattr(os, "fork"):
+        done = subprocess.run([sys.executable, "-c", LAUNCHER, str(log), *command], capture_output=True, text=True,
+                              env=env, stdin=subprocess.DEVNULL, cwd=png.parent, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"the launcher failed: {done.stderr[-2000:]}")
+        report = json.loads(done.stdout)
+        elapsed, code = float(report["elapsed"]), int(report["code"])
+        peak: float | None = report["maxrss"] / (1e6 if sys.platform == "darwin" else 1e3)  # bytes / KiB
+    else:  # Windows: no fork and no per-process rusage
+        with open(log, "w", encoding="utf-8") as out:
+            start = time.perf_counter()
+            code = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL,
+                                  cwd=png.parent, timeout=600).returncode
             elapsed, peak = time.perf_counter() - start, None
-    if proc.returncode != 0 or not png.is_file() or png.stat().st_size == 0:
+    if code != 0 or not png.is_file() or png.stat().st_size == 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-        raise RuntimeError(f"{command[1:3]} exited with {proc.returncode} without a screenshot:\n{tail}")
+        raise RuntimeError(f"{command[1:3]} exited with {code} without a screenshot:\n{tail}")
     return elapsed, peak
 
 
