@@ -563,12 +563,18 @@ def _provenance(ws: Sheet, data: ExportInput) -> None:
             texts = [col.name, col.label, _unit_label(col.unit), col.definition, "", "", ""]
         texts.append(counts.get(name, ""))
         rows.append([cells.text(t, alignment=st.WRAP_TOP) if t else None for t in texts])
-    rows += [[], [cells.bold("Notes on shortlisted values")], [cells.head(h) for h in ("Symbol", "Field", "Note")]]
+    # Each note also sits as a comment on its cell; here they are counted, to audit at a glance.
+    rows += [[], [cells.bold("Notes on shortlisted values (each is a comment on its cell)")],
+             [cells.head(h) for h in ("Field", "Note", "Stocks")]]
     shown = set(exported_fields(data))
     passed = set(map(str, data.result.ranked.index))
-    items = sorted((s, f, n) for (s, f), n in data.table.notes.items() if s in passed and f in shown)
-    rows += [[cells.text(s), cells.text(f), cells.text(n)] for s, f, n in items]
-    if not items:
+    counts: dict[tuple[str, str], int] = {}
+    for (symbol, name), note in data.table.notes.items():
+        if symbol in passed and name in shown:
+            counts[(name, note)] = counts.get((name, note), 0) + 1
+    for (name, note), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+        rows.append([cells.text(name), cells.text(note), n])
+    if not counts:
         rows.append([cells.text("None.", font=st.NM_FONT)])
     for row in rows:
         ws.append(row)

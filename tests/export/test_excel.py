@@ -181,6 +181,8 @@ def test_provenance_sheet(workbook: Any) -> None:
     assert {"Free cash flow", "Operating cash flow plus capital expenditure.", "fcf_yield"} <= cells
     assert "US dollars (exported in $M)" in cells
     assert "shareholders' equity is zero or negative" in cells
+    rows = [tuple(c.value for c in row[:3]) for row in workbook["Provenance"].iter_rows()]
+    assert ("cash_runway_months", "free cash flow is not negative: no burn", 4) in rows  # all 4 burn nothing
     assert "yahoo: 2, finviz: 1" in cells  # where the shortlisted market caps came from
 
 
