@@ -1,0 +1,34 @@
+"""The start-up benchmark's launcher reports the launched program's own time and memory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.bench_startup import _run
+
+WRITE_PNG = "import sys; open(sys.argv[1], 'wb').write(b'png'); "
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="peak memory is measured through fork/wait4")
+def test_peak_memory_is_the_child_s_own(tmp_path: Path) -> None:
+    ballast = bytearray(400_000_000)  # this process is big; the child must not inherit that in its peak
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touch every page: resident, not just reserved
+    png = tmp_path / "x.png"
+    small_s, small = _run([sys.executable, "-c", WRITE_PNG, str(png)], png, dict(os.environ))
+    big_s, big = _run([sys.executable, "-c", WRITE_PNG + "b = bytearray(200_000_000); b[::4096] = b'x' * len(b[::4096])",
+                       str(png)], png, dict(os.environ))
+    del ballast
+    assert small is not None and big is not None
+    assert small < 100, small
+    assert 200 < big < 350, big
+    assert 0 < small_s < 60 and 0 < big_s < 60
+
+
+def test_a_failed_launch_is_an_error_with_its_output(tmp_path: Path) -> None:
+    png = tmp_path / "never.png"
+    with pytest.raises(RuntimeError, match="exited with 3 without a screenshot:\n.*boom"):
+        _run([sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"], png, dict(os.environ))
