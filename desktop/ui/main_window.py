@@ -246,6 +246,8 @@ class MainWindow(QMainWindow):
 
         self._build_ui()
         self._build_actions()
+        self.builder.set_document(dict(EMPTY_SCREEN))
+        self._baseline = self._normalised(EMPTY_SCREEN) or dict(EMPTY_SCREEN)
         self._recovery_timer = QTimer(self)
         self._recovery_timer.setSingleShot(True)
         self._recovery_timer.setInterval(1500)
@@ -572,11 +574,11 @@ class MainWindow(QMainWindow):
         explicit = self._requested_screen
         wanted = explicit or self.settings.last_screen
         self._requested_screen = None
-        if wanted and self.open_screen(wanted, quiet=not explicit):
+        if wanted and self.open_screen(wanted, quiet=not explicit, ask=False):
             return
         presets = self._presets()
         if presets:
-            self.open_screen(next(iter(presets)), quiet=True)
+            self.open_screen(next(iter(presets)), quiet=True, ask=False)
         else:
             self.set_screen_document(dict(EMPTY_SCREEN), ScreenSource("new", ""))
 
@@ -590,9 +592,12 @@ class MainWindow(QMainWindow):
             log.warning("presets unavailable: %s", exc)
             return {}
 
-    def open_screen(self, name_or_file: str, quiet: bool = False) -> bool:
-        """Open a saved screen, preset or file by name; False (with a message) when it fails."""
-        if not self._confirm_discard():
+    def open_screen(self, name_or_file: str, quiet: bool = False, ask: bool = True) -> bool:
+        """Open a saved screen, preset or file by name; False (with a message) when it fails.
+
+        Unsaved edits to the open screen are asked about first unless ``ask`` is False.
+        """
+        if ask and not self._confirm_discard():
             return False
         assert self.backend is not None
         try:
@@ -768,7 +773,6 @@ class MainWindow(QMainWindow):
         backend, name = self.backend, self.source.name
 
         def done(_new_version: Any) -> None:
-            self._baseline = {}
             self.open_screen_unchecked(name)
             self.statusBar().showMessage(self.tr("Restored version %d of “%s”") % (version, name), 5000)
             self.saved.emit()
@@ -778,8 +782,7 @@ class MainWindow(QMainWindow):
 
     def open_screen_unchecked(self, name: str) -> None:
         """Open ``name`` without asking about unsaved edits (after a restore)."""
-        self._baseline = self._normalised(self.builder.document()) or {}
-        self.open_screen(name)
+        self.open_screen(name, ask=False)
 
     def _confirm_discard(self) -> bool:
         """Ask before unsaved edits would be replaced; True when it is fine to go on."""
