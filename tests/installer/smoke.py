@@ -19,11 +19,14 @@ IMPORT_PROBLEMS = ("ImportError", "ModuleNotFoundError", "Traceback", "cannot op
                    "No module named", "Could not load the Qt platform plugin")
 
 FIXTURE_HOLDINGS = FIXTURES / "installer" / "IWM_holdings_fixture.csv"
+# Hand-made SimFin-format statements and profiles of the same five fictional companies.
+FIXTURE_SIMFIN = sorted((FIXTURES / "installer").glob("simfin_*_fixture.csv"))
 
 
 def make_smoke_store(folder: Path) -> Path:
-    """A small SQLite store for a launch: imported from the hand-made fixture when the import
-    service exists, otherwise an empty (but migrated) database.
+    """A small SQLite store for a launch: imported from the hand-made fixtures (five fictional
+    companies: holdings, three years of statements, profiles) when the import service exists,
+    otherwise an empty (but migrated) database.
 
     Built with the test's own Python, so the bundle under test only has to read it.
     """
@@ -38,6 +41,7 @@ def make_smoke_store(folder: Path) -> Path:
             from desktop.services.importing import import_files
 
             import_files(database, "ishares", [FIXTURE_HOLDINGS])
+            import_files(database, "simfin", FIXTURE_SIMFIN)
     finally:
         database.dispose()
     return db_path
