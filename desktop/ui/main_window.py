@@ -502,8 +502,9 @@ class MainWindow(QMainWindow):
 
     def _set_enabled_for_data(self, on: bool) -> None:
         for act in (self.act_export, self.act_changes, self.act_pin, self.act_add, self.act_remove,
-                    self.act_find):
+                    self.act_find, self.act_save, self.act_save_as):
             act.setEnabled(on)
+        self._update_title()
 
     def _snapshot_picked(self, _index: int) -> None:
         snapshot = self.snapshot_combo.currentData()
@@ -660,7 +661,7 @@ class MainWindow(QMainWindow):
         dirty = self.is_dirty()
         self.setWindowTitle(f"{name}{kind}[*] — {APP_NAME}")  # Qt puts "*" at [*] while modified
         self.setWindowModified(dirty)
-        self.act_revert.setEnabled(bool(dirty) and self.source.kind != "new")
+        self.act_revert.setEnabled(dirty and self.source.kind != "new" and self.bundle is not None)
         self.act_history.setEnabled(self.source.kind == "saved")
         return dirty
 
