@@ -568,13 +568,13 @@ def _provenance(ws: Sheet, data: ExportInput) -> None:
              [cells.head(h) for h in ("Field", "Note", "Stocks")]]
     shown = set(exported_fields(data))
     passed = set(map(str, data.result.ranked.index))
-    counts: dict[tuple[str, str], int] = {}
+    note_counts: dict[tuple[str, str], int] = {}
     for (symbol, name), note in data.table.notes.items():
         if symbol in passed and name in shown:
-            counts[(name, note)] = counts.get((name, note), 0) + 1
-    for (name, note), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+            note_counts[(name, note)] = note_counts.get((name, note), 0) + 1
+    for (name, note), n in sorted(note_counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
         rows.append([cells.text(name), cells.text(note), n])
-    if not counts:
+    if not note_counts:
         rows.append([cells.text("None.", font=st.NM_FONT)])
     for row in rows:
         ws.append(row)
