@@ -58,6 +58,7 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str = "") -> N
     if step:
         box.setInformativeText(step)
     box.setWindowModality(Qt.WindowModality.WindowModal)
+    _keep_open(box)
     box.open()
 
 
@@ -77,8 +78,18 @@ def show_bug_dialog(parent: QWidget | None, exc: BaseException) -> QMessageBox:
 
     box.buttonClicked.connect(_clicked)
     box.setWindowModality(Qt.WindowModality.NonModal)
+    _keep_open(box)
     box.open()
     return box
+
+
+_open_boxes: list[QMessageBox] = []
+
+
+def _keep_open(box: QMessageBox) -> None:
+    # A parentless box would be garbage-collected as soon as the caller returns.
+    _open_boxes.append(box)
+    box.finished.connect(lambda _result: _open_boxes.remove(box) if box in _open_boxes else None)
 
 
 class _ExceptionRelay(QObject):

@@ -25,6 +25,6 @@ def _handler(msg_type: QtMsgType, context: QMessageLogContext, message: str) -> 
     _qt_log.log(_LEVELS.get(msg_type, logging.WARNING), "%s%s", message, where)
 
 
-def install() -> None:
-    """Send Qt messages to the ``qt`` logger from now on."""
-    qInstallMessageHandler(_handler)
+def install() -> object:
+    """Send Qt messages to the ``qt`` logger from now on; returns the previous handler."""
+    return qInstallMessageHandler(_handler)

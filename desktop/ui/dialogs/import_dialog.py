@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
 
 # kind (as the import service names it) -> (label, file-dialog filter)
 IMPORT_KINDS: dict[str, tuple[str, str]] = {
-    "ishares": ("iShares holdings CSV (the universe)", "CSV files (*.csv);;All files (*)"),
-    "yahoo-json": ("Yahoo info JSON", "JSON files (*.json);;All files (*)"),
-    "finviz": ("Finviz screener export CSV", "CSV files (*.csv);;All files (*)"),
-    "simfin": ("SimFin bulk files (income, balance, cash flow, companies, industries)",
+    "ishares": (QT_TRANSLATE_NOOP("ImportDialog", "iShares holdings CSV (the universe)"), "CSV files (*.csv);;All files (*)"),
+    "yahoo-json": (QT_TRANSLATE_NOOP("ImportDialog", "Yahoo info JSON"), "JSON files (*.json);;All files (*)"),
+    "finviz": (QT_TRANSLATE_NOOP("ImportDialog", "Finviz screener export CSV"), "CSV files (*.csv);;All files (*)"),
+    "simfin": (QT_TRANSLATE_NOOP("ImportDialog", "SimFin bulk files (income, balance, cash flow, companies, industries)"),
                "CSV files (*.csv);;All files (*)"),
-    "fred": ("FRED 10-year yield (DGS10) CSV", "CSV files (*.csv);;All files (*)"),
-    "prices": ("Daily prices (Yahoo CSV, one per ticker, or a wide file of closes)",
+    "fred": (QT_TRANSLATE_NOOP("ImportDialog", "FRED 10-year yield (DGS10) CSV"), "CSV files (*.csv);;All files (*)"),
+    "prices": (QT_TRANSLATE_NOOP("ImportDialog", "Daily prices (Yahoo CSV, one per ticker, or a wide file of closes)"),
                "CSV files (*.csv);;All files (*)"),
 }
 
@@ -68,7 +68,7 @@ class ImportDialog(QDialog):
         form = QFormLayout()
         self.kind = QComboBox(self)
         for kind, (label, _flt) in IMPORT_KINDS.items():
-            self.kind.addItem(self.tr(label), kind)
+            self.kind.addItem(self.tr(label), kind)  # marked with QT_TRANSLATE_NOOP above
         form.addRow(self.tr("&Kind:"), self.kind)
         self.files = QListWidget(self)
         self.files.setMinimumHeight(120)
