@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, Qt
 from PySide6.QtWidgets import (
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 # kind (as the import service names it) -> (label, file-dialog filter)
-IMPORT_KINDS: dict[str, tuple[str, str]] = {
+IMPORT_KINDS: dict[str, tuple[Any, str]] = {  # QT_TRANSLATE_NOOP is typed as returning object
     "ishares": (QT_TRANSLATE_NOOP("ImportDialog", "iShares holdings CSV (the universe)"), "CSV files (*.csv);;All files (*)"),
     "yahoo-json": (QT_TRANSLATE_NOOP("ImportDialog", "Yahoo info JSON"), "JSON files (*.json);;All files (*)"),
     "finviz": (QT_TRANSLATE_NOOP("ImportDialog", "Finviz screener export CSV"), "CSV files (*.csv);;All files (*)"),
@@ -68,7 +69,7 @@ class ImportDialog(QDialog):
         form = QFormLayout()
         self.kind = QComboBox(self)
         for kind, (label, _flt) in IMPORT_KINDS.items():
-            self.kind.addItem(self.tr(label), kind)  # marked with QT_TRANSLATE_NOOP above
+            self.kind.addItem(self.tr(str(label)), kind)  # marked with QT_TRANSLATE_NOOP above
         form.addRow(self.tr("&Kind:"), self.kind)
         self.files = QListWidget(self)
         self.files.setMinimumHeight(120)
