@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.engine.evaluate import evaluate
@@ -18,8 +18,8 @@ from desktop.errors import Cancelled, SourceUnreachableError
 from desktop.ui.main_window import MainWindow, ScreenSource
 from desktop.ui.workers import read_pool, write_pool
 
-# The offscreen platform plugin warns when a top-level window is shown; nothing of ours.
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+# The offscreen platform plugin warns when a window or popup is shown, raised or grabs the keyboard.
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
 SCREEN: dict[str, Any] = {"version": 1, "name": "Test screen", "universe": "russell2000", "match": "all",
                           "criteria": [{"field": "market_cap", "min": 1e9}]}
@@ -337,3 +337,65 @@ def test_pin_to_watchlist(qtbot: Any, window: MainWindow) -> None:
     assert symbol in window.backend.watchlist()
     assert "📌" in window.detail.browser.toPlainText()
     assert window.act_pin.text().replace("&", "") == "Unpin from watchlist"
+
+
+def test_download_now_from_the_empty_state_runs_in_the_background(qtbot: Any, tmp_path: Path) -> None:
+    window = _open(qtbot, tmp_path / "fresh.sqlite3")
+    calls: list[str] = []
+
+    def fake_download(progress: Any, is_cancelled: Any) -> None:
+        calls.append("download")
+        progress(1, 3, "Downloading the Russell 2000 holdings from iShares…")
+        raise SourceUnreachableError("iShares is unreachable (ConnectionError)")
+
+    window.backend.download_universe = fake_download  # type: ignore[method-assign]
+    with qtbot.waitSignal(window.refresh_slot.busy_changed, check_params_cb=lambda busy: not busy):
+        window.empty_state.download.click()
+    assert calls == ["download"]
+    assert window.offline_banner.isVisible()
+    assert window.stack.currentWidget() is window.empty_state
+    window.close()
+
+
+def test_switching_snapshots_reruns_the_screen(qtbot: Any, two_snapshot_store: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    window = _open(qtbot, two_snapshot_store)
+    with qtbot.waitSignal(window.screened):
+        window.set_screen_document(dict(SCREEN), ScreenSource("new", ""))
+    latest = window.model.symbols()
+    assert window.bundle.info.as_of.isoformat() == "2026-04-30"
+    with qtbot.waitSignal(window.screened, timeout=20000):
+        window.snapshot_combo.setCurrentIndex(1)
+        window.snapshot_combo.activated.emit(1)
+    assert window.bundle.info.as_of.isoformat() == "2026-03-31"
+    assert window.model.symbols() == _expected(window, SCREEN)
+    assert len(window.model.symbols()) < len(latest)  # market caps were half as large
+    assert window._normalised(window.builder.document()) == window._normalised(SCREEN)  # the screen stays
+    window.close()
+
+
+def test_column_chooser_adds_a_column(qtbot: Any, window: MainWindow) -> None:
+    menu = window.view.column_menu()
+    actions = [a for sub in menu.actions() if sub.menu() for a in sub.menu().actions()]
+    target = next(a for a in actions if a.data() == "interest_coverage")
+    with qtbot.waitSignal(window.view.columns_requested):
+        target.setChecked(True)
+    assert "interest_coverage" in [c.name for c in window.model.columns()]
+    assert window.settings.visible_columns == ["interest_coverage"]
+
+
+def test_any_of_picker_lists_the_snapshot_values(qtbot: Any, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.screened):
+        row = window.builder.add_criterion("sector")
+    row.values.click()
+    popup = next(w for w in row.values.children() if w.objectName() == "ChecklistPopup")
+    values = [popup.list.item(i).text() for i in range(popup.list.count())]
+    assert "Technology" in values and "Real Estate" in values
+    popup.list.item(values.index("Technology")).setCheckState(Qt.CheckState.Checked)
+    with qtbot.waitSignal(window.screened):
+        popup.close()
+    doc = window.builder.document()
+    assert doc["criteria"][-1]["any_of"] == ["Technology"]
+    tech = set(window.bundle.table.values.index[window.bundle.table.values["sector"] == "Technology"])
+    assert set(window.model.symbols()) <= tech
