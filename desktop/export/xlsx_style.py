@@ -34,6 +34,7 @@ UNIT_STYLES: dict[str, UnitStyle] = {
     "years": UnitStyle("0.0", 1.0, " (years)"),
     "percentile": UnitStyle("0.0", 1.0, " (pctl)"),
     "beta": UnitStyle("0.00", 1.0, "", 2),
+    "number": UnitStyle("0.00", 1.0, "", 2),
     "score": UnitStyle("0.0", 1.0, ""),
 }
 DATE_FORMAT = "yyyy-mm-dd"

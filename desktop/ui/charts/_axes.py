@@ -35,6 +35,7 @@ UNIT_NAMES = {
     "years": "years",
     "percentile": "percentile",
     "beta": "beta",
+    "number": "",
 }
 
 
