@@ -238,7 +238,10 @@ class MainWindow(QMainWindow):
 
         self.load_slot = TaskSlot("load", parent=self)
         self.refresh_slot = TaskSlot("refresh", parent=self)
-        self.import_slot = TaskSlot("import", parent=self)
+        # Imports write a whole snapshot: they queue with saves on the one-thread write pool. A
+        # refresh runs for hours and commits per ticker itself, so it keeps its own thread (its
+        # short commits and ours are ordered by SQLite's write lock with a busy timeout).
+        self.import_slot = TaskSlot("import", pool=write_pool(), parent=self)
         self.export_slot = TaskSlot("export", parent=self)
         self.write_slot = TaskSlot("write", pool=write_pool(), parent=self)
         self.diff_slot = TaskSlot("diff", parent=self)
@@ -330,7 +333,7 @@ class MainWindow(QMainWindow):
 
         self.snapshot_combo = QComboBox(self)
         self.snapshot_combo.setToolTip(self.tr("Snapshot (as-of date) the screen runs on"))
-        self.snapshot_combo.setMinimumContentsLength(18)
+        self.snapshot_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.snapshot_combo.activated.connect(self._snapshot_picked)
         self.status_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.status_label)
@@ -486,7 +489,7 @@ class MainWindow(QMainWindow):
         self.snapshot_combo.blockSignals(True)
         self.snapshot_combo.clear()
         for info in infos:
-            label = self.tr("%s · #%d · %s members") % (info.as_of.isoformat(), info.id, f"{info.n_members:,}")
+            label = self.tr("%s  (#%d, %s members)") % (info.as_of.isoformat(), info.id, f"{info.n_members:,}")
             self.snapshot_combo.addItem(label, info.id)
         self.snapshot_combo.blockSignals(False)
         if not infos:
