@@ -1219,24 +1219,36 @@ class MainWindow(QMainWindow):
         self.diff_slot.start(work, lambda res: self._show_diff(*res), lambda exc: messages.show_error(self, exc))
 
     def _show_diff(self, before: Any, diff: Any) -> None:
-        def rows(items: Any) -> list[tuple[str, str]]:
-            out = []
-            if isinstance(items, pd.DataFrame):
-                for symbol, r in items.iterrows():
-                    why = " · ".join(f"{k}: {v}" for k, v in r.items() if k != "symbol" and pd.notna(v))
-                    out.append((str(r.get("symbol", symbol)), why))
-            else:
-                for item in items or []:
-                    if isinstance(item, tuple | list):
-                        out.append((str(item[0]), " ".join(map(str, item[1:]))))
-                    else:
-                        out.append((str(getattr(item, "symbol", item)), str(getattr(item, "reason", ""))))
-            return out
+        from desktop.engine.formatting import format_value
+
+        units = {}
+        for leaf in self.parsed_screen.leaves():
+            try:
+                units[leaf.id] = catalog.get(leaf.field).unit
+            except KeyError:
+                units[leaf.id] = ""
+        changes: pd.DataFrame = getattr(diff, "changes", pd.DataFrame())
+
+        def why(symbol: str) -> str:
+            if changes.empty:
+                return ""
+            parts = []
+            for _, r in changes[changes["symbol"] == symbol].iterrows():
+                unit = units.get(str(r["criterion_id"]), "")
+                if r["value_before"] is None and r["value_after"] is None:
+                    parts.append(str(r["label"]))
+                    continue
+                b = format_value(r["value_before"], unit) if unit else str(r["value_before"])
+                a = format_value(r["value_after"], unit) if unit else str(r["value_after"])
+                parts.append(f"{r['label']}: {b} → {a}")
+            return "; ".join(parts)
 
         title = self.tr("“%s”: snapshot %s → %s") % (self.parsed_screen.name, before.info.as_of.isoformat(),
                                                      self.bundle.info.as_of.isoformat())
-        dialog = WhatChangedDialog(title, rows(getattr(diff, "entered", [])), rows(getattr(diff, "exited", [])),
-                                   self)
+        entered = [(s, why(s)) for s in getattr(diff, "entered", [])]
+        exited = [(s, why(s)) for s in getattr(diff, "exited", [])]
+        note = self.tr("%d stayed on the shortlist.") % len(getattr(diff, "stayed", []))
+        dialog = WhatChangedDialog(title, entered, exited, self, note=note)
         self.changes_dialog = dialog
         dialog.open()
 

@@ -260,6 +260,7 @@ def test_what_changed_compares_with_the_previous_snapshot(qtbot: Any, two_snapsh
     entered = dialog.tree.topLevelItem(0)
     # market caps doubled between the snapshots, so stocks crossed the $1B line
     assert entered.childCount() > 0
+    assert "Market cap" in entered.child(0).text(1) and "→" in entered.child(0).text(1)
     window.close()
 
 
@@ -399,3 +400,17 @@ def test_any_of_picker_lists_the_snapshot_values(qtbot: Any, window: MainWindow)
     assert doc["criteria"][-1]["any_of"] == ["Technology"]
     tech = set(window.bundle.table.values.index[window.bundle.table.values["sector"] == "Technology"])
     assert set(window.model.symbols()) <= tech
+
+
+def test_screen_option_opens_a_json_file(qtbot: Any, store_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(dict(SCREEN, name="From a file")), encoding="utf-8")
+    window = MainWindow(db_url=str(store_path), screen=str(path), select="ALFA")
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.ready, timeout=20000):
+        window.show()
+    assert window.source == ScreenSource("file", str(path))
+    assert window.builder.document()["name"] == "From a file"
+    assert window.view.selected_symbols() == ["ALFA"]
+    assert window.settings.last_screen == str(path)
+    window.close()
