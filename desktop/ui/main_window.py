@@ -401,7 +401,7 @@ class MainWindow(QMainWindow):
                           self.tr("Search the field catalogue in the current criterion"))
         self.act_refresh = a(self.tr("&Refresh"), self.refresh, std.Refresh,
                              self.tr("Fetch fresh data from Yahoo Finance in the background"))
-        self.act_cancel = a(self.tr("&Cancel refresh"), self.refresh_slot.cancel, "Ctrl+.")
+        self.act_cancel = a(self.tr("&Cancel refresh"), self.cancel_refresh, "Ctrl+.")
         self.act_changes = a(self.tr("What &changed since the last run…"), self.what_changed, "Ctrl+D")
         self.act_pin = a(self.tr("&Pin to watchlist"), self.toggle_pin, "Ctrl+B",
                          self.tr("Pin or unpin the selected stocks"))
@@ -1098,6 +1098,12 @@ class MainWindow(QMainWindow):
                                 self._refresh_done, self._refresh_failed,
                                 self._on_progress("refresh", self.refresh_slot),
                                 lambda: self._task_ended("refresh", self.tr("Download cancelled")))
+
+    def cancel_refresh(self) -> None:
+        """Stop the refresh at its next check; what was fetched stays in the cache."""
+        if self.refresh_slot.is_busy():
+            self.refresh_slot.cancel()
+            self._task_ended("refresh", self.tr("Refresh cancelled; fetched data is kept"))
 
     def _refresh_busy(self, busy: bool) -> None:
         self.act_refresh.setEnabled(not busy)
