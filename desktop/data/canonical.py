@@ -11,6 +11,9 @@ Precedence (documented for users in ``docs/data-sources.md``):
 * Every other field: a fixed source order, newest as-of first within a source, and a reported
   value before one we derived (:data:`ORDER`). Statement amounts: yahoo > simfin > finviz;
   profile text: yahoo > finviz > simfin > ishares; description: yahoo > simfin.
+* Staleness beats source order: a candidate whose as-of date is more than :data:`STALE_AFTER`
+  older than the newest candidate for the same (symbol, field) loses to every fresher one, so a
+  company's last SimFin year 2020 never beats a 2025 Finviz figure.
 * Each (symbol, field, source) keeps only its latest import: re-importing a source replaces its
   earlier observations (the older snapshot still has them). Every other candidate stays in
   ``provenance`` with ``chosen=False``, so a disagreement between sources is never lost.
@@ -60,6 +63,8 @@ ORDER: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_ORDER = _STATEMENT  # revenue, ebitda, ebit, interest_expense, cash, debts, equity...
 _LAST = 99
+# About eighteen months: a fiscal year plus its filing delay. Older candidates are stale.
+STALE_AFTER = pd.Timedelta(days=548)
 
 
 def precedence(field: str) -> tuple[str, ...]:
@@ -189,8 +194,11 @@ def _choose(pool: pd.DataFrame) -> pd.DataFrame:
     fetched = -pool["fetched_at"].fillna(pd.Timestamp("1900-01-01")).to_numpy(dtype="datetime64[ns]").astype("int64")
     key1 = np.where(newest, age, rank)
     key2 = np.where(newest, rank, age)
+    as_of = pool["as_of"]
+    freshest = as_of.groupby([pool[KEY], pool["field"]], sort=False).transform("max")
+    stale = (as_of < freshest - STALE_AFTER).to_numpy(dtype=bool).astype(int)
     order = np.lexsort((np.arange(len(pool))[::-1], fetched, pool["derived"].to_numpy(dtype=bool).astype(int),
-                        key2, key1, pool["field"].to_numpy(dtype=str), pool[KEY].to_numpy(dtype=str)))
+                        key2, key1, stale, pool["field"].to_numpy(dtype=str), pool[KEY].to_numpy(dtype=str)))
     ordered = pool.iloc[order]
     winners = ordered.drop_duplicates([KEY, "field"], keep="first").index
     # A source not in the field's precedence list never wins (e.g. ishares' ticker is universe-only).

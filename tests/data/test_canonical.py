@@ -58,6 +58,19 @@ def test_statement_precedence_keeps_the_loser() -> None:
     assert list(ds.provenance.columns) == list(PROVENANCE_COLUMNS)
 
 
+def test_stale_statement_loses_to_a_fresher_source() -> None:
+    # A company whose last SimFin year is 2020 must not show 2020 cash flow as current.
+    u = _universe("AAA")
+    fv = _source("finviz", [("AAA", "free_cash_flow", 45.0)], date(2025, 8, 21), derived=True)
+    sf = _source("simfin", [("AAA", "free_cash_flow", 9_000.0)], date(2020, 12, 31), period="FY")
+    ds = canonical.merge(None, [u, fv, sf])
+    assert ds.securities.loc["AAA", "free_cash_flow"] == 45.0
+    assert _chosen(ds, "AAA", "free_cash_flow")["source"] == "finviz"
+    # Within the staleness window the source order still decides.
+    sf_recent = _source("simfin", [("AAA", "free_cash_flow", 40.0)], date(2024, 12, 31), period="FY")
+    assert canonical.merge(None, [u, fv, sf_recent]).securities.loc["AAA", "free_cash_flow"] == 40.0
+
+
 def test_newest_wins_for_market_fields() -> None:
     u = _universe("AAA")  # ishares price 10.0 as of 2026-05-05
     fv = _source("finviz", [("AAA", "price", 12.0), ("AAA", "market_cap", 5e8)], date(2025, 8, 21))
