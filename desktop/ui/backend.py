@@ -39,7 +39,7 @@ class Backend:
         """Snapshot infos, newest first."""
         from desktop.store.snapshots import list_snapshots
 
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             infos = list(list_snapshots(session))
         return sorted(infos, key=lambda s: (s.as_of, s.id), reverse=True)
 
@@ -58,7 +58,7 @@ class Backend:
     def saved_screens(self) -> list[str]:
         from desktop.store.screens import list_screens
 
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             rows = list_screens(session)
         return sorted({str(getattr(r, "name", r)) for r in rows}, key=str.casefold)
 
@@ -75,7 +75,7 @@ class Backend:
     def history(self, name: str) -> list[Any]:
         from desktop.store.screens import screen_history
 
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             return list(screen_history(session, name))
 
     def restore(self, name: str, version: int) -> int:
@@ -93,7 +93,7 @@ class Backend:
     def watchlist(self) -> set[str]:
         from desktop.store import watchlist
 
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             rows = watchlist.list_watchlist(session)
         return {str(getattr(r, "symbol", r)) for r in rows}
 
@@ -138,15 +138,13 @@ class Backend:
         """Run ``screen`` (recording the run) and export its outcome to ``path``."""
         from desktop.services.exporting import export_result
 
-        progress(0, 2, "Running the screen…")
+        progress(0, 0, "Running the screen…")
         outcome = self.run_screen(screen, snapshot, record=True)
         if is_cancelled():
             from desktop.errors import Cancelled
 
             raise Cancelled()
-        progress(1, 2, f"Writing {path.name}…")
-        export_result(path, outcome)
-        progress(2, 2, "Done")
+        export_result(path, outcome, progress, is_cancelled)  # reports per sheet, cancellable
         return path
 
 

@@ -351,6 +351,7 @@ class MainWindow(QMainWindow):
         self.scatter = charts.ScatterChartWidget(self.charts_split)
         self.scatter.point_clicked.connect(self._point_clicked)
         self.scatter.fields_changed.connect(self._scatter_fields_changed)
+        self.scatter.color_by_changed.connect(self._scatter_color_changed)
         self.chart_tabs = QTabWidget(self.charts_split)
         self.histogram = charts.HistogramWidget(self.chart_tabs)
         self.histogram.bounds_changed.connect(self._histogram_bounds)
@@ -973,6 +974,9 @@ class MainWindow(QMainWindow):
 
     def _scatter_fields_changed(self, x: str, y: str) -> None:
         self.settings.scatter_fields = (x, y)
+
+    def _scatter_color_changed(self, color_by: str) -> None:
+        self.settings.color_by = color_by
 
     def _point_clicked(self, symbol: str) -> None:
         self.select_symbol(symbol)
