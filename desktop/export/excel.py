@@ -52,6 +52,7 @@ from desktop.export.content import (
 )
 from desktop.export.safe import clean_text, is_risky
 from desktop.export.screen_sheet import read_screen_definition, screen_sheet_rows
+from desktop.export.xlsx_writer import save_workbook
 
 __all__ = ["SHEETS", "read_screen_definition", "write_workbook", "yahoo_url"]
 
@@ -103,7 +104,7 @@ def write_workbook(path: str | Path, data: ExportInput, progress: Progress | Non
     if progress:
         progress(len(steps), total, "Saving")
     with atomic_target(target) as tmp:
-        wb.save(tmp)
+        save_workbook(wb, tmp)
         _check(is_cancelled)
     if progress:
         progress(total, total, "Done")

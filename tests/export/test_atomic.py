@@ -48,17 +48,17 @@ def test_workbook_failure_mid_save_keeps_previous_workbook(tmp_path: Path, run_i
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     target = write_workbook(tmp_path / "short.xlsx", run_input)
     before = target.read_bytes()
-    from openpyxl.workbook.workbook import Workbook
+    from desktop.export import excel
 
-    real_save = Workbook.save
+    real_save = excel.save_workbook
 
-    def broken_save(self, filename):  # noqa: ANN001, ANN202 - writes half a file, then dies
-        real_save(self, filename)
+    def broken_save(workbook, filename):  # noqa: ANN001, ANN202 - writes half a file, then dies
+        real_save(workbook, filename)
         with open(filename, "r+b") as handle:
             handle.truncate(100)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Workbook, "save", broken_save)
+    monkeypatch.setattr(excel, "save_workbook", broken_save)
     with pytest.raises(ExportError, match="disk is full"):
         write_workbook(target, run_input)
     assert target.read_bytes() == before
