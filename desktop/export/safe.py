@@ -18,9 +18,10 @@ def is_risky(text: str) -> bool:
     return text.startswith(FORMULA_TRIGGERS)
 
 
-# Control characters XML 1.0 forbids (tab, line feed and carriage return are allowed): a workbook
-# holding one does not open, and openpyxl refuses to write it.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters XML 1.0 forbids - control characters (tab, line feed and carriage return are allowed),
+# lone surrogates (from undecodable bytes), U+FFFE and U+FFFF: a workbook holding one does not
+# open, and openpyxl refuses to write it (UTF-8 CSV cannot hold a lone surrogate either).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 CELL_TEXT_LIMIT = 32_767  # characters Excel holds in a cell; longer text makes Excel "repair" the file
 
 

@@ -40,15 +40,18 @@ def test_csv_text_is_the_text_or_the_quoted_text(value: str) -> None:
 def test_clean_text_keeps_tabs_and_newlines_only(value: str) -> None:
     out = clean_text(value)
     assert all(ch in "\t\n\r" or ord(ch) >= 32 for ch in out)
+    assert not any("\ud800" <= ch <= "\udfff" or ch in "\ufffe\uffff" for ch in out)
 
 
 def test_clean_text_cuts_to_a_cell() -> None:
     assert len(clean_text("x" * 100_000)) == CELL_TEXT_LIMIT
     assert clean_text("a\x00b\x1fc\td") == "abc\td"
+    assert clean_text("lone\ud800 surrogate, not\uffff\ufffe chars") == "lone surrogate, not chars"
 
 
 HOSTILE_NAMES = ["=1+1", "+SUM(A1:A9)", "-2+3", "@cmd", "\t=tab", "\r=cr", "=HYPERLINK(\"x\")",
-                 "null\x00byte", "bell\x07name", "ünïcødé ✓", "x" * 40_000]
+                 "null\x00byte", "bell\x07name", "ünïcødé ✓",
+                 "lone\udc80surrogate", "not\uffffa char", "x" * 40_000]
 
 
 @settings(max_examples=1, deadline=None)
