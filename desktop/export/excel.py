@@ -12,8 +12,10 @@ cell (see :mod:`desktop.export.safe`): every text cell goes through :class:`_Cel
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -91,24 +93,44 @@ def write_workbook(path: str | Path, data: ExportInput, progress: Progress | Non
         ("Provenance", _provenance), ("Summary", _summary),
     ]
     total = len(steps) + 1
-    wb = Workbook()
-    wb.remove(wb.active)
-    wb.properties.creator = AUTHOR
-    wb.properties.title = f"Pickaxe shortlist: {data.screen_name}"
-    for done, (title, step) in enumerate(steps):
+    with _collector_paused():
+        wb = Workbook()
+        wb.remove(wb.active)
+        wb.properties.creator = AUTHOR
+        wb.properties.title = f"Pickaxe shortlist: {data.screen_name}"
+        for done, (title, step) in enumerate(steps):
+            _check(is_cancelled)
+            if progress:
+                progress(done, total, f"Writing {title}")
+            step(wb.create_sheet(title), data)
         _check(is_cancelled)
         if progress:
-            progress(done, total, f"Writing {title}")
-        step(wb.create_sheet(title), data)
-    _check(is_cancelled)
-    if progress:
-        progress(len(steps), total, "Saving")
-    with atomic_target(target) as tmp:
-        save_workbook(wb, tmp)
-        _check(is_cancelled)
+            progress(len(steps), total, "Saving")
+        with atomic_target(target) as tmp:
+            save_workbook(wb, tmp)
+            _check(is_cancelled)
     if progress:
         progress(total, total, "Done")
     return target
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the workbook is built and saved.
+
+    The export creates ~110,000 cells that all stay alive until the save; each few hundred new
+    objects start a collection that walks them again (and, in an app holding a large heap, full
+    collections): 0.15-0.2 s of the 2,000 x 40 export. They are all alive until the save, and the
+    temporary values are freed by reference counting, so the pause keeps no garbage for long; the
+    collector's previous state is restored on every exit.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _check(is_cancelled: Callable[[], bool] | None) -> None:

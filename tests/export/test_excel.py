@@ -216,6 +216,24 @@ def test_progress_and_cancel(tmp_path: Path, run_input: ExportInput) -> None:
     assert list(tmp_path.iterdir()) == [tmp_path / "p.xlsx"]
 
 
+def test_garbage_collector_state_is_restored(tmp_path: Path, run_input: ExportInput) -> None:
+    import gc
+
+    states: list[bool] = []
+    assert gc.isenabled()
+    write_workbook(tmp_path / "a.xlsx", run_input, progress=lambda *a: states.append(gc.isenabled()))
+    assert states[-1] and not any(states[:-1])  # paused while building and saving, back for "Done"
+    with pytest.raises(Cancelled):
+        write_workbook(tmp_path / "b.xlsx", run_input, is_cancelled=lambda: True)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        write_workbook(tmp_path / "c.xlsx", run_input)
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
+
+
 def test_two_thousand_rows(tmp_path: Path) -> None:
     data = make_input(n_extra=1996)
     path = write_workbook(tmp_path / "big.xlsx", data)
