@@ -95,56 +95,63 @@ class _SheetWriter(WorksheetWriter):  # type: ignore[misc]
         for key, value in self.ws.row_dimensions.get(row_idx, {}):
             attrs += f' {key}="{_escape(value)}"'
         parts = ["<row", attrs, ">"]
+        append = parts.append
+        letters = self._letters
+        style_ids = self._style_ids
         for cell in row:
             if cell._comment is not None:
                 self.ws._comments.append(CommentRecord.from_cell(cell))
             style = cell._style
-            styled, style_id = self._style(style) if style is not None else (False, "")
+            if style is None:
+                styled, style_id = False, ""
+            else:  # the prepared style arrays are shared: look each up once
+                hit = style_ids.get(id(style))
+                if hit is None or hit[0] is not style:
+                    hit = style_ids[id(style)] = self._style(style)
+                styled, style_id = hit[1], hit[2]
             value = cell._value
             if value is None and not styled and cell._comment is None:
                 continue
-            parts.append(self._cell_text(cell, number, value, styled, style_id))
-        parts.append("</row>")
+            kind = cell.data_type
+            kind_of = type(value)
+            if not ((kind == "n" and (kind_of is float or kind_of is int)) or (kind == "s" and kind_of is str)):
+                append(self._other_cell_text(cell, styled))
+                continue
+            if cell.hyperlink:  # openpyxl collects the links while writing the cells
+                self.ws._hyperlinks.append(cell.hyperlink)
+            letter = letters.get(cell.column)
+            if letter is None:
+                letter = letters[cell.column] = get_column_letter(cell.column)
+            head = '<c r="' + letter + number + ('" s="' + style_id if styled else "")
+            if kind == "n":  # safe_string's "%.16g", and no text for NaN and infinities
+                append(head + '" t="n"><v>' + (f"{value:.16g}" if isfinite(value) else "") + "</v></c>")
+            elif value == "":
+                append(head + '" t="inlineStr"></c>')
+            else:
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                append(head + '" t="inlineStr"><is><t' + space + ">" + _escape(value) + "</t></is></c>")
+        append("</row>")
         text = "".join(parts)
         return None if _NOT_XML.search(text) else text
 
-    def _cell_text(self, cell: Any, number: str, value: Any, styled: bool, style_id: str) -> str:
-        kind = cell.data_type
-        kind_of = type(value)
-        if (kind == "n" and (kind_of is float or kind_of is int)) or (kind == "s" and kind_of is str):
-            if cell.hyperlink:
-                self.ws._hyperlinks.append(cell.hyperlink)
-            column = cell.column
-            letter = self._letters.get(column)
-            if letter is None:
-                letter = self._letters[column] = get_column_letter(column)
-            head = '<c r="' + letter + number + ('" s="' + style_id if styled else "")
-            if kind == "n":  # safe_string's "%.16g", and no text for NaN and infinities
-                return head + '" t="n"><v>' + (f"{value:.16g}" if isfinite(value) else "") + "</v></c>"
-            if value == "":
-                return head + '" t="inlineStr"></c>'
-            space = ' xml:space="preserve"' if value != value.strip() else ""
-            return head + '" t="inlineStr"><is><t' + space + ">" + _escape(value) + "</t></is></c>"
-        # Dates, booleans, error codes: openpyxl's own conversion, written the way it writes them.
+    @staticmethod
+    def _other_cell_text(cell: Any, styled: bool) -> str:
+        """Dates, booleans, error codes: openpyxl's own conversion, written the way it writes them."""
         value, attributes = _set_attributes(cell, styled)
         head = "<c" + "".join(f' {k}="{v}"' for k, v in attributes.items()) + ">"
         if value is None or value == "":
             return head + "</c>"
-        if kind == "s":
+        if cell.data_type == "s":
             if not isinstance(value, str):
                 return head + "<is></is></c>"
             space = ' xml:space="preserve"' if value != value.strip() else ""
             return head + "<is><t" + space + ">" + _escape(value) + "</t></is></c>"
         return head + "<v>" + _escape(safe_string(value)) + "</v></c>"
 
-    def _style(self, style: Any) -> tuple[bool, str]:
-        """(has a style, its index): the prepared style arrays are shared, so look each up once."""
-        hit = self._style_ids.get(id(style))
-        if hit is None or hit[0] is not style:
-            styled = any(style)
-            hit = (style, styled, str(self.ws.parent._cell_styles.add(style)) if styled else "")
-            self._style_ids[id(style)] = hit
-        return hit[1], hit[2]
+    def _style(self, style: Any) -> tuple[Any, bool, str]:
+        """(the style array, whether it styles anything, its index in the workbook's styles)."""
+        styled = any(style)
+        return style, styled, str(self.ws.parent._cell_styles.add(style)) if styled else ""
 
     def cleanup(self) -> None:  # written into the package: no temporary file to remove
         pass
