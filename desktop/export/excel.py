@@ -2,7 +2,9 @@
 
 Written with openpyxl through :func:`desktop.export.atomic.atomic_target`, so a failed or cancelled
 export never leaves a half-written file. Each sheet is built row by row from prepared cells (see
-:class:`_Cells`), which keeps 2,000 rows x 40 columns near the 1.5 s budget. openpyxl's streaming
+:class:`_Cells`) and saved by :func:`desktop.export.xlsx_writer.save_workbook` (openpyxl's writer
+with the cells written as text), with the garbage collector paused: 2,000 rows x 40 columns take
+~0.8 s against the 1.5 s budget of issue #7 (``benchmarks/bench_export.py``). openpyxl's streaming
 (write-only) mode was measured too and is no faster here: it re-binds every prepared cell.
 
 Missing values are empty cells; "not meaningful" values are the text "n.m." with a comment giving
