@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,26 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home / "qsettings"))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Qt objects must die on the GUI thread: no automatic collection during a GUI test.
+
+    Otherwise a worker thread that happens to trigger the collector deletes a previous test's
+    widgets from the wrong thread and deadlocks (seen: QMenu destructor vs. the GIL). The app
+    does the same with pyqtgraph's GarbageCollector (desktop/ui/application.py).
+    """
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        yield
+        return
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 def shared_file(*parts: str) -> Path:

@@ -34,9 +34,19 @@ def install_translations(app: QApplication) -> None:
         app.installTranslator(translator)
 
 
+_garbage_collector: object | None = None
+
+
 def create_application() -> QApplication:
+    global _garbage_collector
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
+    if _garbage_collector is None:
+        # Collect cycles on a GUI-thread timer only: a collection triggered on a worker thread
+        # would destroy Qt widgets there and can deadlock or crash.
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _garbage_collector = GarbageCollector(interval=1.0)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
