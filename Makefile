@@ -21,4 +21,5 @@ test: venv
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/lint-imports
 	$(BIN)/ruff check desktop tests benchmarks
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q

@@ -30,7 +30,8 @@ def setup_logging(level: int = logging.INFO, *, console_level: int = logging.WAR
     console = logging.StreamHandler()
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     console.setLevel(console_level)
-    for handler in (file_handler, console):
+    handlers: tuple[logging.Handler, ...] = (file_handler, console)
+    for handler in handlers:
         handler._pickaxe = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(min(level, console_level))

@@ -12,13 +12,14 @@ never touch a real user's files:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
 
 from desktop import APP_NAME
 
-_KINDS = {
+_KINDS: dict[str, Callable[..., str]] = {
     "data": platformdirs.user_data_dir,
     "config": platformdirs.user_config_dir,
     "log": platformdirs.user_log_dir,
