@@ -74,7 +74,8 @@ def format_value(value: object, unit: str, status: int = 0) -> str:
     if unit == "usd_share":
         return f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"
     if unit == "fraction":
-        return f"{x * 100:,.1f} %"
+        # Small shares (an index weight of 0.04 %) would read as a misleading "0.0 %".
+        return f"{x * 100:,.2f} %" if 0 < abs(x) < 0.001 else f"{x * 100:,.1f} %"
     if unit == "percent":
         return f"{x:,.2f} %"
     if unit == "ratio":

@@ -23,6 +23,8 @@ from desktop.errors import InputError
     (12.345, "usd_share", 0, "$12.35"),
     (0.123, "fraction", 0, "12.3 %"),
     (-0.05, "fraction", 0, "-5.0 %"),
+    (0.00042, "fraction", 0, "0.04 %"),  # an index weight must not read as zero
+    (0.0, "fraction", 0, "0.0 %"),
     (4.25, "percent", 0, "4.25 %"),
     (4.12, "ratio", 0, "4.1x"),
     (float("inf"), "ratio", 0, "∞"),
