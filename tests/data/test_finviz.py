@@ -8,9 +8,13 @@ import pytest
 from desktop.data import finviz
 from desktop.errors import InputError
 from tests.conftest import shared_file
-from tests.data.conftest import FIXTURES
+from tests.finviz_fixture import write_finviz
 
-FILE = FIXTURES / "finviz" / "finviz_export_2025-08-21.csv"
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    """An invented Finviz export dated by its file name."""
+    return write_finviz(tmp_path / "finviz_export_2024-03-15.csv")
 
 
 def _values(src: finviz.SourceData) -> dict[tuple[str, str], object]:
@@ -19,13 +23,13 @@ def _values(src: finviz.SourceData) -> dict[tuple[str, str], object]:
             for r in obs.itertuples()}
 
 
-def test_units_and_fields() -> None:
-    src = finviz.read_finviz(FILE)
-    assert src.as_of == date(2025, 8, 21)
+def test_units_and_fields(export: Path) -> None:
+    src = finviz.read_finviz(export)
+    assert src.as_of == date(2024, 3, 15)
     v = _values(src)
-    assert v["QZAL", "market_cap"] == pytest.approx(1532.59e6)  # millions -> USD
-    assert v["QZAL", "revenue"] == pytest.approx(820e6)
-    assert v["QZAL", "shares_outstanding"] == pytest.approx(5.19e6)
+    assert v["QZAL", "market_cap"] == pytest.approx(1204.37e6)  # millions -> USD
+    assert v["QZAL", "revenue"] == pytest.approx(640e6)
+    assert v["QZAL", "shares_outstanding"] == pytest.approx(24.99e6)
     assert v["QZAL", "reported_debt_to_equity"] == pytest.approx(0.45)  # a ratio already
     assert v["PLNK", "reported_debt_to_equity"] == 0.0  # zero debt is a value
     assert v["QZAL", "sector"] == "Industrials"
@@ -33,45 +37,45 @@ def test_units_and_fields() -> None:
     assert v["QQZ-A", "name"] == "Quizzical Holdings Inc"
 
 
-def test_empty_is_missing_not_zero() -> None:
-    v = _values(finviz.read_finviz(FILE))
+def test_empty_is_missing_not_zero(export: Path) -> None:
+    v = _values(finviz.read_finviz(export))
     assert ("LOMBA", "revenue") not in v
     assert ("QQZ-A", "reported_debt_to_equity") not in v
     assert ("LOMBA", "market_cap") in v
 
 
-def test_derived_values_are_labelled() -> None:
-    src = finviz.read_finviz(FILE)
+def test_derived_values_are_labelled(export: Path) -> None:
+    src = finviz.read_finviz(export)
     obs = src.observations.set_index(["symbol", "field"])
-    assert obs.loc[("QZAL", "free_cash_flow"), "value_num"] == pytest.approx(1532.59e6 / 25.0)
+    assert obs.loc[("QZAL", "free_cash_flow"), "value_num"] == pytest.approx(1204.37e6 / 20.0)
     assert bool(obs.loc[("QZAL", "free_cash_flow"), "derived"])
-    assert obs.loc[("QZAL", "ebitda"), "value_num"] == pytest.approx(1800e6 / 12.0)
+    assert obs.loc[("QZAL", "ebitda"), "value_num"] == pytest.approx(1500e6 / 10.0)
     assert bool(obs.loc[("QZAL", "ebitda"), "derived"])
     assert not bool(obs.loc[("QZAL", "market_cap"), "derived"])
     # P/FCF empty (negative FCF) -> no FCF; negative EV/EBITDA -> negative EBITDA
     assert ("PLNK", "free_cash_flow") not in obs.index
     assert obs.loc[("QQZ-A", "ebitda"), "value_num"] == pytest.approx(350e6 / -7.0)
     # negative book value: equity < 0 tells "D/E not meaningful" from "no data"
-    assert obs.loc[("QQZ-A", "total_equity"), "value_num"] == pytest.approx(-2.0 * 0.67e6)
+    assert obs.loc[("QQZ-A", "total_equity"), "value_num"] == pytest.approx(-2.0 * 8.27e6)
 
 
-def test_periods() -> None:
-    obs = finviz.read_finviz(FILE).observations.set_index(["symbol", "field"])
+def test_periods(export: Path) -> None:
+    obs = finviz.read_finviz(export).observations.set_index(["symbol", "field"])
     assert obs.loc[("QZAL", "revenue"), "period"] == "TTM"
     assert obs.loc[("QZAL", "market_cap"), "period"] == "point"
 
 
-def test_missing_ticker_column(tmp_path: Path) -> None:
+def test_missing_ticker_column(tmp_path: Path, export: Path) -> None:
     bad = tmp_path / "renamed.csv"
-    bad.write_text(FILE.read_text().replace('"Ticker"', '"Symbol"', 1))
+    bad.write_text(export.read_text().replace('"Ticker"', '"Symbol"', 1))
     with pytest.raises(InputError, match="no 'Ticker' column") as info:
         finviz.read_finviz(bad)
     assert info.value.line == 1
 
 
-def test_bad_number_names_line(tmp_path: Path) -> None:
+def test_bad_number_names_line(tmp_path: Path, export: Path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text(FILE.read_text().replace("741.96", "741.9six"))
+    bad.write_text(export.read_text().replace("655.12", "655.1six"))
     with pytest.raises(InputError) as info:
         finviz.read_finviz(bad)
     assert info.value.line == 3 and info.value.field == "Market Cap"

@@ -14,7 +14,7 @@ from desktop.errors import DataSourceError, InputError, SourceUnreachableError
 from tests.conftest import shared_file
 from tests.data.conftest import FIXTURES
 
-FULL = FIXTURES / "ishares" / "holdings_full.csv"
+FULL = FIXTURES / "ishares" / "fund_full.csv"
 
 
 def test_full_file_members_and_skips() -> None:
@@ -24,8 +24,8 @@ def test_full_file_members_and_skips() -> None:
     assert list(src.members.columns) == list(ishares.MEMBER_COLUMNS)
     assert set(src.members.index) == {"QZAL", "PLNK", "QQZ-A", "LOMBA", "MINR", "CVRX", "HALT", "EVIL"}
     assert src.members.loc["QQZ-A", "ticker"] == "QQZA"  # both spellings kept
-    assert src.members.loc["QZAL", "index_weight"] == pytest.approx(0.0193)
-    assert src.members.loc["QZAL", "price"] == pytest.approx(295.25)
+    assert src.members.loc["QZAL", "index_weight"] == pytest.approx(0.0152)
+    assert src.members.loc["QZAL", "price"] == pytest.approx(48.20)
     assert src.members.loc["MINR", "exchange"] == "NYSE American"
     reasons = {(r.ticker, r.reason) for r in src.skipped}
     assert ("XFUND", "money market") in reasons
@@ -67,7 +67,7 @@ def test_observations_carry_member_fields() -> None:
 
 
 def test_older_shares_column_and_exchange_spelling() -> None:
-    src = ishares.read_ishares(FIXTURES / "ishares" / "holdings_shares_column.csv")
+    src = ishares.read_ishares(FIXTURES / "ishares" / "fund_shares_column.csv")
     assert src.as_of == date(2019, 1, 10)
     assert src.members.loc["QZAL", "exchange"] == "NYSE"
     assert src.members.loc["MINR", "exchange"] == "NYSE American"
@@ -75,7 +75,7 @@ def test_older_shares_column_and_exchange_spelling() -> None:
 
 
 def test_stripped_preamble_has_no_date_and_warns() -> None:
-    src = ishares.read_ishares(FIXTURES / "ishares" / "holdings_no_preamble.csv")
+    src = ishares.read_ishares(FIXTURES / "ishares" / "fund_no_preamble.csv")
     assert src.as_of is None
     assert any("no 'Fund Holdings as of' date" in w for w in src.warnings)
     assert len(src.members) == 2
@@ -91,7 +91,7 @@ def test_normalise_exchange(raw: str, expected: str) -> None:
 
 
 def test_bad_number_names_line_and_field(tmp_path: Path) -> None:
-    text = FULL.read_text(encoding="utf-8-sig").replace('"295.25"', '"29x5.25"')
+    text = FULL.read_text(encoding="utf-8-sig").replace('"48.20"', '"4x8.20"')
     bad = tmp_path / "bad.csv"
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as info:

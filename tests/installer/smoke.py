@@ -18,7 +18,7 @@ from tests.conftest import FIXTURES
 IMPORT_PROBLEMS = ("ImportError", "ModuleNotFoundError", "Traceback", "cannot open shared object",
                    "No module named", "Could not load the Qt platform plugin")
 
-FIXTURE_HOLDINGS = FIXTURES / "installer" / "IWM_holdings_fixture.csv"
+FIXTURE_HOLDINGS = FIXTURES / "installer" / "fund_holdings_fixture.csv"
 # Hand-made SimFin-format statements and profiles of the same five fictional companies.
 FIXTURE_SIMFIN = sorted((FIXTURES / "installer").glob("simfin_*_fixture.csv"))
 

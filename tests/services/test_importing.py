@@ -10,6 +10,7 @@ from desktop.data import symbols
 from desktop.errors import Cancelled, InputError
 from desktop.services.importing import ImportReport, import_files
 from tests.conftest import shared_file
+from tests.finviz_fixture import write_finviz
 
 pytest.importorskip("desktop.store.snapshots", reason="the store is not built yet")
 from desktop.store import snapshots  # noqa: E402
@@ -35,16 +36,16 @@ def _count(db) -> int:  # type: ignore[no-untyped-def]
         return len(snapshots.list_snapshots(s))
 
 
-def test_universe_then_fundamentals(db) -> None:  # type: ignore[no-untyped-def]
+def test_universe_then_fundamentals(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     calls: list[tuple[int, int]] = []
-    r1 = import_files(db, "ishares", [FIX / "ishares" / "holdings_full.csv"],
+    r1 = import_files(db, "ishares", [FIX / "ishares" / "fund_full.csv"],
                       progress=lambda d, t, m="": calls.append((d, t)))
     assert isinstance(r1, ImportReport) and r1.snapshot_id is not None
     assert r1.as_of == date(2026, 5, 5)
     assert r1.members_total == 8 and r1.members_matched == 8
     assert r1.skipped_by_reason()["cash"] == 2
     assert calls[-1][0] == calls[-1][1]
-    r2 = import_files(db, "finviz", [FIX / "finviz" / "finviz_export_2025-08-21.csv"])
+    r2 = import_files(db, "finviz", [write_finviz(tmp_path / "finviz_export_2024-03-15.csv")])
     assert r2.members_matched == 4  # QZAL, PLNK, QQZ-A, LOMBA
     assert r2.symbols_outside_universe == 2  # the ETF and the bank are not members
     cov = r2.coverage["market_cap"]
@@ -55,7 +56,7 @@ def test_universe_then_fundamentals(db) -> None:  # type: ignore[no-untyped-def]
     assert de.missing.get("no value in finviz") == ["LOMBA"]
     with db.session() as s:
         ds = snapshots.load_dataset(s)
-    assert ds.securities.loc["QZAL", "market_cap"] == pytest.approx(1532.59e6)
+    assert ds.securities.loc["QZAL", "market_cap"] == pytest.approx(1204.37e6)
     assert ds.securities.loc["QQZ-A", "ticker"] == "QQZA"
     assert ds.securities.loc["EVIL", "name"].startswith("=HYPERLINK")
     text = r2.summary_text()
@@ -76,11 +77,12 @@ def test_universe_then_fundamentals(db) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_bad_file_changes_nothing(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import_files(db, "ishares", [FIX / "ishares" / "holdings_full.csv"])
+    import_files(db, "ishares", [FIX / "ishares" / "fund_full.csv"])
+    good = write_finviz(tmp_path / "finviz_export_2024-03-15.csv")
     bad = tmp_path / "finviz.csv"
-    bad.write_text((FIX / "finviz" / "finviz_export_2025-08-21.csv").read_text().replace("741.96", "7x1"))
+    bad.write_text(good.read_text().replace("655.12", "7x1"))
     with pytest.raises(InputError) as info:
-        import_files(db, "finviz", [FIX / "finviz" / "finviz_export_2025-08-21.csv", bad])
+        import_files(db, "finviz", [good, bad])
     assert info.value.line == 3 and "finviz.csv" in str(info.value)
     assert _count(db) == 1
 
@@ -94,19 +96,19 @@ def test_failure_while_saving_rolls_back(db, monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(snapshots, "save_snapshot", broken)
     with pytest.raises(OSError):
-        import_files(db, "ishares", [FIX / "ishares" / "holdings_full.csv"])
+        import_files(db, "ishares", [FIX / "ishares" / "fund_full.csv"])
     monkeypatch.undo()
     assert _count(db) == 0
 
 
 def test_cancel_saves_nothing(db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(Cancelled):
-        import_files(db, "ishares", [FIX / "ishares" / "holdings_full.csv"], is_cancelled=lambda: True)
+        import_files(db, "ishares", [FIX / "ishares" / "fund_full.csv"], is_cancelled=lambda: True)
     assert _count(db) == 0
 
 
 def test_stripped_preamble_needs_as_of(db) -> None:  # type: ignore[no-untyped-def]
-    path = FIX / "ishares" / "holdings_no_preamble.csv"
+    path = FIX / "ishares" / "fund_no_preamble.csv"
     with pytest.raises(InputError, match="--as-of"):
         import_files(db, "ishares", [path])
     assert _count(db) == 0
@@ -121,7 +123,7 @@ def test_bad_arguments(db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match="not a date"):
         import_files(db, "fred", [FIX / "fred" / "DGS10_new_header.csv"], as_of="May 5")
     with pytest.raises(InputError, match="one iShares holdings file"):
-        import_files(db, "ishares", [FIX / "ishares" / "holdings_full.csv"] * 2)
+        import_files(db, "ishares", [FIX / "ishares" / "fund_full.csv"] * 2)
     with pytest.raises(InputError, match="file not found"):
         import_files(db, "finviz", [FIX / "nope.csv"])
 
@@ -133,7 +135,7 @@ def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parser.add_argument("--db")
     imports.register(parser.add_subparsers())
     args = parser.parse_args(["--db", str(tmp_path / "cli.sqlite3"), "import", "ishares",
-                              str(FIX / "ishares" / "holdings_no_preamble.csv"), "--as-of", "2019-01-10"])
+                              str(FIX / "ishares" / "fund_no_preamble.csv"), "--as-of", "2019-01-10"])
     assert args.handler(args) == 0
     out = capsys.readouterr().out
     assert "Imported ishares" in out and "as of 2019-01-10" in out

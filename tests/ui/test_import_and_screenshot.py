@@ -16,8 +16,38 @@ from desktop.ui.dialogs.import_dialog import ImportDialog, guess_kind
 from desktop.ui.dialogs.progress_dialog import format_eta
 from desktop.ui.main_window import MainWindow
 from desktop.ui.workers import read_pool
+from tests.finviz_fixture import write_finviz
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+def _ui_row(ticker: str, company: str, sector: str, industry: str, numbers: str) -> dict[str, str]:
+    """One invented Finviz row: ``numbers`` holds Market Cap, P/FCF, Sales, Income, EV, EV/EBITDA,
+    Shares Outstanding, Current Ratio, Total Debt/Equity and Price ("" = empty)."""
+    keys = ("Market Cap", "P/Free Cash Flow", "Sales", "Income", "Enterprise Value", "EV/EBITDA",
+            "Shares Outstanding", "Current Ratio", "Total Debt/Equity", "Price")
+    values = dict(zip(keys, numbers.split(","), strict=True))
+    return {"Ticker": ticker, "Company": company, "Sector": sector, "Industry": industry, "Country": "USA",
+            "Beta": "1.20", "Earnings Date": "5/27/2026 4:30:00 PM", "Change": "0.10%", **values}
+
+
+# The same seven fictional companies as tests/data_files/ui/fund_holdings_fixture.csv.
+UI_FINVIZ_ROWS = [
+    _ui_row("ORBT", "Orbital Wafer Inc", "Technology", "Semiconductors",
+            "2100.00,15.00,800.00,105.00,2150.00,10.75,49.88,2.40,0.33,42.10"),
+    _ui_row("PLMB", "Plumbline Bancorp", "Financial", "Banks - Regional",
+            "900.00,,300.00,60.00,,,48.91,,1.70,18.40"),
+    _ui_row("QUIL", "Quillfeather Software Corp", "Technology", "Software - Application",
+            "4500.00,,600.00,-40.00,4100.00,,58.44,3.10,0.18,77.00"),
+    _ui_row("RVTN", "Riveton Freight Co", "Industrials", "Trucking",
+            "600.00,12.00,500.00,35.00,1150.00,9.58,48.78,1.10,1.50,12.30"),
+    _ui_row("SLTE", "Slatehouse Realty Trust", "Real Estate", "REIT - Office",
+            "1300.00,18.60,200.00,30.00,2760.00,25.09,50.78,0.90,1.67,25.60"),
+    _ui_row("TNDR", "Tinderbox Payments Inc", "Technology", "Software - Infrastructure",
+            "3200.00,22.90,700.00,90.00,2850.00,19.00,62.50,2.80,0.04,51.20"),
+    _ui_row("UMBA", "Umbra Biotherapeutics Inc", "Healthcare", "Biotechnology",
+            "750.00,,10.00,-88.00,530.00,,85.71,6.50,0.07,8.75"),
+]
 
 
 def test_import_from_the_empty_state(qtbot: Any, tmp_path: Path, fixtures_dir: Path) -> None:
@@ -30,7 +60,7 @@ def test_import_from_the_empty_state(qtbot: Any, tmp_path: Path, fixtures_dir: P
     window.empty_state.import_button.click()
     dialog = window.import_dialog
     assert isinstance(dialog, ImportDialog)
-    dialog.add_paths([fixtures_dir / "ui" / "IWM_holdings_fixture.csv"])
+    dialog.add_paths([fixtures_dir / "ui" / "fund_holdings_fixture.csv"])
     assert dialog.request()[0] == "ishares"  # guessed from the file name
     with qtbot.waitSignal(window.imported, timeout=30000):
         dialog.accept()
@@ -40,7 +70,8 @@ def test_import_from_the_empty_state(qtbot: Any, tmp_path: Path, fixtures_dir: P
     assert len(window.bundle.table.values) == 7  # the cash row is skipped
 
     with qtbot.waitSignal(window.imported, timeout=30000):
-        window._start_import("finviz", [fixtures_dir / "ui" / "finviz_export_fixture.csv"], None)
+        export = write_finviz(tmp_path / "finviz_export_fixture.csv", UI_FINVIZ_ROWS)
+        window._start_import("finviz", [export], None)
     qtbot.waitUntil(lambda: window.snapshot_combo.count() == 2 and window.bundle.info.id == 2, timeout=30000)
     caps = window.bundle.table.values["market_cap"]
     assert caps["ORBT"] == pytest.approx(2.1e9)

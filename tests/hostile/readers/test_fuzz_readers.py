@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from desktop.data import finviz, fred, ishares, prices, simfin
 from desktop.data.source import SourceData
 from desktop.errors import InputError
+from tests.finviz_fixture import SAMPLE_ROWS, finviz_csv_text
 
 FIX = Path(__file__).resolve().parents[2] / "data_files"
 
@@ -26,9 +27,9 @@ PARSERS: dict[str, Callable[[bytes], SourceData]] = {
     "prices": lambda b: prices._parse_prices([(b, "FUZZ.csv")]),
 }
 SEEDS: dict[str, list[bytes]] = {
-    "ishares": [(FIX / "ishares" / n).read_bytes() for n in ("holdings_full.csv", "holdings_shares_column.csv",
-                                                            "holdings_no_preamble.csv")],
-    "finviz": [(FIX / "finviz" / "finviz_export_2025-08-21.csv").read_bytes()],
+    "ishares": [(FIX / "ishares" / n).read_bytes() for n in ("fund_full.csv", "fund_shares_column.csv",
+                                                            "fund_no_preamble.csv")],
+    "finviz": [finviz_csv_text(SAMPLE_ROWS).encode("utf-8")],
     "simfin": [p.read_bytes() for p in sorted((FIX / "simfin").glob("*.csv"))],
     "fred": [p.read_bytes() for p in sorted((FIX / "fred").glob("*.csv"))],
     "prices": [p.read_bytes() for p in sorted((FIX / "prices").glob("*.csv"))],

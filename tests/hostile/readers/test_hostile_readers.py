@@ -11,32 +11,44 @@ import pytest
 from desktop.data import finviz, fred, ishares, prices, simfin
 from desktop.data.source import SourceData
 from desktop.errors import InputError
+from tests.finviz_fixture import RENAMED_COLUMNS, SAMPLE_ROWS, finviz_csv_text, with_changes
 
 FILES = Path(__file__).resolve().parent / "files"
+
+# Finviz cases are built from invented rows (no Finviz export is committed), then corrupted.
+BUILT: dict[str, str] = {
+    "finviz_duplicated_tickers.csv": finviz_csv_text([*SAMPLE_ROWS, {**SAMPLE_ROWS[0], "No.": "7"}]),
+    "finviz_negative_market_cap.csv": finviz_csv_text(with_changes("PLNK", {"Market Cap": "-655.12"})),
+    "finviz_inf_sales.csv": finviz_csv_text(with_changes("QZAL", {"Sales": "inf"})),
+    "finviz_text_in_number.csv": finviz_csv_text(with_changes("QQZ-A", {"Market Cap": "two hundred"})),
+    "finviz_renamed_columns.csv": finviz_csv_text(SAMPLE_ROWS, RENAMED_COLUMNS),
+    "finviz_formula_names.csv": finviz_csv_text(
+        with_changes("PLNK", {"Company": '=HYPERLINK("http://evil.example","Plinkett")'})),
+}
 
 Reader = Callable[[Path], SourceData]
 ERROR, WARN, OK = "error", "warning", "ok"
 
 # (file, reader, outcome, text expected in the message/warnings, line expected for errors)
 CASES: list[tuple[str, Reader, str, str, int | None]] = [
-    ("ishares_truncated_mid_row.csv", ishares.read_ishares, ERROR, "fields but the header has", 17),
-    ("ishares_truncated_at_row_end.csv", ishares.read_ishares, WARN, "may be truncated", None),
-    ("ishares_utf16.csv", ishares.read_ishares, WARN, "UTF-16", None),
-    ("ishares_latin1.csv", ishares.read_ishares, WARN, "not UTF-8", None),
-    ("ishares_html_error_page.csv", ishares.read_ishares, ERROR, "web page (HTML)", 1),
-    ("ishares_renamed_ticker_column.csv", ishares.read_ishares, ERROR, "no header line starting with 'Ticker'", None),
-    ("ishares_missing_asset_class.csv", ishares.read_ishares, ERROR, "column 'Asset Class' is missing", 10),
-    ("ishares_nan_price.csv", ishares.read_ishares, ERROR, "'nan' is not a number", 13),
-    ("ishares_inf_weight.csv", ishares.read_ishares, ERROR, "'inf' is not a number", 11),
-    ("ishares_huge_price.csv", ishares.read_ishares, WARN, "implausible; treated as missing", None),
-    ("ishares_negative_weight.csv", ishares.read_ishares, WARN, "implausible; treated as missing", None),
-    ("ishares_very_long_name.csv", ishares.read_ishares, WARN, "kept the first 300", None),
-    ("ishares_empty.csv", ishares.read_ishares, ERROR, "the file is empty", None),
-    ("ishares_binary.csv", ishares.read_ishares, ERROR, "binary", None),
-    ("ishares_shifted_row.csv", ishares.read_ishares, ERROR, "row has 16 fields but the header has 15", 13),
-    ("ishares_bad_date.csv", ishares.read_ishares, ERROR, "cannot read the date", 2),
+    ("holdings_truncated_mid_row.csv", ishares.read_ishares, ERROR, "fields but the header has", 17),
+    ("holdings_truncated_at_row_end.csv", ishares.read_ishares, WARN, "may be truncated", None),
+    ("holdings_utf16.csv", ishares.read_ishares, WARN, "UTF-16", None),
+    ("holdings_latin1.csv", ishares.read_ishares, WARN, "not UTF-8", None),
+    ("holdings_html_error_page.csv", ishares.read_ishares, ERROR, "web page (HTML)", 1),
+    ("holdings_renamed_ticker_column.csv", ishares.read_ishares, ERROR, "no header line starting with 'Ticker'", None),
+    ("holdings_missing_asset_class.csv", ishares.read_ishares, ERROR, "column 'Asset Class' is missing", 10),
+    ("holdings_nan_price.csv", ishares.read_ishares, ERROR, "'nan' is not a number", 13),
+    ("holdings_inf_weight.csv", ishares.read_ishares, ERROR, "'inf' is not a number", 11),
+    ("holdings_huge_price.csv", ishares.read_ishares, WARN, "implausible; treated as missing", None),
+    ("holdings_negative_weight.csv", ishares.read_ishares, WARN, "implausible; treated as missing", None),
+    ("holdings_very_long_name.csv", ishares.read_ishares, WARN, "kept the first 300", None),
+    ("holdings_empty.csv", ishares.read_ishares, ERROR, "the file is empty", None),
+    ("holdings_binary.csv", ishares.read_ishares, ERROR, "binary", None),
+    ("holdings_shifted_row.csv", ishares.read_ishares, ERROR, "row has 16 fields but the header has 15", 13),
+    ("holdings_bad_date.csv", ishares.read_ishares, ERROR, "cannot read the date", 2),
     ("finviz_duplicated_tickers.csv", finviz.read_finviz, OK, "", None),
-    ("finviz_negative_market_cap.csv", finviz.read_finviz, WARN, "market_cap -7.4196e+08 of PLNK is implausible", None),
+    ("finviz_negative_market_cap.csv", finviz.read_finviz, WARN, "market_cap -6.5512e+08 of PLNK is implausible", None),
     ("finviz_inf_sales.csv", finviz.read_finviz, ERROR, "'inf' is not a number", 2),
     ("finviz_text_in_number.csv", finviz.read_finviz, ERROR, "'two hundred' is not a number", 4),
     ("finviz_renamed_columns.csv", finviz.read_finviz, ERROR, "no 'Ticker' column", 1),
@@ -59,15 +71,26 @@ CASES: list[tuple[str, Reader, str, str, int | None]] = [
 ]
 
 
+def _path(name: str, tmp_path: Path) -> Path:
+    """The committed hostile file, or the built one written into ``tmp_path``."""
+    if name not in BUILT:
+        return FILES / name
+    path = tmp_path / name
+    path.write_text(BUILT[name], encoding="utf-8")
+    return path
+
+
 def test_corpus_is_complete() -> None:
     on_disk = {p.name for p in FILES.iterdir()}
-    assert on_disk == {c[0] for c in CASES}
+    assert on_disk == {c[0] for c in CASES} - set(BUILT)
+    assert set(BUILT) <= {c[0] for c in CASES}
     assert len(CASES) >= 15
 
 
 @pytest.mark.parametrize(("name", "reader", "outcome", "text", "line"), CASES, ids=[c[0] for c in CASES])
-def test_hostile_input(name: str, reader: Reader, outcome: str, text: str, line: int | None) -> None:
-    path = FILES / name
+def test_hostile_input(name: str, reader: Reader, outcome: str, text: str, line: int | None,
+                       tmp_path: Path) -> None:
+    path = _path(name, tmp_path)
     if outcome == ERROR:
         with pytest.raises(InputError) as info:
             reader(path)
@@ -83,23 +106,23 @@ def test_hostile_input(name: str, reader: Reader, outcome: str, text: str, line:
         assert any(text in w for w in src.warnings), src.warnings
 
 
-def test_duplicated_finviz_ticker_is_skipped_with_reason() -> None:
-    src = finviz.read_finviz(FILES / "finviz_duplicated_tickers.csv")
+def test_duplicated_finviz_ticker_is_skipped_with_reason(tmp_path: Path) -> None:
+    src = finviz.read_finviz(_path("finviz_duplicated_tickers.csv", tmp_path))
     assert [(r.ticker, r.reason) for r in src.skipped] == [("QZAL", "duplicate of line 2")]
 
 
-def test_formula_names_are_plain_text() -> None:
-    obs = finviz.read_finviz(FILES / "finviz_formula_names.csv").observations
+def test_formula_names_are_plain_text(tmp_path: Path) -> None:
+    obs = finviz.read_finviz(_path("finviz_formula_names.csv", tmp_path)).observations
     name = obs[(obs.symbol == "PLNK") & (obs.field == "name")].value_text.iloc[0]
     assert name.startswith("=HYPERLINK(")
 
 
 def test_latin1_names_are_decoded() -> None:
-    src = ishares.read_ishares(FILES / "ishares_latin1.csv")
+    src = ishares.read_ishares(FILES / "holdings_latin1.csv")
     assert src.members.loc["QZAL", "name"] == "QUARTZALIN\u00c9 \u00c9NERGIE SA"
 
 
 def test_huge_and_negative_values_become_missing() -> None:
-    assert ishares.read_ishares(FILES / "ishares_huge_price.csv").members["price"].isna()["QZAL"]
-    assert ishares.read_ishares(FILES / "ishares_negative_weight.csv").members["index_weight"].isna()["PLNK"]
-    assert len(ishares.read_ishares(FILES / "ishares_very_long_name.csv").members.loc["PLNK", "name"]) == 300
+    assert ishares.read_ishares(FILES / "holdings_huge_price.csv").members["price"].isna()["QZAL"]
+    assert ishares.read_ishares(FILES / "holdings_negative_weight.csv").members["index_weight"].isna()["PLNK"]
+    assert len(ishares.read_ishares(FILES / "holdings_very_long_name.csv").members.loc["PLNK", "name"]) == 300
