@@ -12,9 +12,9 @@ from tests.conftest import shared_file
 from tests.data.conftest import FIXTURES
 
 
-@pytest.mark.parametrize(("name", "n", "last"), [("DGS10_new_header.csv", 3, 4.22),
-                                                 ("DGS10_date_value.csv", 2, 10.6),
-                                                 ("DGS10_old_dot.csv", 2, 3.77)])
+@pytest.mark.parametrize(("name", "n", "last"), [("yields_new_header.csv", 3, 3.95),
+                                                 ("yields_date_value.csv", 2, 9.9),
+                                                 ("yields_old_dot.csv", 2, 5.08)])
 def test_header_styles_and_holidays(name: str, n: int, last: float) -> None:
     src = fred.read_fred(FIXTURES / "fred" / name)
     y = src.market["yield_10y"]
@@ -25,13 +25,13 @@ def test_header_styles_and_holidays(name: str, n: int, last: float) -> None:
 
 
 def test_as_of_is_last_date() -> None:
-    assert fred.read_fred(FIXTURES / "fred" / "DGS10_new_header.csv").as_of == date(2026, 1, 20)
+    assert fred.read_fred(FIXTURES / "fred" / "yields_new_header.csv").as_of == date(2026, 1, 20)
 
 
 @pytest.mark.parametrize(("body", "line", "field"), [
-    ("observation_date,DGS10\n2026-01-02,4.19\n2026-13-05,4.17\n", 3, "observation_date"),
-    ("date,value\n2026-01-02,4.19\n2026-01-05,four\n", 3, "value"),
-    ("date,value\n2026-01-02,4.19\n2026-01-05,400\n", 3, "value"),
+    ("observation_date,DGS10\n2026-01-02,3.91\n2026-13-05,3.88\n", 3, "observation_date"),
+    ("date,value\n2026-01-02,3.91\n2026-01-05,four\n", 3, "value"),
+    ("date,value\n2026-01-02,3.91\n2026-01-05,400\n", 3, "value"),
     ("date,value\n2026-01-02,inf\n", 2, "value"),
 ])
 def test_bad_rows(tmp_path: Path, body: str, line: int, field: str) -> None:
@@ -44,7 +44,7 @@ def test_bad_rows(tmp_path: Path, body: str, line: int, field: str) -> None:
 
 def test_wrong_columns(tmp_path: Path) -> None:
     p = tmp_path / "f.csv"
-    p.write_text("day,yield\n2026-01-02,4.19\n")
+    p.write_text("day,yield\n2026-01-02,3.91\n")
     with pytest.raises(InputError, match="observation_date,DGS10"):
         fred.read_fred(p)
 

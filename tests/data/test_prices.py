@@ -29,18 +29,18 @@ def test_tz_aware_datetime_becomes_the_local_date() -> None:
 
 
 def test_benchmarks_go_to_market() -> None:
-    src = prices.read_prices([DIR / "TNX_daily_yfinance.csv", DIR / "IWM_daily_yfinance.csv",
-                              DIR / "GSPC_daily_close_volume.csv"])
+    src = prices.read_prices([DIR / "TNX_fixture_yfinance.csv", DIR / "IWM_daily_yfinance.csv",
+                              DIR / "GSPC_close_volume_fixture.csv"])
     assert set(src.market.columns) == {"yield_10y", "IWM", "GSPC"}
-    assert src.market["yield_10y"].iloc[0] == pytest.approx(4.10)
+    assert src.market["yield_10y"].iloc[0] == pytest.approx(3.62)
     assert src.prices.empty
 
 
 def test_wide_file_maps_ishares_spelling() -> None:
-    src = prices.read_prices(DIR / "wide_closes.csv")
+    src = prices.read_prices(DIR / "closes_wide_fixture.csv")
     assert set(src.prices.columns) == {"PLNK", "QQZ-A", "QZAL"}
     assert pd.isna(src.prices.loc["2024-03-07", "PLNK"])  # empty cell = no bar
-    assert src.market["yield_10y"].iloc[-1] == pytest.approx(4.09)
+    assert src.market["yield_10y"].iloc[-1] == pytest.approx(3.65)
 
 
 def test_folder_of_files() -> None:

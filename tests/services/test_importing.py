@@ -65,8 +65,8 @@ def test_universe_then_fundamentals(db, tmp_path: Path) -> None:  # type: ignore
     r3 = import_files(db, "simfin", [FIX / "simfin"])
     assert r3.members_with_history == 2
     assert r3.members_3y_interest_and_operating_income == 1  # QZAL 2021-2023
-    r4 = import_files(db, "prices", [FIX / "prices" / "wide_closes.csv"])
-    r5 = import_files(db, "fred", [FIX / "fred" / "DGS10_new_header.csv"])
+    r4 = import_files(db, "prices", [FIX / "prices" / "closes_wide_fixture.csv"])
+    r5 = import_files(db, "fred", [FIX / "fred" / "yields_new_header.csv"])
     with db.session() as s:
         ds = snapshots.load_dataset(s)
         assert len(snapshots.list_snapshots(s)) == 5
@@ -119,9 +119,9 @@ def test_stripped_preamble_needs_as_of(db) -> None:  # type: ignore[no-untyped-d
 
 def test_bad_arguments(db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match="unknown import kind"):
-        import_files(db, "excel", [FIX / "fred" / "DGS10_new_header.csv"])
+        import_files(db, "excel", [FIX / "fred" / "yields_new_header.csv"])
     with pytest.raises(InputError, match="not a date"):
-        import_files(db, "fred", [FIX / "fred" / "DGS10_new_header.csv"], as_of="May 5")
+        import_files(db, "fred", [FIX / "fred" / "yields_new_header.csv"], as_of="May 5")
     with pytest.raises(InputError, match="one iShares holdings file"):
         import_files(db, "ishares", [FIX / "ishares" / "fund_full.csv"] * 2)
     with pytest.raises(InputError, match="file not found"):

@@ -62,7 +62,7 @@ CASES: list[tuple[str, Reader, str, str, int | None]] = [
     ("simfin_duplicate_year.csv", simfin.read_simfin, WARN, "appear more than once", None),
     ("simfin_duplicate_column.csv", simfin.read_simfin, ERROR, "appears twice in the header", 1),
     ("fred_nan_value.csv", fred.read_fred, ERROR, "'NaN' is not a number", 2),
-    ("fred_utf16.csv", fred.read_fred, WARN, "UTF-16", None),
+    ("yields_utf16.csv", fred.read_fred, WARN, "UTF-16", None),
     ("prices_bad_date.csv", prices.read_prices, ERROR, "is not a date", 3),
     ("prices_wide_duplicate_columns.csv", prices.read_prices, ERROR, "appears twice in the header", 1),
     ("prices_negative_and_zero.csv", prices.read_prices, WARN, "non-positive or absurd closes", None),
