@@ -15,7 +15,7 @@ DIR = FIXTURES / "prices"
 
 
 def test_classic_layout_uses_adj_close_without_trailing_newline() -> None:
-    src = prices.read_prices(DIR / "QZAL.csv")
+    src = prices.read_prices(DIR / "QZAL_daily_fixture.csv")
     s = src.prices["QZAL"]
     assert s.iloc[-1] == pytest.approx(9.42)
     assert s.index[-1] == pd.Timestamp("2024-03-08")
