@@ -17,7 +17,10 @@ class PickaxeError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.message} {self.hint}".strip()
+        if not self.hint:
+            return self.message
+        ending = "" if self.message.rstrip().endswith((".", "!", "?", ":")) else "."
+        return f"{self.message.rstrip()}{ending} {self.hint}"
 
 
 class InputError(PickaxeError):
