@@ -40,6 +40,7 @@ from desktop.engine.dataset import (
     empty_history,
     empty_provenance,
     empty_series_frame,
+    history_frame,
 )
 from desktop.errors import InputError
 
@@ -250,14 +251,7 @@ def _history(previous: Dataset | None, sources: list[SourceData], keep: pd.Index
     hist = hist.drop_duplicates(["symbol", "fiscal_year", "source"], keep="last")
     if keep is not None:
         hist = hist[hist["symbol"].isin(keep)]
-    hist = hist.sort_values(["symbol", "fiscal_year", "source"]).reset_index(drop=True)
-    hist["fiscal_year"] = hist["fiscal_year"].astype("int64")
-    hist["period_end"] = pd.to_datetime(hist["period_end"]).astype("datetime64[ns]")
-    hist["symbol"] = hist["symbol"].astype(object)
-    hist["source"] = hist["source"].astype(object)
-    for c in HISTORY_COLUMNS[4:]:
-        hist[c] = hist[c].astype("float64")
-    return hist
+    return history_frame(hist.sort_values(["symbol", "fiscal_year", "source"]).reset_index(drop=True))
 
 
 def _series(old: pd.DataFrame | None, new: list[pd.DataFrame | None], keep: pd.Index | None) -> pd.DataFrame:

@@ -44,7 +44,7 @@ from desktop.data._text import (
     text_column,
 )
 from desktop.data.source import SkippedRow, SourceData
-from desktop.engine.dataset import HISTORY_COLUMNS
+from desktop.engine.dataset import HISTORY_COLUMNS, history_frame
 from desktop.errors import InputError
 
 KEYS = ("Ticker", "Fiscal Year", "Report Date")
@@ -284,17 +284,7 @@ def _history(statements: dict[str, pd.DataFrame]) -> pd.DataFrame:
     if "operating_cash_flow" in merged:
         merged["free_cash_flow"] = merged["operating_cash_flow"] + merged["capital_expenditure"]
     merged["source"] = "simfin"
-    for c in HISTORY_COLUMNS:
-        if c not in merged:
-            merged[c] = np.nan
-    out = merged[list(HISTORY_COLUMNS)].sort_values(["symbol", "fiscal_year"]).reset_index(drop=True)
-    out["fiscal_year"] = out["fiscal_year"].astype("int64")
-    out["period_end"] = pd.to_datetime(out["period_end"]).astype("datetime64[ns]")
-    out["symbol"] = out["symbol"].astype(object)
-    out["source"] = out["source"].astype(object)
-    for c in HISTORY_COLUMNS[4:]:
-        out[c] = out[c].astype("float64")
-    return out
+    return history_frame(merged.sort_values(["symbol", "fiscal_year"]).reset_index(drop=True))
 
 
 def _latest_observations(statement: pd.DataFrame, kind: str) -> pd.DataFrame:

@@ -641,15 +641,14 @@ def parse_raw(raw: Mapping[str, Mapping[str, CachedPayload]], as_of: date | None
                         prices[symbol] = series
             except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
                 skipped.append(SkippedRow(0, symbol, f"unreadable cached {kind} payload: {str(exc)[:200]}"))
-    history_frame = (pd.DataFrame(histories, columns=list(ds.HISTORY_COLUMNS)).astype({"symbol": object, "source": object})
-                     if histories else ds.empty_history())
+    history = ds.history_frame(pd.DataFrame(histories)) if histories else ds.empty_history()
     return SourceData(
         source=SOURCE,
         origin=ENDPOINT,
         as_of=as_of or (max(fetched).date() if fetched else None),
         fetched_at=max(fetched) if fetched else datetime.now(UTC).replace(tzinfo=None),
         observations=out.frame(),
-        history=history_frame,
+        history=history,
         prices=_wide(prices),
         market=_wide(market),
         skipped=skipped,

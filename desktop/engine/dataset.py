@@ -92,12 +92,19 @@ class Dataset:
 
 
 def empty_history() -> pd.DataFrame:
-    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in HISTORY_COLUMNS})
-    frame["symbol"] = frame["symbol"].astype(object)
-    frame["source"] = frame["source"].astype(object)
-    frame["fiscal_year"] = frame["fiscal_year"].astype("int64")
-    frame["period_end"] = pd.to_datetime(frame["period_end"])
-    return frame
+    return history_frame(pd.DataFrame(columns=list(HISTORY_COLUMNS)))
+
+
+def history_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with exactly ``HISTORY_COLUMNS`` (absent ones NaN) in their canonical dtypes."""
+    out = frame.reindex(columns=list(HISTORY_COLUMNS))
+    out["fiscal_year"] = out["fiscal_year"].astype("int64")
+    out["period_end"] = pd.to_datetime(out["period_end"]).astype("datetime64[ns]")
+    out["symbol"] = out["symbol"].astype(object)
+    out["source"] = out["source"].astype(object)
+    for c in HISTORY_COLUMNS[4:]:
+        out[c] = out[c].astype("float64")
+    return out
 
 
 def empty_series_frame() -> pd.DataFrame:
