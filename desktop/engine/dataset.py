@@ -33,18 +33,27 @@ PROVENANCE_COLUMNS = (
     "chosen",  # bool: won the precedence for (symbol, field)
 )
 
-# Per fiscal year statement history, long by (symbol, fiscal_year). Amounts in USD;
-# interest_expense is POSITIVE for a net expense (SimFin's negative sign is flipped on import).
-HISTORY_COLUMNS = (
+# Dated statements (issue #12), long by (symbol, source, period_type, period_end, filed). Each row is
+# ONE period of ONE source: a ratio's statement inputs always come from a single row, never from
+# lines of different rows. Amounts in USD; interest_expense is POSITIVE for a net expense (SimFin's
+# negative sign is flipped on import).
+STATEMENT_KEYS = (
     "symbol",
-    "fiscal_year",  # int, the vendor's fiscal-year label
-    "period_end",  # datetime64[ns]
-    "source",
+    "fiscal_year",  # int, the vendor's fiscal-year label (for TTM rows: period_end's year)
+    "period_end",  # datetime64[ns]: fiscal year end, or the as-of date of a vendor's TTM/MRQ row
+    "period_type",  # "FY" (a fiscal year) | "TTM" (trailing twelve months; balance at the latest quarter)
+    "filed",  # datetime64[ns] or NaT: when the figures became public (SEC filed, SimFin Publish Date)
+    "source",  # "simfin" | "yahoo" | "finviz" | "sec"
+    "form",  # str or None: "10-K", "10-Q", "export" ... (what the figures were read from)
+)
+STATEMENT_LINES = (
     "revenue",
     "ebit",  # NaN when the source has no EBIT line (SimFin): see operating_income
     "operating_income",
     "interest_expense",
     "net_income",
+    "depreciation_amortization",
+    "ebitda",  # a vendor's EBITDA; the engine derives operating income + D&A where it is absent
     "operating_cash_flow",
     "capital_expenditure",  # negative (an outflow), as in the statements
     "free_cash_flow",  # operating_cash_flow + capital_expenditure
@@ -55,6 +64,11 @@ HISTORY_COLUMNS = (
     "total_equity",
     "total_assets",
 )
+# Censoring (issue #12): 1.0 where the source says the line is <= 0 without giving it (Finviz leaves
+# P/FCF and EV/EBITDA empty when FCF or EBITDA is not positive), NaN otherwise.
+CENSOR_COLUMNS = ("fcf_nonpositive", "ebitda_nonpositive")
+HISTORY_COLUMNS = STATEMENT_KEYS + STATEMENT_LINES + CENSOR_COLUMNS
+STATEMENT_ROW_KEY = ["symbol", "source", "period_type", "period_end", "filed"]
 
 # Market series in ``Dataset.market`` (DatetimeIndex named "date"); any may be absent.
 MARKET_COLUMNS = ("IWM", "SPY", "GSPC", "RUT", "yield_10y")  # closes; yield_10y in percent
@@ -68,7 +82,7 @@ class Dataset:
         as_of: the date the data describes (the universe file's date, or the refresh date).
         securities: one row per security, index ``symbol``; columns are catalogue base fields
             (see ``catalog.BASE_FIELDS``) plus ``in_index`` (bool). Absent columns mean missing.
-        history: fiscal-year statements, columns ``HISTORY_COLUMNS``.
+        history: dated statements (one row per source and period), columns ``HISTORY_COLUMNS``.
         prices: daily adjusted closes, DatetimeIndex named ``date``, one float column per symbol.
         market: daily benchmark closes and the 10-year yield, columns among ``MARKET_COLUMNS``.
         provenance: long frame, columns ``PROVENANCE_COLUMNS``.
@@ -96,13 +110,19 @@ def empty_history() -> pd.DataFrame:
 
 
 def history_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with exactly ``HISTORY_COLUMNS`` (absent ones NaN) in their canonical dtypes."""
+    """``frame`` with exactly ``HISTORY_COLUMNS`` (absent ones NaN) in their canonical dtypes.
+
+    Rows without a ``period_type`` are fiscal years ("FY"); without a ``form``, None.
+    """
     out = frame.reindex(columns=list(HISTORY_COLUMNS))
     out["fiscal_year"] = out["fiscal_year"].astype("int64")
     out["period_end"] = pd.to_datetime(out["period_end"]).astype("datetime64[ns]")
-    out["symbol"] = out["symbol"].astype(object)
-    out["source"] = out["source"].astype(object)
-    for c in HISTORY_COLUMNS[4:]:
+    out["filed"] = pd.to_datetime(out["filed"]).astype("datetime64[ns]")
+    out["period_type"] = out["period_type"].where(out["period_type"].notna(), "FY").astype(object)
+    for c in ("symbol", "source", "form"):
+        out[c] = out[c].astype(object)
+    out["form"] = out["form"].where(out["form"].notna(), None)
+    for c in STATEMENT_LINES + CENSOR_COLUMNS:
         out[c] = out[c].astype("float64")
     return out
 
