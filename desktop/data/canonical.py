@@ -19,22 +19,31 @@ Precedence (documented for users in ``docs/data-sources.md``):
   ``provenance`` with ``chosen=False``, so a disagreement between sources is never lost.
 * Once a universe exists, only its members are kept (securities, history, prices); before the
   first universe import every symbol is kept so that a later universe import can use it.
-* History rows are replaced per (symbol, fiscal_year, source); price and market series are
-  combined per date, the newer import winning on common dates.
+* Statements (issue #12) are never picked field by field here: every source's statement lines
+  become dated statement rows in ``history`` (one row per source and period; a vendor export's
+  trailing figures are one "TTM" row dated by the file), and the engine chooses one row per value.
+  Rows are replaced per (symbol, source, period_type, period_end, filed).
+* Identity (issue #12, :mod:`desktop.data.identity`): a source's records for a member whose company
+  name disagrees with the index name, or whose statements stopped years before the snapshot, are
+  dropped and listed in the :class:`MergeReport` with both names.
+* Price and market series are combined per date, the newer import winning on common dates.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from desktop.data import identity
 from desktop.data.source import SourceData
 from desktop.engine import catalog
 from desktop.engine.dataset import (
-    HISTORY_COLUMNS,
     KEY,
+    STATEMENT_ROW_KEY,
     PROVENANCE_COLUMNS,
     Dataset,
     empty_history,
@@ -42,7 +51,16 @@ from desktop.engine.dataset import (
     empty_series_frame,
     history_frame,
 )
+from desktop.engine.statements import STATEMENT_FIELDS, statement_rows
 from desktop.errors import InputError
+
+
+@dataclass
+class MergeReport:
+    """What a merge decided that the user should hear about (the import summary lists it)."""
+
+    rejections: list[identity.Rejection] = dc_field(default_factory=list)
+    warnings: list[str] = dc_field(default_factory=list)
 
 UNIVERSE_SOURCE = "ishares"
 UNIVERSE_FIELDS = ("ticker", "index_weight", "index_sector", "exchange")
@@ -73,7 +91,8 @@ def precedence(field: str) -> tuple[str, ...]:
     return ORDER.get(field, DEFAULT_ORDER)
 
 
-def merge(previous: Dataset | None, sources: list[SourceData], as_of: date | None = None) -> Dataset:
+def merge(previous: Dataset | None, sources: list[SourceData], as_of: date | None = None,
+          report: MergeReport | None = None) -> Dataset:
     """Resolve the previous snapshot plus new sources into a new dataset (see module docstring).
 
     Args:
@@ -82,17 +101,31 @@ def merge(previous: Dataset | None, sources: list[SourceData], as_of: date | Non
         as_of: the new dataset's date; None means the universe file's date, else the previous
             snapshot's, else the newest source date.
 
+        report: filled with identity rejections and warnings when given.
+
     Raises:
         InputError: no as-of date can be determined.
     """
+    report = report if report is not None else MergeReport()
     universe = _universe(previous, sources)
+    sources = [_split_statements(s) for s in sources]
+    legacy = None
+    if previous is not None and len(previous.provenance):
+        # Snapshots before issue #12 kept statement lines as observations: make them rows.
+        is_line = previous.provenance["field"].isin(STATEMENT_FIELDS)
+        if is_line.any():
+            legacy = statement_rows(previous.provenance[is_line])
+            previous = replace(previous, provenance=previous.provenance[~is_line].reset_index(drop=True))
     pool = _pool(previous, sources)
     if universe is not None:
         pool = pool[pool[KEY].isin(universe.index)]
+    history = _history(previous, sources, universe.index if universe is not None else None, legacy)
+    snapshot_as_of = _as_of(as_of, previous, sources)
+    if universe is not None:
+        pool, history = _check_identity(pool, history, universe, snapshot_as_of, report)
     pool = _choose(pool)
     securities = _securities(pool, universe)
     keep = securities.index if universe is not None else None
-    history = _history(previous, sources, keep)
     prices = _series(previous.prices if previous is not None else None, [s.prices for s in sources], keep)
     market = _series(previous.market if previous is not None else None, [s.market for s in sources], None)
     source_rows = tuple(previous.sources) if previous is not None else ()
@@ -101,9 +134,94 @@ def merge(previous: Dataset | None, sources: list[SourceData], as_of: date | Non
          "fetched_at": s.fetched_at.isoformat(timespec="seconds"), "rows": int(s.rows_read)}
         for s in sources
     )
-    return Dataset(as_of=_as_of(as_of, previous, sources), securities=securities, history=history,
+    _future_warnings(snapshot_as_of, history, prices, market, pool, report)
+    return Dataset(as_of=snapshot_as_of, securities=securities, history=history,
                    prices=prices, market=market, provenance=pool.reset_index(drop=True),
                    sources=source_rows)
+
+
+def _split_statements(s: SourceData) -> SourceData:
+    """Move a source's statement-line observations into dated statement rows of its history."""
+    obs = s.observations
+    if obs is None or not len(obs) or not obs["field"].isin(STATEMENT_FIELDS).any():
+        return s
+    lines = obs[obs["field"].isin(STATEMENT_FIELDS)].copy()
+    lines["as_of"] = pd.to_datetime(lines["as_of"]).astype("datetime64[ns]")
+    if s.as_of is not None:
+        lines["as_of"] = lines["as_of"].fillna(pd.Timestamp(s.as_of))
+    lines["source"] = s.source
+    rows = statement_rows(lines)
+    parts = [p for p in (s.history, rows) if p is not None and len(p)]
+    history = pd.concat(parts, ignore_index=True) if parts else s.history
+    return replace(s, observations=obs[~obs["field"].isin(STATEMENT_FIELDS)].reset_index(drop=True),
+                   history=history)
+
+
+def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.DataFrame, as_of: date,
+                    report: MergeReport) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop every record of a (member, source) that is another company's (see desktop.data.identity)."""
+    member_names = universe["name"] if "name" in universe else pd.Series(dtype=object)
+    names = pool[(pool["field"] == "name") & (pool["source"] != UNIVERSE_SOURCE)]
+    named_sources: dict[str, set[str]] = {}
+    rejected: dict[tuple[str, str], identity.Rejection] = {}
+    for sym, src, text in zip(names[KEY], names["source"], names["value_text"], strict=True):
+        named_sources.setdefault(str(sym), set()).add(str(src))
+        member = member_names.get(sym)
+        if not isinstance(member, str) or not isinstance(text, str):
+            continue
+        agrees, why = identity.same_company(str(sym), member, text)
+        if not agrees:
+            rejected[(str(sym), str(src))] = identity.Rejection(str(sym), str(src), text, member, why)
+    # A source without company names: reject what is dated while the ticker was another company's.
+    ends: dict[str, tuple[pd.Timestamp, identity.Rejection]] = {}
+    for (sym, src), rej in rejected.items():
+        # The last date the rejected company demonstrably held the ticker: its statements' end
+        # (profile rows are dated by the file, not by the company, so they do not count).
+        dates = history.loc[(history[KEY] == sym) & (history["source"] == src), "period_end"]
+        obs_dates = pool.loc[(pool[KEY] == sym) & (pool["source"] == src) & (pool["period"] != "static"), "as_of"]
+        latest = pd.concat([dates, obs_dates]).max()
+        if pd.notna(latest):
+            if sym not in ends or latest > ends[sym][0]:
+                ends[sym] = (latest, rej)
+    for sym, (end, rej) in ends.items():
+        horizon = end + pd.Timedelta(days=365)
+        for src in set(history.loc[history[KEY] == sym, "source"]) | set(pool.loc[pool[KEY] == sym, "source"]):
+            if src == UNIVERSE_SOURCE or src in named_sources.get(sym, set()) or (sym, src) in rejected:
+                continue
+            dated = pd.concat([history.loc[(history[KEY] == sym) & (history["source"] == src), "period_end"],
+                               pool.loc[(pool[KEY] == sym) & (pool["source"] == src), "as_of"]])
+            if len(dated) and dated.max() <= horizon:
+                rejected[(sym, str(src))] = identity.Rejection(
+                    sym, str(src), "(no company name)", rej.member_name,
+                    f"dated {dated.max().date()}, while the ticker belonged to {rej.source_name}")
+    if not rejected:
+        return pool, history
+    report.rejections.extend(rejected.values())
+    keys = pd.MultiIndex.from_tuples(list(rejected))
+    p_drop = pd.MultiIndex.from_frame(pool[[KEY, "source"]].astype(str)).isin(keys)
+    h_drop = pd.MultiIndex.from_frame(history[[KEY, "source"]].astype(str)).isin(keys) if len(history) \
+        else np.zeros(0, dtype=bool)
+    return pool[~p_drop], history[~h_drop].reset_index(drop=True)
+
+
+def _name_of(pool: pd.DataFrame, sym: str, src: str) -> str:
+    hit = pool.loc[(pool[KEY] == sym) & (pool["source"] == src) & (pool["field"] == "name"), "value_text"]
+    return str(hit.iloc[0]) if len(hit) else "(no company name)"
+
+
+def _future_warnings(as_of: date, history: pd.DataFrame, prices: pd.DataFrame, market: pd.DataFrame,
+                     pool: pd.DataFrame, report: MergeReport) -> None:
+    """Say so when the snapshot holds data dated after its own as-of date (never used silently)."""
+    snap = pd.Timestamp(as_of)
+    checks = [("statements", history["period_end"] if len(history) else pd.Series(dtype="datetime64[ns]")),
+              ("prices", pd.Series(prices.index)), ("market series", pd.Series(market.index)),
+              ("observations", pool["as_of"] if len(pool) else pd.Series(dtype="datetime64[ns]"))]
+    for what, dates in checks:
+        late = dates[dates > snap + pd.Timedelta(days=1)]
+        if len(late):
+            report.warnings.append(
+                f"{what} run to {late.max().date()}, after the snapshot's as-of date {as_of}: values dated "
+                "after it are not used by the rate betas and are flagged suspect elsewhere")
 
 
 def _as_of(as_of: date | None, previous: Dataset | None, sources: list[SourceData]) -> date:
@@ -237,8 +355,11 @@ def _securities(pool: pd.DataFrame, universe: pd.DataFrame | None) -> pd.DataFra
     return frame
 
 
-def _history(previous: Dataset | None, sources: list[SourceData], keep: pd.Index | None) -> pd.DataFrame:
+def _history(previous: Dataset | None, sources: list[SourceData], keep: pd.Index | None,
+             legacy: pd.DataFrame | None = None) -> pd.DataFrame:
     parts = [previous.history] if previous is not None and len(previous.history) else []
+    if legacy is not None and len(legacy):
+        parts.append(legacy)
     for s in sources:
         if s.history is not None and len(s.history):
             h = s.history.copy()
@@ -247,11 +368,11 @@ def _history(previous: Dataset | None, sources: list[SourceData], keep: pd.Index
             parts.append(h)
     if not parts:
         return empty_history()
-    hist = pd.concat([p.reindex(columns=list(HISTORY_COLUMNS)) for p in parts], ignore_index=True)
-    hist = hist.drop_duplicates(["symbol", "fiscal_year", "source"], keep="last")
+    hist = history_frame(pd.concat([history_frame(p) for p in parts], ignore_index=True))
+    hist = hist.drop_duplicates(STATEMENT_ROW_KEY, keep="last")
     if keep is not None:
         hist = hist[hist["symbol"].isin(keep)]
-    return history_frame(hist.sort_values(["symbol", "fiscal_year", "source"]).reset_index(drop=True))
+    return history_frame(hist.sort_values(["symbol", "period_end", "source"]).reset_index(drop=True))
 
 
 def _series(old: pd.DataFrame | None, new: list[pd.DataFrame | None], keep: pd.Index | None) -> pd.DataFrame:

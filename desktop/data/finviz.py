@@ -9,6 +9,11 @@ Derived values (``derived=True`` in the observations):
     ebitda         = Enterprise Value / (EV/EBITDA)    (only when EV > 0 and the multiple != 0)
     total_equity   = Book/sh x Shares Outstanding      (tells "negative equity" - D/E not
                                                         meaningful - from "no data")
+Censoring (issue #12, docs/data-sources.md): Finviz leaves P/FCF empty when FCF <= 0 and
+EV/EBITDA empty when EBITDA <= 0. For a company with a positive market cap (or EV) and reported
+sales or income, an empty multiple is information: ``fcf_nonpositive`` / ``ebitda_nonpositive``
+= 1 say "known to be <= 0, amount not given", so an older positive figure can never win.
+The statement lines become one dated "TTM" statement row per company (dated by the file name).
 The export's sector names are mapped to Yahoo's (``Financial`` -> ``Financial Services``).
 """
 
@@ -53,8 +58,9 @@ HELPERS = ("P/Free Cash Flow", "EV/EBITDA", "Book/sh")
 TEXT = {"Company": "name", "Sector": "sector", "Industry": "industry"}
 SECTORS = {"Financial": "Financial Services"}
 _PERIODS = {field: period for field, _m, period in NUMERIC.values()}
-_PERIODS.update({"free_cash_flow": "TTM", "ebitda": "TTM", "total_equity": "MRQ"})
-_DERIVED = frozenset({"free_cash_flow", "ebitda", "total_equity"})
+_PERIODS.update({"free_cash_flow": "TTM", "ebitda": "TTM", "total_equity": "MRQ", "fcf_nonpositive": "TTM",
+                 "ebitda_nonpositive": "TTM"})
+_DERIVED = frozenset({"free_cash_flow", "ebitda", "total_equity", "fcf_nonpositive", "ebitda_nonpositive"})
 # Values beyond these are typing errors or unit mix-ups, not companies (dropped with a warning).
 _MAX_USD = 1e14
 _NON_NEGATIVE = ("market_cap", "price", "shares_outstanding", "current_ratio", "quick_ratio")
@@ -140,14 +146,23 @@ def _plausible(values: np.ndarray, field: str, index: pd.Index, origin: str, lin
 
 
 def _derive(wide: pd.DataFrame, helpers: dict[str, np.ndarray]) -> None:
+    n = len(wide)
+    reports = np.zeros(n, dtype=bool)  # the company has fundamentals in the export at all
+    for col in ("revenue", "net_income"):
+        if col in wide:
+            reports |= wide[col].notna().to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         if "market_cap" in wide and "P/Free Cash Flow" in helpers:
             pfcf = helpers["P/Free Cash Flow"]
-            wide["free_cash_flow"] = np.where(pfcf > 0, wide["market_cap"].to_numpy() / pfcf, np.nan)
+            mcap = wide["market_cap"].to_numpy()
+            wide["free_cash_flow"] = np.where(pfcf > 0, mcap / pfcf, np.nan)
+            censored = reports & (mcap > 0) & ~(pfcf > 0)
+            wide["fcf_nonpositive"] = np.where(censored, 1.0, np.nan)
         if "enterprise_value" in wide and "EV/EBITDA" in helpers:
             ev = wide["enterprise_value"].to_numpy()
             mult = helpers["EV/EBITDA"]
-            wide["ebitda"] = np.where((ev > 0) & (mult != 0), ev / mult, np.nan)
+            wide["ebitda"] = np.where((ev > 0) & (mult > 0), ev / mult, np.nan)
+            wide["ebitda_nonpositive"] = np.where(reports & (ev > 0) & ~(mult > 0), 1.0, np.nan)
         if "shares_outstanding" in wide and "Book/sh" in helpers:
             wide["total_equity"] = helpers["Book/sh"] * wide["shares_outstanding"].to_numpy()
     for col in ("free_cash_flow", "ebitda", "total_equity"):

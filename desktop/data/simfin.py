@@ -17,8 +17,10 @@ Mapping (fiscal-year ``history`` rows, ``HISTORY_COLUMNS``):
     total_debt           Short Term Debt + Long Term Debt (sum of the lines present; NaN if both empty)
     cash                 Cash, Cash Equivalents & Short Term Investments
     total_equity / total_assets   Total Equity / Total Assets
-Observations (``period`` "FY") come from each statement file's latest fiscal year per company,
-dated by its Report Date. The companies file gives ``name`` and ``description`` (Business
+    depreciation_amortization   Depreciation & Amortization (income statement; optional column)
+Each (ticker, fiscal year) is one dated statement row (issue #12): ``period_end`` = Report Date,
+``filed`` = Publish Date (values are restated as of Restated Date, so they are not point-in-time).
+The companies file gives ``name`` and ``description`` (Business
 Summary); with the industries file, ``sector`` and ``industry``.
 """
 
@@ -48,6 +50,7 @@ from desktop.engine.dataset import HISTORY_COLUMNS, history_frame
 from desktop.errors import InputError
 
 KEYS = ("Ticker", "Fiscal Year", "Report Date")
+OPTIONAL = {"Depreciation & Amortization": "depreciation_amortization"}  # income file only
 INCOME = {
     "Revenue": "revenue",
     "Operating Income (Loss)": "operating_income",
@@ -163,7 +166,7 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
             statements[kind] = _statement(frame, kind, origin, lines, skipped, warnings)
 
     history = _history(statements)
-    obs_parts = [_latest_observations(statements[k], k) for k in statements]
+    obs_parts: list[pd.DataFrame] = []
     if companies is not None:
         wide = companies.set_index("symbol")[["name", "description"]].copy()
         if industries is not None:
@@ -225,8 +228,10 @@ def _yahoo(tickers: pd.Series) -> np.ndarray:
 
 def _statement(frame: pd.DataFrame, kind: str, origin: str, lines: np.ndarray, skipped: list[SkippedRow],
                warnings: list[str]) -> pd.DataFrame:
-    mapping = _KINDS[kind][1]
+    mapping = dict(_KINDS[kind][1])
     _require(frame, list(KEYS) + list(mapping), origin)
+    if kind == "income":
+        mapping.update({c: f for c, f in OPTIONAL.items() if c in frame.columns})
     keep = _symbols(frame, origin, lines, skipped)
     f = frame[keep]
     ln = lines[keep]
@@ -244,6 +249,9 @@ def _statement(frame: pd.DataFrame, kind: str, origin: str, lines: np.ndarray, s
         raise InputError(f"{str(f['Report Date'].iloc[i])[:20]!r} is not a date (YYYY-MM-DD)", path=origin,
                          line=int(ln[i]), field="Report Date")
     out["period_end"] = ends.to_numpy(dtype="datetime64[ns]")
+    if "Publish Date" in f:
+        filed = pd.to_datetime(f["Publish Date"].str.strip(), format="%Y-%m-%d", errors="coerce")
+        out["filed"] = filed.to_numpy(dtype="datetime64[ns]")
     for col, field in mapping.items():
         values = numeric_column(f[col], origin, ln, col)
         huge = np.abs(values) > _MAX_ABS
@@ -272,36 +280,25 @@ def _history(statements: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for kind in ("income", "balance", "cashflow"):
         if kind not in statements:
             continue
-        part = statements[kind].rename(columns={"period_end": f"_end_{kind}"})
+        part = statements[kind].rename(columns={"period_end": f"_end_{kind}", "filed": f"filed_{kind}"})
         merged = part if merged is None else merged.merge(part, on=["symbol", "fiscal_year"], how="outer")
     if merged is None:
         return pd.DataFrame(columns=list(HISTORY_COLUMNS))
     ends = [c for c in merged.columns if c.startswith("_end_")]
     merged["period_end"] = merged[ends].bfill(axis=1).iloc[:, 0]
     merged = merged.drop(columns=ends)
+    filed = [c for c in merged.columns if c.startswith("filed")]
+    if filed:  # the three files' Publish Dates of one fiscal year: the latest made it all public
+        merged["filed"] = merged[filed].max(axis=1)
+        merged = merged.drop(columns=[c for c in filed if c != "filed"])
     if "current_debt" in merged:
         merged["total_debt"] = merged[["current_debt", "long_term_debt"]].sum(axis=1, min_count=1)
     if "operating_cash_flow" in merged:
         merged["free_cash_flow"] = merged["operating_cash_flow"] + merged["capital_expenditure"]
     merged["source"] = "simfin"
+    merged["period_type"] = "FY"
+    merged["form"] = "annual"
     return history_frame(merged.sort_values(["symbol", "fiscal_year"]).reset_index(drop=True))
-
-
-def _latest_observations(statement: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """Each company's latest fiscal year in this file, as FY observations dated by period end."""
-    latest = statement.sort_values(["symbol", "fiscal_year"]).drop_duplicates("symbol", keep="last")
-    wide = latest.set_index("symbol").drop(columns=["fiscal_year"])
-    if kind == "balance":
-        wide["total_debt"] = wide[["current_debt", "long_term_debt"]].sum(axis=1, min_count=1)
-    if kind == "cashflow":
-        wide["free_cash_flow"] = wide["operating_cash_flow"] + wide["capital_expenditure"]
-    ends = wide.pop("period_end")
-    parts = []
-    for field in wide.columns:
-        one = melt_observations(wide[[field]], text_fields=frozenset(), periods={field: "FY"}, derived=_DERIVED)
-        one["as_of"] = ends.reindex(one["symbol"]).to_numpy(dtype="datetime64[ns]")
-        parts.append(one)
-    return pd.concat(parts, ignore_index=True)
 
 
 def _companies(frame: pd.DataFrame, origin: str, lines: np.ndarray, skipped: list[SkippedRow]) -> pd.DataFrame:

@@ -24,10 +24,12 @@ import pandas as pd
 from desktop.engine import catalog
 from desktop.engine.catalog import Field
 from desktop.engine.dataset import Dataset
+from desktop.engine.rules import COMPANY_KINDS, MISSING, NOT_MEANINGFUL, OK, STALE, SUSPECT, kind_of
+from desktop.engine.statements import STATEMENT_FIELDS, Statements, prepare, rule_reason, statement_rows
 from desktop.engine.themes import ThemeTaxonomy, empty_matches, tag, themes_by_symbol
 from desktop.errors import Cancelled
 
-OK, MISSING, NOT_MEANINGFUL = 0, 1, 2
+__all__ = ["MISSING", "NOT_MEANINGFUL", "OK", "STALE", "SUSPECT", "MetricParams", "StockTable", "compute_metrics"]
 
 ProgressFn = Callable[..., None]
 CancelFn = Callable[[], bool]
@@ -49,6 +51,9 @@ class MetricParams:
         zombie_years: consecutive fiscal years of coverage < 1 that make a zombie (BIS: 3).
         zombie_min_listed_years: firms listed for less than this are not zombies (BIS: 10).
         fcf_years: window for ``fcf_positive_years``.
+        stale_months: a statement value whose period ended longer ago than this before the
+            snapshot date is **stale** (issue #12; a fiscal year plus its filing delay).
+        market_stale_days: the same limit for market values (price, market cap, rate betas).
     """
 
     shocks_bp: tuple[int, ...] = (100, 200, 300)
@@ -60,10 +65,14 @@ class MetricParams:
     zombie_years: int = 3
     zombie_min_listed_years: float = 10.0
     fcf_years: int = 4
+    stale_months: float = 18.0
+    market_stale_days: int = 45
 
     def __post_init__(self) -> None:
         if self.rate_beta_weeks < self.min_weeks or self.min_weeks < 52:
             raise ValueError("rate_beta_weeks must be >= min_weeks >= 52 (issue #5)")
+        if not 0 < self.stale_months <= 120 or not 0 < self.market_stale_days <= 3650:
+            raise ValueError("stale limits must be positive (at most 10 years)")
         if not 0.0 <= self.floating_share_long_term <= 1.0:
             raise ValueError("floating_share_long_term must be between 0 and 1")
 
@@ -77,12 +86,15 @@ class StockTable:
         values: index ``symbol``; one column per catalogue field (numbers float64 with NaN,
             flags 1.0/0.0/NaN, text/category object, ``themes`` a tuple of theme names).
         status: int8, index ``symbol``, one column per numeric field: 0 OK, 1 MISSING,
-            2 NOT_MEANINGFUL.
+            2 NOT_MEANINGFUL, 3 STALE, 4 SUSPECT (``rules.STATE_NAMES``).
         notes: ``(symbol, field) -> str``: why a value is n.m., or where it came from.
         theme_matches: columns symbol, theme, rule, matched (why a stock carries a theme).
         zombie_years: symbol -> [(fiscal_year, coverage)] for the zombie window.
         provenance: the dataset's chosen provenance rows.
         params: the assumptions used.
+        period_end: index ``symbol``, one datetime64 column per dated field: the period end (or
+            as-of date) of the value shown.
+        origin: the same shape, text: where the value came from ("simfin FY2024 (period ended ...)").
     """
 
     as_of: date
@@ -93,6 +105,8 @@ class StockTable:
     zombie_years: dict[str, list[tuple[int, float]]]
     provenance: pd.DataFrame
     params: MetricParams = MetricParams()
+    period_end: pd.DataFrame = field(default_factory=pd.DataFrame)
+    origin: pd.DataFrame = field(default_factory=pd.DataFrame)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def numeric(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -217,12 +231,14 @@ METRIC_FIELDS: tuple[Field, ...] = (
 
 catalog.register(METRIC_FIELDS)
 
-# Latest-year inputs resolved from securities first, then the latest fiscal year of history.
+# Statement lines shown as fields of their own, each from its freshest row (issue #12).
 LATEST_FIELDS = (
     "revenue", "ebit", "operating_income", "interest_expense", "net_income", "operating_cash_flow",
     "capital_expenditure", "free_cash_flow", "total_debt", "current_debt", "long_term_debt", "cash",
     "total_equity", "total_assets",
 )
+# Market inputs dated by their observation (provenance ``as_of``); stale after ``market_stale_days``.
+MARKET_FIELDS = ("price", "market_cap", "enterprise_value", "shares_outstanding", "beta")
 
 
 def compute_metrics(
@@ -249,44 +265,456 @@ def compute_metrics(
     """
     for bp in params.shocks_bp:
         catalog.register([shocked_field(bp)])
-    total = 5
-    step = _Stepper(progress, is_cancelled, total)
+    step = _Stepper(progress, is_cancelled, 5)
     sec = dataset.securities
     index = pd.Index(sec.index.astype(str), name="symbol")
     sec = sec.set_axis(index)
-    notes: dict[tuple[str, str], str] = {}
-    cols: dict[str, np.ndarray] = {}
-    stat: dict[str, np.ndarray] = {}
+    ctx = _Context(index, pd.Timestamp(dataset.as_of), params, sec, dataset.provenance)
 
-    step("Resolving latest-year values")
-    hist = _clean_history(dataset.history, index)
-    latest = _resolve_latest(sec, hist, index, notes)
-    cols.update(latest)
+    step("Resolving dated statements")
+    rows = pd.concat([dataset.history, statement_rows(dataset.provenance)], ignore_index=True) \
+        if _has_statement_observations(dataset.provenance) else dataset.history
+    st = prepare(rows, index)
+    _zero_debt(st, ctx)
+    _latest(st, ctx)
+    _market(ctx)
 
     step("Cash-flow and leverage metrics")
-    _cash_and_leverage(cols, stat, sec, index, notes)
-    _coverage(cols, stat, index, notes, params)
-    cols["fcf_positive_years"], fcf_notes = _fcf_years(hist, index, params.fcf_years)
-    notes.update(fcf_notes)
-    cols["years_listed"] = _years_listed(sec, dataset.as_of, len(index))
+    _cash_and_leverage(st, ctx)
+    _coverage(st, ctx)
+    fy = _fiscal_years(st, ctx)
+    _fcf_years(fy, ctx)
+    ctx.cols["years_listed"] = _years_listed(sec, dataset.as_of, len(index))
 
     step("Zombie flags")
-    zombie, zombie_years = _zombies(hist, index, cols["years_listed"], params, notes)
-    cols["zombie"] = zombie
+    zombie_years = _zombies(fy, ctx)
 
     step("Rate betas")
-    cols.update(_rate_betas(dataset.prices, dataset.market, index, params, step.cancel_check))
+    ctx.cols.update(_rate_betas(dataset.prices, dataset.market, index, params, step.cancel_check, ctx))
 
     step("Themes")
     matches = tag(sec, taxonomy) if taxonomy is not None else empty_matches()
     tag_series = themes_by_symbol(matches, index)
     step.done()
 
-    values, status = _assemble(sec, index, cols, stat, tag_series)
+    _kinds(ctx)
+    values, status = _assemble(sec, index, ctx.cols, ctx.stat, tag_series)
+    _states(ctx, values, status)
     prov = dataset.provenance
     if "chosen" in prov:
         prov = prov[prov["chosen"].astype(bool)].reset_index(drop=True)
-    return StockTable(dataset.as_of, values, status, notes, matches, zombie_years, prov, params)
+    ends = pd.DataFrame({k: pd.Series(v, index=index, dtype="datetime64[ns]") for k, v in ctx.ends.items()},
+                        index=index)
+    origin = pd.DataFrame({k: pd.Series(v, index=index, dtype=object) for k, v in ctx.origin.items()}, index=index)
+    return StockTable(dataset.as_of, values, status, ctx.notes, matches, zombie_years, prov, params,
+                      period_end=ends, origin=origin)
+
+
+class _Context:
+    """What the stages share: the output columns and, per field, its period end, origin and
+    the reasons behind its state."""
+
+    def __init__(self, index: pd.Index, as_of: pd.Timestamp, params: MetricParams, sec: pd.DataFrame,
+                 provenance: pd.DataFrame) -> None:
+        self.index, self.as_of, self.params, self.sec = index, as_of, params, sec
+        self.n = len(index)
+        self.notes: dict[tuple[str, str], str] = {}
+        self.cols: dict[str, np.ndarray] = {}
+        self.stat: dict[str, np.ndarray] = {}
+        self.ends: dict[str, np.ndarray] = {}  # field -> datetime64 period end / as-of of the value
+        self.origin: dict[str, np.ndarray] = {}  # field -> "simfin FY2024" ...
+        self.suspect: dict[str, np.ndarray] = {}  # field -> sanity rule id ("" none)
+        self.stale_days: dict[str, int] = {}  # field -> its stale limit in days
+        self.dates = _observation_dates(provenance, index)
+
+    def col(self, name: str) -> np.ndarray:
+        return _col(self.sec, name, self.n)
+
+    def note(self, mask: np.ndarray, fld: str, text: str) -> None:
+        _note(self.notes, self.index, mask, fld, text)
+
+    def dated(self, fld: str, st: Statements, sel: np.ndarray, lines: tuple[str, ...]) -> None:
+        """Record that ``fld`` comes from the statement rows ``sel`` (period, origin, suspect lines)."""
+        self.ends[fld] = st.take_any("period_end", sel).astype("datetime64[ns]")
+        self.origin[fld] = _origins(st, sel)
+        self.suspect[fld] = st.suspect_reason(lines, sel)
+        self.stale_days[fld] = int(round(self.params.stale_months * 30.44))
+
+
+def _origins(st: Statements, sel: np.ndarray) -> np.ndarray:
+    out = np.full(len(sel), None, dtype=object)
+    if not len(st.rows):
+        return out
+    src = st.rows["source"].to_numpy(dtype=object)
+    kind = st.rows["period_type"].to_numpy(dtype=object)
+    fy = st.rows["fiscal_year"].to_numpy()
+    end = st.rows["period_end"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    labels = np.array([f"{s} {'FY' + str(y) if k == 'FY' else k} (period ended {e})"
+                       for s, k, y, e in zip(src, kind, fy, end, strict=True)], dtype=object)
+    ok = sel >= 0
+    out[ok] = labels[sel[ok]]
+    return out
+
+
+def _has_statement_observations(prov: pd.DataFrame) -> bool:
+    return bool(len(prov)) and bool(prov["field"].isin(STATEMENT_FIELDS).any())
+
+
+def _observation_dates(prov: pd.DataFrame, index: pd.Index) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """field -> (as-of dates, sources) of the chosen observations, aligned with ``index``."""
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if not len(prov) or "chosen" not in prov:
+        return out
+    chosen = prov[prov["chosen"].astype(bool) & prov["field"].isin(MARKET_FIELDS + ("reported_debt_to_equity",))]
+    for fld, part in chosen.groupby("field", sort=False):
+        part = part.drop_duplicates("symbol").set_index(part["symbol"].astype(str).to_numpy())
+        when = part["as_of"].reindex(index).to_numpy(dtype="datetime64[ns]")
+        src = part["source"].reindex(index).to_numpy(dtype=object)
+        out[str(fld)] = (when, src)
+    return out
+
+
+def _zero_debt(st: Statements, ctx: _Context) -> None:
+    """A balance sheet with no debt line means zero debt only when another source agrees (D/E 0)."""
+    if not len(st.rows):
+        return
+    rows = st.rows
+    no_line = rows["total_debt"].isna() & rows["current_debt"].isna() & rows["long_term_debt"].isna() \
+        & rows["total_assets"].notna()
+    reported = ctx.col("reported_debt_to_equity")
+    rep_src = ctx.dates.get("reported_debt_to_equity", (None, np.full(ctx.n, None, dtype=object)))[1]
+    pos = rows["pos"].to_numpy()
+    agree = no_line.to_numpy() & (reported[pos] == 0) & (rep_src[pos] != rows["source"].to_numpy(dtype=object))
+    if agree.any():
+        rows.loc[agree, "total_debt"] = 0.0
+        st.derived["total_debt"] = agree
+        ctx.note(np.isin(np.arange(ctx.n), pos[agree]), "total_debt",
+                 "no debt line in the balance sheet and the reported debt/equity is 0: zero debt")
+
+
+def _latest(st: Statements, ctx: _Context) -> None:
+    """Each statement line as a field of its own: the freshest row that has it."""
+    censored = st.column("fcf_nonpositive") == 1.0
+    for c in LATEST_FIELDS:
+        have = ~np.isnan(st.column(c))
+        if c == "free_cash_flow":
+            have |= censored
+        sel = st.pick(have)
+        ctx.cols[c] = st.take(c, sel)
+        ctx.dated(c, st, sel, (c,))
+        if c in st.derived:
+            ctx.note(st.derived[c][np.maximum(sel, 0)] & (sel >= 0), c,
+                     {"free_cash_flow": "operating cash flow + capital expenditure of the same period",
+                      "total_debt": "zero: no debt line and the reported debt/equity is 0"}.get(c, "derived"))
+    fcf_sel = st.pick(~np.isnan(st.column("free_cash_flow")) | censored)
+    cens = (st.take("fcf_nonpositive", fcf_sel) == 1.0) & np.isnan(ctx.cols["free_cash_flow"])
+    ctx.note(cens, "free_cash_flow", "free cash flow is zero or negative: Finviz leaves P/FCF empty then "
+             "and gives no amount")
+    ctx.cols["_fcf_censored"] = cens
+
+
+def _market(ctx: _Context) -> None:
+    """Market inputs with their dates; market cap = the latest price x the latest share count."""
+    limit = ctx.params.market_stale_days
+    for f in MARKET_FIELDS:
+        when, src = ctx.dates.get(f, (np.full(ctx.n, np.datetime64("NaT"), dtype="datetime64[ns]"),
+                                      np.full(ctx.n, None, dtype=object)))
+        ctx.cols[f] = ctx.col(f)
+        ctx.ends[f] = when
+        ctx.origin[f] = src
+        ctx.stale_days[f] = limit
+    price, shares = ctx.cols["price"], ctx.cols["shares_outstanding"]
+    both = ~np.isnan(price) & ~np.isnan(shares) & (shares > 0)
+    if both.any():
+        p_when, p_src = ctx.ends["price"], ctx.origin["price"]
+        s_when, s_src = ctx.ends["shares_outstanding"], ctx.origin["shares_outstanding"]
+        ctx.cols["market_cap"] = np.where(both, price * shares, ctx.cols["market_cap"])
+        ctx.ends["market_cap"] = np.where(both, p_when, ctx.ends["market_cap"])
+        ctx.origin["market_cap"] = np.where(both, "price x shares", ctx.origin["market_cap"])
+        for k in np.flatnonzero(both):
+            ctx.notes[(str(ctx.index[k]), "market_cap")] = (
+                f"price {price[k]:,.2f} ({_day(p_when[k])}, {p_src[k]}) x shares {shares[k]:,.0f} "
+                f"({_day(s_when[k])}, {s_src[k]})")
+
+
+def _day(value: np.datetime64) -> str:
+    return "date unknown" if np.isnat(value) else str(value)[:10]
+
+
+def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return a / b
+
+
+def _ratio(ctx: _Context, name: str, num: np.ndarray, den: np.ndarray, nm: np.ndarray, nm_text: str) -> None:
+    missing = np.isnan(num) | np.isnan(den)
+    nm = nm & ~missing
+    ctx.cols[name] = np.where(missing | nm, np.nan, _safe_div(num, den))
+    ctx.stat[name] = np.where(nm, NOT_MEANINGFUL, np.where(missing, MISSING, OK)).astype("int8")
+    ctx.note(nm, name, nm_text)
+
+
+def _flag(x: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(x), np.nan, (x > 0).astype("float64"))
+
+
+def _have(st: Statements, *lines: str) -> np.ndarray:
+    ok = np.ones(len(st.rows), dtype=bool)
+    for line in lines:
+        v = st.column(line)
+        if line == "free_cash_flow":
+            ok &= ~np.isnan(v) | (st.column("fcf_nonpositive") == 1.0)
+        elif line == "ebitda_any":
+            ok &= ~np.isnan(v) | (st.column("ebitda_nonpositive") == 1.0)
+        else:
+            ok &= ~np.isnan(v)
+    return ok
+
+
+def _cash_and_leverage(st: Statements, ctx: _Context) -> None:
+    cols = ctx.cols
+    mcap = cols["market_cap"]
+    fcf, cens = cols["free_cash_flow"], cols.pop("_fcf_censored")
+    _ratio(ctx, "fcf_yield", fcf, mcap, mcap <= 0, "market cap is not positive")
+    ctx.dated("fcf_yield", st, st.pick(_have(st, "free_cash_flow")), ("free_cash_flow",))
+    cols["fcf_positive"] = np.where(cens, 0.0, _flag(fcf))
+    ctx.dated("fcf_positive", st, st.pick(_have(st, "free_cash_flow")), ("free_cash_flow",))
+    for name in ("fcf_yield", "fcf_positive"):
+        ctx.note(cens, name, "free cash flow is zero or negative (Finviz gives no amount)")
+
+    sel = st.pick(_have(st, "free_cash_flow", "revenue"))
+    f2, rev = st.take("free_cash_flow", sel), st.take("revenue", sel)
+    _ratio(ctx, "fcf_margin", f2, rev, rev <= 0, "revenue is not positive")
+    ctx.dated("fcf_margin", st, sel, ("free_cash_flow", "revenue"))
+
+    sel = st.pick(_have(st, "operating_cash_flow"))
+    cols["ocf_positive"] = _flag(st.take("operating_cash_flow", sel))
+    ctx.dated("ocf_positive", st, sel, ("operating_cash_flow",))
+
+    sel = st.pick(_have(st, "free_cash_flow", "cash"))
+    f3, cash = st.take("free_cash_flow", sel), st.take("cash", sel)
+    missing = np.isnan(f3) | np.isnan(cash)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        runway = np.where(f3 >= 0, np.inf, np.maximum(cash, 0.0) / (-f3 / 12.0))
+    cols["cash_runway_months"] = np.where(missing, np.nan, runway)
+    ctx.dated("cash_runway_months", st, sel, ("free_cash_flow", "cash"))
+    ctx.note(~missing & (f3 >= 0), "cash_runway_months", "free cash flow is not negative: no burn")
+
+    sel = st.pick(_have(st, "total_debt", "cash"))
+    cols["net_debt"] = st.take("total_debt", sel) - st.take("cash", sel)
+    ctx.dated("net_debt", st, sel, ("total_debt", "cash"))
+
+    sel = st.pick(_have(st, "total_debt", "cash", "ebitda_any"))
+    ebitda = st.take("ebitda_any", sel)
+    e_cens = (st.take("ebitda_nonpositive", sel) == 1.0) & np.isnan(ebitda)
+    net = st.take("total_debt", sel) - st.take("cash", sel)
+    _ratio(ctx, "net_debt_to_ebitda", net, np.where(e_cens, 0.0, ebitda), (ebitda <= 0) | e_cens,
+           "EBITDA is zero or negative")
+    ctx.dated("net_debt_to_ebitda", st, sel, ("total_debt", "cash", "ebitda_any"))
+    sel_e = st.pick(_have(st, "ebitda_any"))
+    e_any = st.take("ebitda_any", sel_e)
+    cols["ebitda"] = e_any
+    ctx.dated("ebitda", st, sel_e, ("ebitda_any",))
+    ctx.stat["ebitda"] = np.where(np.isnan(e_any), MISSING, OK).astype("int8")
+    built = np.where(sel_e >= 0, st.derived.get("ebitda_any", np.zeros(0, bool))[np.maximum(sel_e, 0)]
+                     if len(st.rows) else False, False)
+    ctx.note(built, "ebitda", "operating income (or EBIT) + depreciation and amortisation of the same period")
+
+    sel = st.pick(_have(st, "total_debt", "total_equity"))
+    debt, equity = st.take("total_debt", sel), st.take("total_equity", sel)
+    _ratio(ctx, "debt_to_equity", debt, equity, equity <= 0, "shareholders' equity is zero or negative")
+    ctx.dated("debt_to_equity", st, sel, ("total_debt", "total_equity"))
+    _reported_twin(ctx, "debt_to_equity", "reported_debt_to_equity")
+
+    sel = st.pick(_have(st, "total_debt", "total_assets"))
+    assets = st.take("total_assets", sel)
+    _ratio(ctx, "debt_to_assets", st.take("total_debt", sel), assets, assets <= 0, "total assets are not positive")
+    ctx.dated("debt_to_assets", st, sel, ("total_debt", "total_assets"))
+
+    sel = st.pick(_have(st, "current_debt", "total_debt"))
+    total = st.take("total_debt", sel)
+    _ratio(ctx, "short_term_debt_share", st.take("current_debt", sel), total, total == 0, "no debt")
+    ctx.dated("short_term_debt_share", st, sel, ("current_debt", "total_debt"))
+
+
+def _reported_twin(ctx: _Context, name: str, twin: str) -> None:
+    """Where no statement gives ``name``, the source-reported ratio stands in, said so in its origin."""
+    rep = ctx.col(twin)
+    use = (ctx.stat[name] == MISSING) & ~np.isnan(rep)
+    if not use.any():
+        return
+    when, src = ctx.dates.get(twin, (np.full(ctx.n, np.datetime64("NaT"), dtype="datetime64[ns]"),
+                                     np.full(ctx.n, None, dtype=object)))
+    ctx.cols[name] = np.where(use, rep, ctx.cols[name])
+    ctx.stat[name] = np.where(use, OK, ctx.stat[name]).astype("int8")
+    ctx.ends[name] = np.where(use, when, ctx.ends[name])
+    ctx.origin[name] = np.where(use, np.array([f"{s} (reported ratio)" for s in src], dtype=object),
+                                ctx.origin[name])
+    ctx.note(use, name, "as the source reports it (no statement has both debt and equity)")
+
+
+def _coverage(st: Statements, ctx: _Context) -> None:
+    cols, params = ctx.cols, ctx.params
+    debt_col = st.column("total_debt")
+    cost_known = ~np.isnan(st.column("interest_expense")) | (debt_col == 0)
+    sel = st.pick(_have(st, "earnings") & cost_known)
+    earn, interest = st.take("earnings", sel), st.take("interest_expense", sel)
+    debt = st.take("total_debt", sel)
+    used_oi = np.where(sel >= 0, st.derived.get("earnings", np.zeros(0, bool))[np.maximum(sel, 0)]
+                       if len(st.rows) else False, False)
+    missing = sel < 0
+    no_cost = ~missing & ((interest <= 0) | (np.isnan(interest) & (debt == 0)))
+    nm = no_cost & (earn < 0)
+    cov = np.where(no_cost, np.inf, _safe_div(earn, interest))
+    cols["interest_coverage"] = np.where(missing | nm, np.nan, cov)
+    ctx.stat["interest_coverage"] = np.where(nm, NOT_MEANINGFUL, np.where(missing, MISSING, OK)).astype("int8")
+    ctx.dated("interest_coverage", st, sel, ("earnings", "interest_expense"))
+    ctx.note(nm, "interest_coverage", "an operating loss while net interest is income: coverage has no meaning")
+    ctx.note(no_cost & ~nm & (interest <= 0), "interest_coverage", "no net interest expense: coverage is infinite")
+    ctx.note(no_cost & ~nm & np.isnan(interest), "interest_coverage",
+             "no debt and no interest expense reported: coverage is infinite")
+    ctx.note(used_oi & ~missing & ~nm, "interest_coverage", "coverage uses operating income (the source has no EBIT)")
+
+    # Repricing debt: the maturity split of the freshest row with total debt.
+    sel_d = st.pick(_have(st, "total_debt"))
+    _repricing(st, ctx, sel_d)
+    # Shocked coverage: earnings, interest and debt of one row.
+    sel_s = st.pick(_have(st, "earnings", "total_debt") & cost_known)
+    earn, interest = st.take("earnings", sel_s), st.take("interest_expense", sel_s)
+    repricing = _repricing_of(st, sel_s, params.floating_share_long_term)
+    base = np.where(np.isnan(interest) | (interest < 0), 0.0, interest)
+    for bp in params.shocks_bp:
+        name = f"shocked_coverage_{bp}"
+        den = base + bp / 10000.0 * repricing
+        miss = sel_s < 0
+        nm_s = ~miss & (den <= 0) & (earn < 0)
+        cols[name] = np.where(miss | nm_s, np.nan, np.where(den <= 0, np.inf, _safe_div(earn, den)))
+        ctx.stat[name] = np.where(nm_s, NOT_MEANINGFUL, np.where(miss, MISSING, OK)).astype("int8")
+        ctx.dated(name, st, sel_s, ("earnings", "interest_expense", "total_debt", "current_debt"))
+        ctx.note(nm_s, name, "an operating loss with neither interest cost nor debt: coverage has no meaning")
+
+
+def _repricing_of(st: Statements, sel: np.ndarray, share: float) -> np.ndarray:
+    cur, lt, total = st.take("current_debt", sel), st.take("long_term_debt", sel), st.take("total_debt", sel)
+    split = ~np.isnan(cur) & ~np.isnan(lt)
+    return np.where(split, cur + share * lt, total)
+
+
+def _repricing(st: Statements, ctx: _Context, sel: np.ndarray) -> None:
+    cur, lt = st.take("current_debt", sel), st.take("long_term_debt", sel)
+    total = st.take("total_debt", sel)
+    ctx.cols["repricing_debt"] = _repricing_of(st, sel, ctx.params.floating_share_long_term)
+    ctx.dated("repricing_debt", st, sel, ("total_debt", "current_debt", "long_term_debt"))
+    unknown = (np.isnan(cur) | np.isnan(lt)) & ~np.isnan(total)
+    ctx.note(unknown, "repricing_debt", "maturity split not in this balance sheet: all debt assumed to reprice "
+             "within a year")
+
+
+def _fiscal_years(st: Statements, ctx: _Context) -> pd.DataFrame:
+    """Fiscal-year rows of ONE source per company: the source of its freshest fiscal year."""
+    rows = st.rows
+    if not len(rows):
+        return rows
+    fy = rows[rows["period_type"] == "FY"]
+    lead = fy.drop_duplicates("symbol", keep="first")[["symbol", "source"]]
+    fy = fy.merge(lead, on=["symbol", "source"], how="inner")
+    return fy.sort_values(["symbol", "fiscal_year"]).drop_duplicates(["symbol", "fiscal_year"], keep="last")
+
+
+def _fy_state(ctx: _Context, fy: pd.DataFrame, fld: str, used: pd.DataFrame) -> None:
+    """Period end and origin of a multi-year field: its latest fiscal year."""
+    last = used.groupby("symbol").agg(end=("period_end", "max"), source=("source", "first"),
+                                      year=("fiscal_year", "max")).reindex(ctx.index)
+    ctx.ends[fld] = last["end"].to_numpy(dtype="datetime64[ns]")
+    ctx.origin[fld] = np.array([None if not isinstance(s, str) else f"{s} FY{int(y)} and earlier"
+                                for s, y in zip(last["source"], last["year"], strict=True)], dtype=object)
+    ctx.stale_days[fld] = int(round(ctx.params.stale_months * 30.44))
+
+
+def _fcf_years(fy: pd.DataFrame, ctx: _Context) -> None:
+    window, fld = ctx.params.fcf_years, "fcf_positive_years"
+    if not len(fy):
+        ctx.cols[fld] = np.full(ctx.n, np.nan)
+        return
+    h = fy.loc[fy["free_cash_flow"].notna(), ["symbol", "fiscal_year", "free_cash_flow", "period_end", "source"]]
+    last = h.groupby("symbol")["fiscal_year"].transform("max")
+    h = h[h["fiscal_year"] > last - window]
+    grouped = h.assign(pos=h["free_cash_flow"] > 0).groupby("symbol")["pos"].agg(["sum", "count"])
+    grouped = grouped.reindex(ctx.index)
+    short = grouped["count"].notna() & (grouped["count"] < window)
+    for sym, cnt in grouped.loc[short, "count"].items():
+        ctx.notes[(str(sym), fld)] = f"only {int(cnt)} of the last {window} fiscal years known"
+    ctx.cols[fld] = grouped["sum"].to_numpy(dtype="float64", na_value=np.nan)
+    _fy_state(ctx, fy, fld, h)
+
+
+def _years_listed(sec: pd.DataFrame, as_of: date, n: int) -> np.ndarray:
+    if "listing_date" not in sec:
+        return np.full(n, np.nan)
+    when = pd.to_datetime(sec["listing_date"], errors="coerce")
+    if getattr(when.dt, "tz", None) is not None:
+        when = when.dt.tz_localize(None)
+    days = (pd.Timestamp(as_of) - when).dt.days
+    return (days / 365.25).to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _zombies(fy: pd.DataFrame, ctx: _Context) -> dict[str, list[tuple[int, float]]]:
+    params, index, n = ctx.params, ctx.index, ctx.n
+    if not len(fy):
+        ctx.cols["zombie"] = np.full(n, np.nan)
+        return {}
+    earn = fy["earnings"]
+    interest = fy["interest_expense"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = np.where(interest <= 0, np.inf, earn / interest)
+    # An operating loss while net interest is income says nothing about debt service: unknown.
+    cov = np.where(earn.isna() | interest.isna() | ((interest <= 0) & (earn < 0)), np.nan, cov)
+    h = pd.DataFrame({"symbol": fy["symbol"].to_numpy(), "fy": fy["fiscal_year"].astype("int64").to_numpy(),
+                      "cov": cov, "oi": (fy["ebit"].isna() & fy["operating_income"].notna()).to_numpy(),
+                      "period_end": fy["period_end"].to_numpy(), "source": fy["source"].to_numpy()})
+    h = h[(earn.notna() | interest.notna()).to_numpy()]
+    last = h.groupby("symbol")["fy"].transform("max")
+    h = h[h["fy"] > last - params.zombie_years]
+    known = h.groupby("symbol")["cov"].count()
+    below = h.assign(b=h["cov"] < 1).groupby("symbol")["b"].sum()
+    clears = h.assign(c=h["cov"] >= 1).groupby("symbol")["c"].any()
+    is_z = (below >= params.zombie_years).reindex(index, fill_value=False).to_numpy()
+    not_z = clears.reindex(index, fill_value=False).to_numpy()
+    vals = np.where(is_z, 1.0, np.where(not_z, 0.0, np.nan))
+    years_listed = ctx.cols["years_listed"]
+    young = ~np.isnan(years_listed) & (years_listed < params.zombie_min_listed_years)
+    spared = young & (vals == 1.0)
+    vals = np.where(spared, 0.0, vals)
+    partial = np.isnan(vals) & (known.reindex(index, fill_value=0).to_numpy() > 0)
+    used_oi = h.groupby("symbol")["oi"].any().reindex(index, fill_value=False).to_numpy(dtype=bool)
+    texts = (
+        (spared, f"listed less than {params.zombie_min_listed_years:g} years: not a zombie by the BIS definition"),
+        (partial, "coverage unknown in part of the last fiscal years"),
+        (used_oi, "coverage uses operating income (the source has no EBIT)"),
+    )
+    for k in np.flatnonzero(spared | partial | used_oi):
+        ctx.notes[(str(index[int(k)]), "zombie")] = "; ".join(t for mask, t in texts if mask[k])
+    ctx.cols["zombie"] = vals.astype("float64")
+    _fy_state(ctx, fy, "zombie", h.rename(columns={"fy": "fiscal_year"}))
+    years: dict[str, list[tuple[int, float]]] = {}
+    for sym, y, c in zip(h["symbol"], h["fy"], h["cov"], strict=False):
+        years.setdefault(sym, []).append((int(y), float(c)))
+    return years
+
+
+def _kinds(ctx: _Context) -> None:
+    """Fields that are n.m. for a kind of company (banks, insurers, lenders): see rules.COMPANY_KINDS."""
+    industry = ctx.sec["industry"] if "industry" in ctx.sec else pd.Series([None] * ctx.n, index=ctx.index)
+    kinds = [kind_of(v) for v in industry]
+    for k in COMPANY_KINDS:
+        mask = np.fromiter((x is k for x in kinds), dtype=bool, count=ctx.n)
+        if not mask.any():
+            continue
+        for fld in k.not_meaningful:
+            ctx.cols[fld] = np.where(mask, np.nan, ctx.cols.get(fld, np.full(ctx.n, np.nan)))
+            prev = ctx.stat.get(fld, np.where(np.isnan(ctx.cols[fld]), MISSING, OK).astype("int8"))
+            ctx.stat[fld] = np.where(mask, NOT_MEANINGFUL, prev).astype("int8")
+            ctx.note(mask, fld, f"not meaningful for {k.reason.split(':')[0]} ({k.reason.split(': ', 1)[-1]})")
 
 
 class _Stepper:
@@ -320,208 +748,6 @@ def _note(notes: dict[tuple[str, str], str], index: pd.Index, mask: np.ndarray, 
         notes.update(zip(((s, fld) for s in index[mask]), repeat(text), strict=False))
 
 
-def _clean_history(history: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
-    """One row per (symbol, fiscal_year) for symbols in the table; FCF filled from OCF + capex."""
-    if history is None or history.empty:
-        return pd.DataFrame(columns=["symbol", "fiscal_year", "source", *LATEST_FIELDS])
-    h = history[history["symbol"].astype(str).isin(index)].copy()
-    h["symbol"] = h["symbol"].astype(str)
-    for c in LATEST_FIELDS:
-        h[c] = pd.to_numeric(h[c], errors="coerce") if c in h else np.nan
-    if "source" not in h:
-        h["source"] = "history"
-    # Several sources may report the same year: take the first non-missing value per column.
-    h = h.sort_values(["symbol", "fiscal_year"], kind="stable")
-    h = h.groupby(["symbol", "fiscal_year"], sort=True, as_index=False).first()
-    derived = h["operating_cash_flow"] + h["capital_expenditure"]
-    h["free_cash_flow"] = h["free_cash_flow"].fillna(derived)
-    return h
-
-
-def _resolve_latest(sec: pd.DataFrame, hist: pd.DataFrame, index: pd.Index,
-                    notes: dict[tuple[str, str], str]) -> dict[str, np.ndarray]:
-    n = len(index)
-    out: dict[str, np.ndarray] = {}
-    if len(hist):
-        last = hist.groupby("symbol")[list(LATEST_FIELDS)].last().reindex(index)
-        years = pd.DataFrame({c: hist["fiscal_year"].where(hist[c].notna()) for c in LATEST_FIELDS})
-        years["symbol"] = hist["symbol"]
-        last_year = years.groupby("symbol").last().reindex(index)
-        src = hist.groupby("symbol")["source"].last().reindex(index).astype(object).to_numpy()
-    for c in LATEST_FIELDS:
-        v = _col(sec, c, n)
-        if c == "free_cash_flow":  # statement definition when the source gives the parts only
-            parts = _col(sec, "operating_cash_flow", n) + _col(sec, "capital_expenditure", n)
-            v = np.where(np.isnan(v), parts, v)
-        if len(hist):
-            fb = last[c].to_numpy(dtype="float64", na_value=np.nan)
-            use = np.isnan(v) & ~np.isnan(fb)
-            if use.any():
-                v = np.where(use, fb, v)
-                yrs = last_year[c].to_numpy(dtype="float64", na_value=np.nan)
-                for sym, y, s in zip(index[use], yrs[use], src[use], strict=False):
-                    notes[(sym, c)] = f"from fiscal year {int(y)} statements ({s})"
-        out[c] = v
-    return out
-
-
-def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return a / b
-
-
-def _ratio(cols: dict[str, np.ndarray], stat: dict[str, np.ndarray], name: str, num: np.ndarray,
-           den: np.ndarray, nm: np.ndarray, index: pd.Index, notes: dict[tuple[str, str], str],
-           nm_text: str) -> None:
-    missing = np.isnan(num) | np.isnan(den)
-    nm = nm & ~missing
-    val = np.where(missing | nm, np.nan, _safe_div(num, den))
-    cols[name] = val
-    stat[name] = np.where(nm, NOT_MEANINGFUL, np.where(missing, MISSING, OK)).astype("int8")
-    _note(notes, index, nm, name, nm_text)
-
-
-def _flag(x: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(x), np.nan, (x > 0).astype("float64"))
-
-
-def _cash_and_leverage(cols: dict[str, np.ndarray], stat: dict[str, np.ndarray], sec: pd.DataFrame,
-                       index: pd.Index, notes: dict[tuple[str, str], str]) -> None:
-    n = len(index)
-    fcf, cash, debt = cols["free_cash_flow"], cols["cash"], cols["total_debt"]
-    mcap, rev, ebitda = _col(sec, "market_cap", n), cols["revenue"], _col(sec, "ebitda", n)
-    cols["ebitda"] = ebitda
-    _ratio(cols, stat, "fcf_yield", fcf, mcap, mcap <= 0, index, notes, "market cap is not positive")
-    _ratio(cols, stat, "fcf_margin", fcf, rev, rev <= 0, index, notes, "revenue is not positive")
-    cols["ocf_positive"] = _flag(cols["operating_cash_flow"])
-    cols["fcf_positive"] = _flag(fcf)
-
-    burn = -fcf / 12.0
-    missing = np.isnan(fcf) | np.isnan(cash)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        runway = np.where(fcf >= 0, np.inf, np.maximum(cash, 0.0) / burn)
-    cols["cash_runway_months"] = np.where(missing, np.nan, runway)
-    _note(notes, index, ~missing & (fcf >= 0), "cash_runway_months", "free cash flow is not negative: no burn")
-
-    net = debt - cash
-    cols["net_debt"] = net
-    _ratio(cols, stat, "net_debt_to_ebitda", net, ebitda, ebitda <= 0, index, notes,
-           "EBITDA is zero or negative")
-    equity, assets = cols["total_equity"], cols["total_assets"]
-    _ratio(cols, stat, "debt_to_equity", debt, equity, equity <= 0, index, notes,
-           "shareholders' equity is zero or negative")
-    _ratio(cols, stat, "debt_to_assets", debt, assets, assets <= 0, index, notes,
-           "total assets are not positive")
-    cur = cols["current_debt"]
-    # Current debt larger than total debt means inconsistent sources: cap the share at 1.
-    _ratio(cols, stat, "short_term_debt_share", np.minimum(cur, debt), debt, debt == 0, index, notes,
-           "no debt")
-
-
-def _coverage(cols: dict[str, np.ndarray], stat: dict[str, np.ndarray], index: pd.Index,
-              notes: dict[tuple[str, str], str], params: MetricParams) -> None:
-    ebit, oi = cols["ebit"], cols["operating_income"]
-    use_oi = np.isnan(ebit) & ~np.isnan(oi)
-    earn = np.where(use_oi, oi, ebit)
-    interest, debt = cols["interest_expense"], cols["total_debt"]
-    no_cost = (interest <= 0) | (np.isnan(interest) & (debt == 0))
-    missing = np.isnan(earn) | (np.isnan(interest) & ~no_cost)
-    cov = np.where(no_cost, np.inf, _safe_div(earn, interest))
-    cols["interest_coverage"] = np.where(missing, np.nan, cov)
-    _note(notes, index, ~missing & (interest <= 0), "interest_coverage",
-          "no net interest expense: coverage is infinite")
-    _note(notes, index, ~missing & np.isnan(interest) & (debt == 0), "interest_coverage",
-          "no debt and no interest expense reported: coverage is infinite")
-
-    cur, lt = cols["current_debt"], cols["long_term_debt"]
-    split_known = ~np.isnan(cur) | ~np.isnan(lt)
-    share = params.floating_share_long_term
-    repricing = np.where(split_known, np.nan_to_num(cur) + share * np.nan_to_num(lt), debt)
-    cols["repricing_debt"] = repricing
-    _note(notes, index, ~split_known & ~np.isnan(debt), "repricing_debt",
-          "maturity split unknown: all debt assumed to reprice within a year")
-    base = np.where(np.isnan(interest) | (interest < 0), 0.0, interest)
-    known_cost = ~np.isnan(interest) | (debt == 0)
-    for bp in params.shocks_bp:
-        name = f"shocked_coverage_{bp}"
-        den = base + bp / 10000.0 * repricing
-        miss = np.isnan(earn) | np.isnan(repricing) | ~known_cost
-        val = np.where(den <= 0, np.inf, _safe_div(earn, den))
-        cols[name] = np.where(miss, np.nan, val)
-        if use_oi.any():
-            _note(notes, index, use_oi & ~miss, name, "coverage uses operating income (the source has no EBIT)")
-    _note(notes, index, use_oi & ~missing, "interest_coverage",
-          "coverage uses operating income (the source has no EBIT)")
-
-
-def _fcf_years(hist: pd.DataFrame, index: pd.Index, window: int) -> tuple[np.ndarray, dict]:
-    notes: dict[tuple[str, str], str] = {}
-    if not len(hist):
-        return np.full(len(index), np.nan), notes
-    h = hist.loc[hist["free_cash_flow"].notna(), ["symbol", "fiscal_year", "free_cash_flow"]]
-    last = h.groupby("symbol")["fiscal_year"].transform("max")
-    h = h[h["fiscal_year"] > last - window]
-    grouped = h.assign(pos=h["free_cash_flow"] > 0).groupby("symbol")["pos"].agg(["sum", "count"])
-    grouped = grouped.reindex(index)
-    short = grouped["count"].notna() & (grouped["count"] < window)
-    for sym, cnt in grouped.loc[short, "count"].items():
-        notes[(str(sym), "fcf_positive_years")] = f"only {int(cnt)} of the last {window} fiscal years known"
-    return grouped["sum"].to_numpy(dtype="float64", na_value=np.nan), notes
-
-
-def _years_listed(sec: pd.DataFrame, as_of: date, n: int) -> np.ndarray:
-    if "listing_date" not in sec:
-        return np.full(n, np.nan)
-    when = pd.to_datetime(sec["listing_date"], errors="coerce")
-    if getattr(when.dt, "tz", None) is not None:
-        when = when.dt.tz_localize(None)
-    days = (pd.Timestamp(as_of) - when).dt.days
-    return (days / 365.25).to_numpy(dtype="float64", na_value=np.nan)
-
-
-def _zombies(hist: pd.DataFrame, index: pd.Index, years_listed: np.ndarray, params: MetricParams,
-             notes: dict[tuple[str, str], str]) -> tuple[np.ndarray, dict[str, list[tuple[int, float]]]]:
-    n = len(index)
-    if not len(hist):
-        return np.full(n, np.nan), {}
-    earn = hist["ebit"].fillna(hist["operating_income"])
-    interest = hist["interest_expense"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cov = np.where(interest <= 0, np.inf, earn / interest)
-    cov = np.where(earn.isna() | interest.isna(), np.nan, cov)
-    h = pd.DataFrame({"symbol": hist["symbol"], "fy": hist["fiscal_year"].astype("int64"), "cov": cov,
-                      "oi": (hist["ebit"].isna() & hist["operating_income"].notna()).to_numpy()})
-    has_income = (earn.notna() | interest.notna()).to_numpy()
-    h = h[has_income]
-    last = h.groupby("symbol")["fy"].transform("max")
-    h = h[h["fy"] > last - params.zombie_years]
-    g = h.groupby("symbol")["cov"]
-    known = g.count()
-    below = h.assign(b=h["cov"] < 1).groupby("symbol")["b"].sum()
-    clears = h.assign(c=h["cov"] >= 1).groupby("symbol")["c"].any()
-    flag = pd.Series(np.nan, index=index)
-    is_z = (below >= params.zombie_years).reindex(index, fill_value=False).to_numpy()
-    not_z = clears.reindex(index, fill_value=False).to_numpy()
-    vals = np.where(is_z, 1.0, np.where(not_z, 0.0, np.nan))
-    young = ~np.isnan(years_listed) & (years_listed < params.zombie_min_listed_years)
-    spared = young & (vals == 1.0)
-    vals = np.where(spared, 0.0, vals)
-    partial = np.isnan(vals) & (known.reindex(index, fill_value=0).to_numpy() > 0)
-    used_oi = h.groupby("symbol")["oi"].any().reindex(index, fill_value=False).to_numpy(dtype=bool)
-    texts = (
-        (spared, f"listed less than {params.zombie_min_listed_years:g} years: not a zombie by the BIS definition"),
-        (partial, "coverage unknown in part of the last fiscal years"),
-        (used_oi, "coverage uses operating income (the source has no EBIT)"),
-    )
-    for k in np.flatnonzero(spared | partial | used_oi):
-        notes[(str(index[int(k)]), "zombie")] = "; ".join(t for mask, t in texts if mask[k])
-    flag[:] = vals
-    years: dict[str, list[tuple[int, float]]] = {}
-    for sym, fy, c in zip(h["symbol"], h["fy"], h["cov"], strict=False):
-        years.setdefault(sym, []).append((int(fy), float(c)))
-    return flag.to_numpy(dtype="float64"), years
-
-
 def clean_returns(prices: pd.DataFrame, spike_threshold: float, clip: float) -> pd.DataFrame:
     """Weekly log returns robust to bad prints (README: one-day spikes, unadjusted prints).
 
@@ -549,7 +775,9 @@ def clean_returns(prices: pd.DataFrame, spike_threshold: float, clip: float) -> 
 
 
 def _rate_betas(prices: pd.DataFrame, market: pd.DataFrame, index: pd.Index, params: MetricParams,
-                cancel_check: Callable[[], None]) -> dict[str, np.ndarray]:
+                cancel_check: Callable[[], None], ctx: _Context) -> dict[str, np.ndarray]:
+    """Rate betas over the window ending at the last common date on or before the snapshot date
+    (data after it is never used: it was not known then)."""
     n = len(index)
     names = ("rate_beta", "rate_beta_t", "rate_beta_r2", "rate_beta_weeks", "iwm_beta")
     out = {k: np.full(n, np.nan) for k in names}
@@ -561,7 +789,7 @@ def _rate_betas(prices: pd.DataFrame, market: pd.DataFrame, index: pd.Index, par
         return out
     m = market[["IWM", "yield_10y"]].astype("float64")
     m.index = pd.DatetimeIndex(m.index)
-    end = min(pd.DatetimeIndex(prices.index).max(), m.dropna(how="all").index.max())
+    end = min(pd.DatetimeIndex(prices.index).max(), m.dropna(how="all").index.max(), ctx.as_of)
     wk_m = m.loc[:end].resample("W-FRI").last()
     mkt = np.log(wk_m["IWM"].where(wk_m["IWM"] > 0)).diff()
     dy = wk_m["yield_10y"].diff()
@@ -579,6 +807,11 @@ def _rate_betas(prices: pd.DataFrame, market: pd.DataFrame, index: pd.Index, par
         res = _ols_columns(ret.to_numpy(dtype="float64"), x1, x2, params.min_weeks)
         for k, v in zip(names, res, strict=True):
             out[k][pos[lo:lo + chunk]] = v
+    last_week = np.datetime64(pd.Timestamp(end).normalize(), "ns")
+    for k in names:
+        ctx.ends[k] = np.where(np.isnan(out[k]), np.datetime64("NaT"), last_week).astype("datetime64[ns]")
+        ctx.origin[k] = np.where(np.isnan(out[k]), None, f"weekly returns to {str(last_week)[:10]}")
+        ctx.stale_days[k] = params.market_stale_days
     return out
 
 
@@ -617,6 +850,42 @@ def _ols_columns(y: np.ndarray, x1: np.ndarray, x2: np.ndarray, min_obs: int) ->
     keep = ok & (tss > 0)
     f = lambda v: np.where(keep, v, np.nan)  # noqa: E731
     return f(beta[:, 1]), f(t), f(np.clip(r2, 0.0, 1.0)), np.where(keep, nobs, np.nan), f(beta[:, 2])
+
+
+def _states(ctx: _Context, values: pd.DataFrame, status: pd.DataFrame) -> None:
+    """Suspect and stale states (issue #12): a value keeps its number, its state says how far to
+    trust it, and a note names the rule or the age."""
+    as_of = np.datetime64(ctx.as_of, "ns")
+    for fld, ends in ctx.ends.items():
+        if fld not in status:
+            continue
+        st = status[fld].to_numpy(dtype="int8", copy=True)
+        shown = (st == OK) & ~np.isnan(values[fld].to_numpy(dtype="float64", na_value=np.nan))
+        ends = ends.astype("datetime64[ns]")
+        age = (as_of - ends).astype("timedelta64[D]").astype("float64")
+        age[np.isnat(ends)] = np.nan
+        limit = ctx.stale_days.get(fld, int(round(ctx.params.stale_months * 30.44)))
+        future = shown & (age < 0)
+        rule = ctx.suspect.get(fld, np.full(len(st), "", dtype=object))
+        suspect = shown & ((rule != "") | future)
+        stale = shown & ~suspect & (age > limit)
+        for k in np.flatnonzero(suspect):
+            why = rule_reason(str(rule[k])) if rule[k] else "dated after the snapshot's as-of date"
+            _append_note(ctx.notes, (str(ctx.index[k]), fld), f"suspect: {why}")
+        for k in np.flatnonzero(stale):
+            months = age[k] / 30.44
+            _append_note(ctx.notes, (str(ctx.index[k]), fld),
+                         f"stale: {ctx.origin[fld][k] or 'the value'} is {months:.0f} months older than the "
+                         f"snapshot (limit {limit / 30.44:.0f})" if limit > 90 else
+                         f"stale: {ctx.origin[fld][k] or 'the value'} is {age[k]:.0f} days older than the "
+                         f"snapshot (limit {limit})")
+        st[suspect] = SUSPECT
+        st[stale] = STALE
+        status[fld] = st
+
+
+def _append_note(notes: dict[tuple[str, str], str], key: tuple[str, str], text: str) -> None:
+    notes[key] = f"{notes[key]}; {text}" if key in notes else text
 
 
 def _assemble(sec: pd.DataFrame, index: pd.Index, cols: dict[str, np.ndarray], stat: dict[str, np.ndarray],

@@ -1,0 +1,205 @@
+"""Dated statements: choose one period of one source per value (issue #12).
+
+A statement row (``dataset.HISTORY_COLUMNS``) is one period of one source. :func:`prepare` keeps
+the rows known at a date (the most recently filed version of each period), derives what a row can
+say about itself (FCF = OCF + capex, EBITDA = earnings + D&A) and marks the lines that break a
+sanity rule. :func:`pick` then chooses, per company, the **freshest row that holds every input**
+of a value: a ratio's statement inputs always come from one row, and a line is never filled from
+another year or source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from desktop.engine.dataset import CENSOR_COLUMNS, STATEMENT_LINES, history_frame
+from desktop.engine.rules import SANITY_RULES, SanityRule
+
+# A source's rank breaks ties between rows of the same period end (lower wins).
+SOURCE_RANK = {"sec": 0, "yahoo": 1, "simfin": 2, "finviz": 3}
+# Row-level derived inputs: the line each row uses for "earnings" and "EBITDA".
+DERIVED = ("earnings", "ebitda_any")
+
+
+@dataclass(frozen=True, eq=False)
+class Statements:
+    """Prepared statement rows of the companies in ``index`` (freshest first within a company).
+
+    Attributes:
+        rows: one row per (symbol, source, period_type, period_end), newest filing kept; columns of
+            HISTORY_COLUMNS plus ``earnings`` (EBIT, else operating income), ``ebitda_any`` (vendor
+            EBITDA, else earnings + D&A), ``pos`` (the company's position in ``index``).
+        suspect: line -> array (per row) of the rule id that makes the line suspect, "" when none.
+        derived_notes: line -> boolean array: the row's value was derived by us (e.g. FCF = OCF + capex).
+        n: len(index).
+    """
+
+    rows: pd.DataFrame
+    suspect: dict[str, np.ndarray]
+    derived: dict[str, np.ndarray]
+    n: int
+
+    def column(self, name: str) -> np.ndarray:
+        return self.rows[name].to_numpy(dtype="float64", na_value=np.nan)
+
+    def pick(self, qualifies: np.ndarray) -> np.ndarray:
+        """Per company, the row index of its freshest qualifying row (-1 when none)."""
+        out = np.full(self.n, -1, dtype=np.int64)
+        idx = np.flatnonzero(qualifies)
+        if len(idx):
+            pos = self.rows["pos"].to_numpy()[idx]
+            uniq, first = np.unique(pos, return_index=True)
+            out[uniq] = idx[first]
+        return out
+
+    def take(self, name: str, sel: np.ndarray) -> np.ndarray:
+        """Values of column ``name`` at the chosen rows (NaN where none was chosen)."""
+        col = self.column(name)
+        return np.where(sel >= 0, col[np.maximum(sel, 0)], np.nan) if len(col) else np.full(len(sel), np.nan)
+
+    def take_any(self, name: str, sel: np.ndarray) -> np.ndarray:
+        """Object/datetime values of column ``name`` at the chosen rows (None/NaT where none)."""
+        col = self.rows[name].to_numpy()
+        if not len(col):
+            return np.full(len(sel), None, dtype=object)
+        vals = col[np.maximum(sel, 0)]
+        if vals.dtype.kind == "M":
+            return np.where(sel >= 0, vals, np.datetime64("NaT"))
+        return np.where(sel >= 0, vals, None)
+
+    def suspect_reason(self, lines: tuple[str, ...], sel: np.ndarray) -> np.ndarray:
+        """Per company, the first rule id that makes any of ``lines`` suspect in its chosen row."""
+        out = np.full(self.n, "", dtype=object)
+        ok = sel >= 0
+        for line in lines:
+            flags = self.suspect.get(line)
+            if flags is None or not len(flags):
+                continue
+            hit = np.where(ok, flags[np.maximum(sel, 0)], "")
+            out = np.where((out == "") & (hit != ""), hit, out)
+        return out
+
+
+def prepare(history: pd.DataFrame, index: pd.Index, known_at: pd.Timestamp | None = None) -> Statements:
+    """Statement rows of the companies in ``index``, as known at ``known_at`` (None: everything).
+
+    A row with a ``filed`` date counts from that date; a row without one (a vendor export) counts
+    from its period end. Of several filings of one period the most recent known one is kept.
+    """
+    n = len(index)
+    if history is None or not len(history):
+        return Statements(_empty_rows(), {}, {}, n)
+    h = history[history["symbol"].astype(str).isin(index)]
+    if known_at is not None:
+        public = h["filed"].fillna(h["period_end"])
+        h = h[public <= known_at]
+    if not len(h):
+        return Statements(_empty_rows(), {}, {}, n)
+    h = h.assign(symbol=h["symbol"].astype(str),
+                 _rank=h["source"].map(SOURCE_RANK).fillna(9).astype("int64"),
+                 _filed=h["filed"].fillna(pd.Timestamp("1900-01-01")))
+    # The most recent filing of each period, then freshest period first within a company.
+    h = h.sort_values(["symbol", "period_end", "_filed", "_rank"], ascending=[True, False, False, True],
+                      kind="stable")
+    h = h.drop_duplicates(["symbol", "source", "period_type", "period_end"], keep="first")
+    h = h.reset_index(drop=True)
+    h["pos"] = index.get_indexer(h["symbol"])
+    derived: dict[str, np.ndarray] = {}
+    fcf = h["free_cash_flow"].to_numpy(dtype="float64", na_value=np.nan)
+    parts = (h["operating_cash_flow"] + h["capital_expenditure"]).to_numpy(dtype="float64", na_value=np.nan)
+    derived["free_cash_flow"] = np.isnan(fcf) & ~np.isnan(parts)
+    h["free_cash_flow"] = np.where(np.isnan(fcf), parts, fcf)
+    ebit = h["ebit"].to_numpy(dtype="float64", na_value=np.nan)
+    oi = h["operating_income"].to_numpy(dtype="float64", na_value=np.nan)
+    h["earnings"] = np.where(np.isnan(ebit), oi, ebit)
+    derived["earnings"] = np.isnan(ebit) & ~np.isnan(oi)
+    vendor = h["ebitda"].to_numpy(dtype="float64", na_value=np.nan)
+    da = h["depreciation_amortization"].to_numpy(dtype="float64", na_value=np.nan)
+    built = h["earnings"].to_numpy() + np.abs(da)
+    h["ebitda_any"] = np.where(np.isnan(vendor), built, vendor)
+    derived["ebitda_any"] = np.isnan(vendor) & ~np.isnan(built)
+    suspect = _sanity(h, SANITY_RULES)
+    suspect["earnings"] = np.where(derived["earnings"], suspect.get("operating_income", ""),
+                                   suspect.get("ebit", ""))
+    suspect["ebitda_any"] = np.where(derived["ebitda_any"], suspect["earnings"], "")
+    return Statements(h.drop(columns=["_rank", "_filed"]), suspect, derived, n)
+
+
+def _empty_rows() -> pd.DataFrame:
+    cols = {c: pd.Series(dtype="float64") for c in (*STATEMENT_LINES, *CENSOR_COLUMNS, *DERIVED)}
+    frame = pd.DataFrame(cols)
+    frame["symbol"] = pd.Series(dtype=object)
+    frame["source"] = pd.Series(dtype=object)
+    frame["period_type"] = pd.Series(dtype=object)
+    frame["form"] = pd.Series(dtype=object)
+    frame["period_end"] = pd.Series(dtype="datetime64[ns]")
+    frame["filed"] = pd.Series(dtype="datetime64[ns]")
+    frame["fiscal_year"] = pd.Series(dtype="int64")
+    frame["pos"] = pd.Series(dtype="int64")
+    return frame
+
+
+def _sanity(h: pd.DataFrame, rules: tuple[SanityRule, ...]) -> dict[str, np.ndarray]:
+    """line -> rule id per row ("" when the line breaks no rule); the first broken rule wins."""
+    out = {line: np.full(len(h), "", dtype=object) for line in STATEMENT_LINES}
+    for rule in rules:
+        v = h[rule.line].to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            if rule.kind == "above":
+                broken = v > rule.bound
+            elif rule.kind == "below":
+                broken = v < rule.bound
+            elif rule.kind == "share_above":
+                o = h[rule.other].to_numpy(dtype="float64", na_value=np.nan)
+                broken = (o > 0) & (v > rule.bound * o)
+            elif rule.kind == "small_cost":
+                broken = (v > 0) & (v < rule.bound)
+            else:  # jump: against the same source's previous fiscal year
+                fy = h["period_type"].to_numpy() == "FY"
+                prev = (h[fy].sort_values("period_end").groupby(["symbol", "source"])[rule.line].shift(1)
+                        .reindex(h.index).to_numpy(dtype="float64", na_value=np.nan))
+                broken = fy & (prev > 0) & (v > rule.bound * prev)
+        for line in rule.flags:
+            out[line] = np.where((out[line] == "") & broken, rule.id, out[line])
+    return out
+
+
+def rule_reason(rule_id: str) -> str:
+    """The sentence behind a sanity rule id."""
+    for r in SANITY_RULES:
+        if r.id == rule_id:
+            return r.reason
+    return rule_id
+
+
+STATEMENT_FIELDS = frozenset(STATEMENT_LINES) | frozenset(CENSOR_COLUMNS)
+_FY_PERIODS = frozenset({"FY"})
+
+
+def statement_rows(observations: pd.DataFrame) -> pd.DataFrame:
+    """Statement rows from a source's statement-line observations (vendor exports, Yahoo ``.info``).
+
+    Observations of one (symbol, source, date) become ONE row: a vendor's trailing figures and its
+    latest balance sheet as of that date (``period_type`` "TTM", ``filed`` unknown). Fiscal-year
+    observations are left out: the same source's fiscal-year rows already hold them.
+    """
+    if observations is None or not len(observations):
+        return history_frame(pd.DataFrame(columns=["symbol"]))
+    obs = observations[observations["field"].isin(STATEMENT_FIELDS)
+                       & ~observations["period"].isin(_FY_PERIODS)]
+    if not len(obs):
+        return history_frame(pd.DataFrame(columns=["symbol"]))
+    obs = obs.assign(as_of=pd.to_datetime(obs["as_of"]).dt.normalize())
+    wide = obs.pivot_table(index=["symbol", "source", "as_of"], columns="field", values="value_num",
+                           aggfunc="last", dropna=False).reset_index()
+    wide = wide.dropna(subset=["as_of"])
+    wide = wide.rename(columns={"as_of": "period_end"})
+    wide["fiscal_year"] = wide["period_end"].dt.year.astype("int64")
+    wide["period_type"] = "TTM"
+    wide["form"] = "export"
+    wide["filed"] = pd.NaT
+    wide.columns.name = None
+    return history_frame(wide)
