@@ -122,7 +122,7 @@ def percentile_ranks(table: StockTable, field_name: str, within: str = "universe
     vals, st = table.numeric(field_name)
     if rows is not None:
         vals, st = vals[rows], st[rows]
-    s = pd.Series(np.where(st == OK, vals, np.nan))
+    s = pd.Series(np.where((st == OK) | (st >= 3), vals, np.nan))  # stale and suspect values keep a rank
     if within == "sector":
         sector = table.values["sector"].to_numpy(dtype=object) if "sector" in table.values else None
         if sector is None:
@@ -137,9 +137,17 @@ def percentile_ranks(table: StockTable, field_name: str, within: str = "universe
     return hit
 
 
-def _policy_state(ok_cond: np.ndarray, st: np.ndarray, missing: str, nm: str) -> np.ndarray:
-    # One table lookup instead of masked assignments: index = 2 x status + condition.
-    lut = np.array([FAIL, PASS, _POLICY[missing], _POLICY[missing], _POLICY[nm], _POLICY[nm]], dtype=np.int8)
+def _state_pair(policy: str) -> list[int]:
+    """LUT entries (condition false, condition true) of a stale/suspect policy."""
+    return [FAIL, PASS] if policy == "use" else [_POLICY[policy], _POLICY[policy]]
+
+
+def _policy_state(ok_cond: np.ndarray, st: np.ndarray, missing: str, nm: str, stale: str = "unknown",
+                  suspect: str = "unknown") -> np.ndarray:
+    # One table lookup instead of masked assignments: index = 2 x status + condition
+    # (status 0 OK, 1 MISSING, 2 NOT_MEANINGFUL, 3 STALE, 4 SUSPECT).
+    lut = np.array([FAIL, PASS, _POLICY[missing], _POLICY[missing], _POLICY[nm], _POLICY[nm],
+                    *_state_pair(stale), *_state_pair(suspect)], dtype=np.int8)
     idx = st.astype(np.intp, copy=True)
     idx *= 2
     idx += ok_cond
@@ -182,12 +190,12 @@ def leaf_state(table: StockTable, c: Criterion, universe: str, rows: np.ndarray 
             cond = vals >= c.min
         else:
             cond = vals <= c.max
-        return _policy_state(cond, st, c.missing, c.not_meaningful)
+        return _policy_state(cond, st, c.missing, c.not_meaningful, c.stale, c.suspect)
     if isinstance(c, PercentileCriterion):
         pct = percentile_ranks(table, c.field, c.within, universe)
         _, st = _universe_numeric(table, c.field, rows)
         st = np.where((st == OK) & np.isnan(pct), MISSING, st)  # no sector: no rank
-        return _policy_state(pct >= c.percentile_min, st, c.missing, c.not_meaningful)
+        return _policy_state(pct >= c.percentile_min, st, c.missing, c.not_meaningful, c.stale, c.suspect)
     if isinstance(c, SetCriterion):
         if c.field == "themes":
             n = len(table.values) if rows is None else len(rows)
@@ -205,7 +213,7 @@ def leaf_state(table: StockTable, c: Criterion, universe: str, rows: np.ndarray 
         return _policy_state(~hit if c.exclude else hit, st, c.missing, "fail")
     assert isinstance(c, FlagCriterion)
     vals, st = _universe_numeric(table, c.field, rows)
-    return _policy_state(vals == (1.0 if c.is_ else 0.0), st, c.missing, "fail")
+    return _policy_state(vals == (1.0 if c.is_ else 0.0), st, c.missing, "fail", c.stale, c.suspect)
 
 
 def _truth(node: Node, leaf_truth: dict[str, np.ndarray]) -> np.ndarray:

@@ -387,7 +387,7 @@ def _zero_debt(st: Statements, ctx: _Context) -> None:
     agree = no_line.to_numpy() & (reported[pos] == 0) & (rep_src[pos] != rows["source"].to_numpy(dtype=object))
     if agree.any():
         rows.loc[agree, "total_debt"] = 0.0
-        st.derived["total_debt"] = agree
+        st.derived["total_debt"] = st.derived.get("total_debt", np.zeros(len(rows), dtype=bool)) | agree
         ctx.note(np.isin(np.arange(ctx.n), pos[agree]), "total_debt",
                  "no debt line in the balance sheet and the reported debt/equity is 0: zero debt")
 
@@ -405,7 +405,8 @@ def _latest(st: Statements, ctx: _Context) -> None:
         if c in st.derived:
             ctx.note(st.derived[c][np.maximum(sel, 0)] & (sel >= 0), c,
                      {"free_cash_flow": "operating cash flow + capital expenditure of the same period",
-                      "total_debt": "zero: no debt line and the reported debt/equity is 0"}.get(c, "derived"))
+                      "total_debt": "current + long-term debt of the same balance sheet (or zero: no debt line "
+                                    "and the reported debt/equity is 0)"}.get(c, "derived"))
     fcf_sel = st.pick(~np.isnan(st.column("free_cash_flow")) | censored)
     cens = (st.take("fcf_nonpositive", fcf_sel) == 1.0) & np.isnan(ctx.cols["free_cash_flow"])
     ctx.note(cens, "free_cash_flow", "free cash flow is zero or negative: Finviz leaves P/FCF empty then "
@@ -592,6 +593,9 @@ def _coverage(st: Statements, ctx: _Context) -> None:
         ctx.stat[name] = np.where(nm_s, NOT_MEANINGFUL, np.where(miss, MISSING, OK)).astype("int8")
         ctx.dated(name, st, sel_s, ("earnings", "interest_expense", "total_debt", "current_debt"))
         ctx.note(nm_s, name, "an operating loss with neither interest cost nor debt: coverage has no meaning")
+        s_oi = np.where(sel_s >= 0, st.derived.get("earnings", np.zeros(0, bool))[np.maximum(sel_s, 0)]
+                        if len(st.rows) else False, False)
+        ctx.note(s_oi & ~miss, name, "coverage uses operating income (the source has no EBIT)")
 
 
 def _repricing_of(st: Statements, sel: np.ndarray, share: float) -> np.ndarray:

@@ -26,7 +26,7 @@ class SanityRule:
     above        line > bound
     below        line < bound
     share_above  line > bound x other (only where other > 0)
-    small_cost   0 < line < bound (a cost too small to divide by)
+    small_cost   0 < line < bound and |other| > factor x line (a cost too small to divide by)
     jump         line / the same source's previous fiscal year > bound, both positive
     """
 
@@ -37,6 +37,7 @@ class SanityRule:
     flags: tuple[str, ...]  # lines that become suspect
     reason: str
     other: str = ""
+    factor: float = 0.0
 
 
 SANITY_RULES: tuple[SanityRule, ...] = (
@@ -48,7 +49,8 @@ SANITY_RULES: tuple[SanityRule, ...] = (
     SanityRule("ebit_margin_above_80pct", "share_above", "ebit", 0.8,
                ("ebit", "operating_income"), "EBIT is more than 80 % of revenue", other="revenue"),
     SanityRule("immaterial_interest", "small_cost", "interest_expense", 100_000.0,
-               ("interest_expense",), "interest expense is under $100k: a coverage ratio on it means nothing"),
+               ("interest_expense",), "interest expense is under $100k and below 1 % of earnings: a coverage "
+               "ratio on it means nothing", other="earnings", factor=100.0),
     SanityRule("current_debt_above_total", "share_above", "current_debt", 1.001,
                ("current_debt", "total_debt"), "current debt is larger than total debt", other="total_debt"),
     SanityRule("negative_revenue", "below", "revenue", 0.0, ("revenue",), "revenue is negative"),

@@ -25,10 +25,13 @@ MAX_NODES = 500  # criteria + groups in one screen
 MAX_TEXT = 1_000_000  # characters of JSON text
 MAX_NAME = 200
 POLICIES = ("fail", "pass", "unknown")
+# Stale and suspect values (issue #12) may also be "used": judged on their number as if fresh.
+STATE_POLICIES = ("fail", "pass", "unknown", "use")
 UNIVERSES = ("russell2000", "all")
 SET_UNITS = frozenset({"category", "tags", "text"})
 
 Policy = Literal["fail", "pass", "unknown"]
+StatePolicy = Literal["fail", "pass", "unknown", "use"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class RangeCriterion:
     max: float | None = None
     missing: Policy = "unknown"
     not_meaningful: Policy = "fail"
+    stale: StatePolicy = "unknown"
+    suspect: StatePolicy = "unknown"
     id: str = dc_field(default="", compare=False)
 
 
@@ -52,6 +57,8 @@ class PercentileCriterion:
     within: Literal["universe", "sector"] = "universe"
     missing: Policy = "unknown"
     not_meaningful: Policy = "fail"
+    stale: StatePolicy = "unknown"
+    suspect: StatePolicy = "unknown"
     id: str = dc_field(default="", compare=False)
 
 
@@ -73,6 +80,8 @@ class FlagCriterion:
     field: str
     is_: bool
     missing: Policy = "unknown"
+    stale: StatePolicy = "unknown"
+    suspect: StatePolicy = "unknown"
     id: str = dc_field(default="", compare=False)
 
 
@@ -356,10 +365,14 @@ def _criterion(obj: dict, path: str) -> Criterion:
         raise _err(_join(path, tests[1]), f"{tests[0]!r} and {tests[1]!r} cannot be combined")
     kind = kinds.pop()
     common = {"field", "missing"}
-    allowed = {"range": {"min", "max", "not_meaningful"}, "percentile": {"percentile_min", "within", "not_meaningful"},
-               "set": {"any_of", "none_of"}, "flag": {"is"}}[kind] | common
+    states = {"stale", "suspect"}
+    allowed = {"range": {"min", "max", "not_meaningful"} | states,
+               "percentile": {"percentile_min", "within", "not_meaningful"} | states,
+               "set": {"any_of", "none_of"}, "flag": {"is"} | states}[kind] | common
     _keys(obj, path, {"field"}, allowed - {"field"})
     missing = _choice(obj.get("missing", "unknown"), _join(path, "missing"), POLICIES)
+    stale = _choice(obj.get("stale", "unknown"), _join(path, "stale"), STATE_POLICIES)
+    suspect = _choice(obj.get("suspect", "unknown"), _join(path, "suspect"), STATE_POLICIES)
     name = f.name
     if kind in ("range", "percentile"):
         if not f.is_numeric:
@@ -372,12 +385,12 @@ def _criterion(obj: dict, path: str) -> Criterion:
                 raise _err(path, "give at least one of min and max")
             if lo is not None and hi is not None and lo > hi:
                 raise _err(_join(path, "min"), f"min {lo} is above max {hi}")
-            return RangeCriterion(name, lo, hi, missing, nm)  # type: ignore[arg-type]
+            return RangeCriterion(name, lo, hi, missing, nm, stale, suspect)  # type: ignore[arg-type]
         p = _number_value(obj["percentile_min"], _join(path, "percentile_min"))
         if not 0 <= p <= 100:
             raise _err(_join(path, "percentile_min"), f"expected 0 to 100, got {p}")
         within = _choice(obj.get("within", "universe"), _join(path, "within"), ("universe", "sector"))
-        return PercentileCriterion(name, p, within, missing, nm)  # type: ignore[arg-type]
+        return PercentileCriterion(name, p, within, missing, nm, stale, suspect)  # type: ignore[arg-type]
     if kind == "set":
         if f.unit not in SET_UNITS:
             raise _err(_join(path, "field"), f"{name!r} is {f.unit}; any_of/none_of need a category, "
@@ -393,7 +406,7 @@ def _criterion(obj: dict, path: str) -> Criterion:
         raise _err(_join(path, "field"), f"{name!r} is not a yes/no field; 'is' needs one")
     if not isinstance(obj["is"], bool):
         raise _err(_join(path, "is"), f"expected true or false, got {_kind(obj['is'])}")
-    return FlagCriterion(name, obj["is"], missing)  # type: ignore[arg-type]
+    return FlagCriterion(name, obj["is"], missing, stale, suspect)  # type: ignore[arg-type]
 
 
 def _sort(raw: Any) -> tuple[SortKey, ...]:
@@ -468,6 +481,9 @@ def node_to_dict(node: Node) -> dict[str, Any]:
         out["missing"] = node.missing
     if isinstance(node, RangeCriterion | PercentileCriterion) and node.not_meaningful != "fail":
         out["not_meaningful"] = node.not_meaningful
+    for state in ("stale", "suspect"):
+        if getattr(node, state, "unknown") != "unknown":
+            out[state] = getattr(node, state)
     return out
 
 
@@ -551,4 +567,8 @@ def _describe(node: Node) -> str:
     nm = getattr(node, "not_meaningful", "fail")
     if nm != "fail":
         notes.append(f"n.m. {'passes' if nm == 'pass' else 'is unknown'}")
+    for state in ("stale", "suspect"):
+        policy = getattr(node, state, "unknown")
+        if policy != "unknown":
+            notes.append(f"{state} {'values are used' if policy == 'use' else policy + 's'}")
     return text + (f" ({'; '.join(notes)})" if notes else "")

@@ -112,6 +112,10 @@ def prepare(history: pd.DataFrame, index: pd.Index, known_at: pd.Timestamp | Non
     parts = (h["operating_cash_flow"] + h["capital_expenditure"]).to_numpy(dtype="float64", na_value=np.nan)
     derived["free_cash_flow"] = np.isnan(fcf) & ~np.isnan(parts)
     h["free_cash_flow"] = np.where(np.isnan(fcf), parts, fcf)
+    total = h["total_debt"].to_numpy(dtype="float64", na_value=np.nan)
+    split = (h["current_debt"] + h["long_term_debt"]).to_numpy(dtype="float64", na_value=np.nan)
+    derived["total_debt"] = np.isnan(total) & ~np.isnan(split)
+    h["total_debt"] = np.where(np.isnan(total), split, total)
     ebit = h["ebit"].to_numpy(dtype="float64", na_value=np.nan)
     oi = h["operating_income"].to_numpy(dtype="float64", na_value=np.nan)
     h["earnings"] = np.where(np.isnan(ebit), oi, ebit)
@@ -156,7 +160,8 @@ def _sanity(h: pd.DataFrame, rules: tuple[SanityRule, ...]) -> dict[str, np.ndar
                 o = h[rule.other].to_numpy(dtype="float64", na_value=np.nan)
                 broken = (o > 0) & (v > rule.bound * o)
             elif rule.kind == "small_cost":
-                broken = (v > 0) & (v < rule.bound)
+                o = h[rule.other].to_numpy(dtype="float64", na_value=np.nan)
+                broken = (v > 0) & (v < rule.bound) & (np.abs(o) > rule.factor * v)
             else:  # jump: against the same source's previous fiscal year
                 fy = h["period_type"].to_numpy() == "FY"
                 prev = (h[fy].sort_values("period_end").groupby(["symbol", "source"])[rule.line].shift(1)

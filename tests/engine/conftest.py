@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from desktop.engine.dataset import HISTORY_COLUMNS, Dataset, empty_history
+from desktop.engine.dataset import HISTORY_COLUMNS, Dataset, empty_history, history_frame
 from desktop.engine.metrics import MetricParams, StockTable, compute_metrics
+from desktop.engine.statements import STATEMENT_FIELDS
 
 AS_OF = date(2026, 5, 5)
 
@@ -36,13 +37,29 @@ def history(rows: list[dict[str, Any]]) -> pd.DataFrame:
     source = frame["source"].astype(object)
     frame["source"] = source.where(source.notna(), "simfin")
     frame["symbol"] = frame["symbol"].astype(object)
-    return frame[list(HISTORY_COLUMNS)]
+    if frame["period_end"].isna().any():  # fiscal-year rows given by year only end on 31 December
+        frame["period_end"] = pd.to_datetime(frame["period_end"]).fillna(
+            pd.to_datetime(frame["fiscal_year"].astype(int).astype(str) + "-12-31"))
+    return history_frame(frame[list(HISTORY_COLUMNS)])
 
 
 def table_of(sec: pd.DataFrame, hist: list[dict[str, Any]] | None = None, params: MetricParams | None = None,
              **kwargs: Any) -> StockTable:
-    """compute_metrics on a Dataset made of ``sec`` and the history rows ``hist``."""
-    ds = Dataset(AS_OF, sec, history(hist or []), **kwargs)
+    """compute_metrics on a Dataset made of ``sec`` and the history rows ``hist``.
+
+    Statement lines given as ``sec`` columns become one "TTM" statement row per stock dated
+    ``AS_OF`` (source yahoo), as ``canonical.merge`` does with a vendor's current figures.
+    """
+    lines = [c for c in sec.columns if c in STATEMENT_FIELDS]
+    rows = list(hist or [])
+    if lines:
+        for sym, vals in sec[lines].iterrows():
+            row = {k: v for k, v in vals.items() if pd.notna(v)}
+            if row:
+                rows.append({"symbol": sym, "fiscal_year": AS_OF.year, "period_end": pd.Timestamp(AS_OF),
+                             "period_type": "TTM", "source": "yahoo", **row})
+        sec = sec.drop(columns=lines)
+    ds = Dataset(AS_OF, sec, history(rows), **kwargs)
     return compute_metrics(ds, params or MetricParams())
 
 

@@ -11,7 +11,7 @@ import pandas.testing as pdt
 import pytest
 
 from desktop.engine import catalog
-from desktop.engine.metrics import METRIC_FIELDS, MISSING, NOT_MEANINGFUL, OK, MetricParams, compute_metrics
+from desktop.engine.metrics import METRIC_FIELDS, MISSING, NOT_MEANINGFUL, OK, STALE, SUSPECT, MetricParams, compute_metrics
 from desktop.errors import Cancelled
 from tests.engine.conftest import AS_OF, securities, table_of
 
@@ -62,7 +62,9 @@ CASES = [
     ({"ebit": 80.0, "interest_expense": 20.0}, "interest_coverage", 4.0, OK, None),
     ({"ebit": -40.0, "interest_expense": 20.0}, "interest_coverage", -2.0, OK, None),
     ({"ebit": 80.0, "interest_expense": 0.0}, "interest_coverage", INF, OK, "infinite"),
-    ({"ebit": -80.0, "interest_expense": -5.0}, "interest_coverage", INF, OK, "no net interest expense"),
+    # An operating loss while net interest is income: no coverage, not an infinite one (issue #12, TDOC).
+    ({"ebit": -80.0, "interest_expense": -5.0}, "interest_coverage", NAN, NOT_MEANINGFUL, "operating loss"),
+    ({"ebit": 80.0, "interest_expense": -5.0}, "interest_coverage", INF, OK, "no net interest expense"),
     ({"ebit": 80.0, "total_debt": 0.0}, "interest_coverage", INF, OK, "no debt"),
     ({"ebit": 80.0, "total_debt": 10.0}, "interest_coverage", NAN, MISSING, None),
     ({"interest_expense": 10.0}, "interest_coverage", NAN, MISSING, None),
@@ -70,9 +72,10 @@ CASES = [
     ({"ebit": 90.0, "operating_income": 60.0, "interest_expense": 20.0}, "interest_coverage", 4.5, OK, None),
     ({"current_debt": 30.0, "total_debt": 120.0}, "short_term_debt_share", 0.25, OK, None),
     ({"current_debt": 0.0, "total_debt": 0.0}, "short_term_debt_share", NAN, NOT_MEANINGFUL, "no debt"),
-    ({"current_debt": 150.0, "total_debt": 120.0}, "short_term_debt_share", 1.0, OK, None),
+    # Current debt above total debt is a vendor inconsistency: shown as it is, suspect (issue #12).
+    ({"current_debt": 150.0, "total_debt": 120.0}, "short_term_debt_share", 1.25, SUSPECT, "suspect"),
     ({"current_debt": 40.0, "long_term_debt": 80.0}, "repricing_debt", 60.0, OK, None),
-    ({"total_debt": 100.0}, "repricing_debt", 100.0, OK, "maturity split unknown"),
+    ({"total_debt": 100.0}, "repricing_debt", 100.0, OK, "maturity split not in this balance sheet"),
     # EBIT 90; interest 10; repricing 40 + 0.25 x 160 = 80; +200 bp adds 1.6 -> 90 / 11.6
     ({"ebit": 90.0, "interest_expense": 10.0, "current_debt": 40.0, "long_term_debt": 160.0, "total_debt": 200.0},
      "shocked_coverage_200", 90.0 / 11.6, OK, None),
@@ -160,8 +163,12 @@ def test_history_fallback_and_notes() -> None:
     assert table.values.at["ZZA", "operating_income"] == 40.0
     assert table.values.at["ZZA", "free_cash_flow"] == 7.0  # OCF + capex of FY2023
     assert table.values.at["ZZA", "total_debt"] == 300.0  # latest year that has it
-    assert table.notes[("ZZA", "total_debt")] == "from fiscal year 2022 statements (simfin)"
+    assert table.origin.at["ZZA", "total_debt"] == "simfin FY2022 (period ended 2022-12-31)"
+    assert table.status.at["ZZA", "total_debt"] == STALE  # 40 months before the snapshot
+    assert "stale" in table.notes[("ZZA", "total_debt")]
+    # Coverage takes operating income AND interest of one year (FY2023), never two years mixed.
     assert table.values.at["ZZA", "interest_coverage"] == 2.0
+    assert table.origin.at["ZZA", "interest_coverage"].startswith("simfin FY2023")
     assert "operating income" in table.notes[("ZZA", "interest_coverage")]
 
 
@@ -226,7 +233,8 @@ def test_zombie(pairs: list, listed: str | None, expected: float) -> None:
 def test_zombie_years_values() -> None:
     table = table_of(one(market_cap=1.0), cov_rows([(5.0, 10.0), (2.0, 10.0), (-1.0, 10.0)]))
     assert table.zombie_years["ZZA"] == [(2021, 0.5), (2022, 0.2), (2023, -0.1)]
-    assert table.status.at["ZZA", "zombie"] == OK
+    assert table.values.at["ZZA", "zombie"] == 1.0
+    assert table.status.at["ZZA", "zombie"] == STALE  # FY2023 is 28 months before the 2026 snapshot
 
 
 def test_years_listed() -> None:
@@ -325,12 +333,12 @@ def test_docs_list_every_computed_field() -> None:
 
 def test_zombie_notes() -> None:
     unknown_year = table_of(one(market_cap=1.0), cov_rows([(5.0, 10.0), (None, 10.0), (5.0, 10.0)]))
-    assert unknown_year.notes[("ZZA", "zombie")] == (
+    assert unknown_year.notes[("ZZA", "zombie")].startswith(
         "coverage unknown in part of the last fiscal years; coverage uses operating income (the source has no EBIT)")
     with_ebit = table_of(one(market_cap=1.0), [{"symbol": "ZZA", "fiscal_year": 2021 + i, "ebit": 5.0,
                                                "interest_expense": 10.0} for i in range(3)])
     assert with_ebit.values.at["ZZA", "zombie"] == 1.0
-    assert ("ZZA", "zombie") not in with_ebit.notes
+    assert "operating income" not in with_ebit.notes.get(("ZZA", "zombie"), "")
 
 
 def test_leverage_block_on_several_stocks_at_once() -> None:
