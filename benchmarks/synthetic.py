@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from desktop.engine import catalog
-from desktop.engine.dataset import HISTORY_COLUMNS, MARKET_COLUMNS, PROVENANCE_COLUMNS, Dataset
+from desktop.engine.dataset import MARKET_COLUMNS, PROVENANCE_COLUMNS, STATEMENT_LINES, Dataset, history_frame
 
 AS_OF = date(2026, 5, 5)
 N_SECURITIES = 2000
@@ -206,7 +206,8 @@ def _history(rng: np.random.Generator, securities: pd.DataFrame, has_statements:
     m = len(chosen)
     last_year = AS_OF.year - 2  # FY2024 for a May 2026 universe
     first = np.maximum(0, rng.integers(-3, years, m))  # some companies have fewer years
-    rows: dict[str, list[np.ndarray]] = {c: [] for c in HISTORY_COLUMNS}
+    rows: dict[str, list[np.ndarray]] = {c: [] for c in ("symbol", "fiscal_year", "period_end", "source",
+                                                         *STATEMENT_LINES)}
     year_end_month = rng.choice([12, 12, 12, 12, 6, 9, 3], size=m)
     for k in range(years):
         keep = first <= k
@@ -219,15 +220,15 @@ def _history(rng: np.random.Generator, securities: pd.DataFrame, has_statements:
         rows["period_end"].append(pd.to_datetime([f"{year}-{mo:02d}-28" for mo in year_end_month[keep]])
                                   .to_numpy())
         rows["source"].append(np.full(len(sub), "simfin", dtype=object))
-        for col in HISTORY_COLUMNS[4:]:
-            if col == "ebit":
+        for col in STATEMENT_LINES:
+            if col in ("ebit", "ebitda", "depreciation_amortization"):
                 rows[col].append(np.full(len(sub), np.nan))
                 continue
             base = col if col in sub.columns else None
             values = sub[base].to_numpy() if base else np.full(len(sub), np.nan)
             values = values / growth * rng.normal(1.0, 0.08, len(sub))
             rows[col].append(_nan_out(rng, values, 0.05))
-    history = pd.DataFrame({c: np.concatenate(v) for c, v in rows.items()})
+    history = history_frame(pd.DataFrame({c: np.concatenate(v) for c, v in rows.items()}))
     history["symbol"] = history["symbol"].astype(object)
     history["source"] = history["source"].astype(object)
     history["fiscal_year"] = history["fiscal_year"].astype("int64")

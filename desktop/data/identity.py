@@ -65,7 +65,7 @@ def name_score(member: str, other: str) -> float:
     score = fuzz.token_set_ratio(" ".join(a), " ".join(b))
     for x, y in ((a, b), (b, a)):
         initials = "".join(t[0] for t in y)
-        if len(x[0]) >= 2 and len(initials) >= 2 and (initials.startswith(x[0]) or x[0].startswith(initials)):
+        if len(x[0]) >= 2 and len(initials) >= 2 and (initials.startswith(x[0]) or (x[0].startswith(initials) and len(x[0]) <= len(initials) + 1)):
             score = max(score, 90.0)
     return float(score)
 

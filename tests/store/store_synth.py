@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from desktop.engine import catalog
-from desktop.engine.dataset import HISTORY_COLUMNS, PROVENANCE_COLUMNS, Dataset
+from desktop.engine.dataset import HISTORY_COLUMNS, PROVENANCE_COLUMNS, STATEMENT_LINES, Dataset, history_frame
 
 SECTORS = ("Technology", "Financial Services", "Healthcare", "Industrials", "Real Estate", "Energy")
 EXCHANGES = ("NASDAQ", "NYSE", "NYSE American")
@@ -79,13 +79,10 @@ def make_history(syms: list[str], seed: int = 0) -> pd.DataFrame:
         for year in range(2020, 2025):
             row: dict[str, object] = {"symbol": s, "fiscal_year": year,
                                       "period_end": pd.Timestamp(f"{year}-12-31"), "source": "simfin"}
-            for col in HISTORY_COLUMNS[4:]:
+            for col in STATEMENT_LINES:
                 row[col] = float(rng.normal(1e8, 5e7)) if rng.random() > 0.1 else np.nan
             rows.append(row)
-    frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-    frame["symbol"] = frame["symbol"].astype(object)
-    frame["source"] = frame["source"].astype(object)
-    return frame
+    return history_frame(pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)))
 
 
 def make_provenance(securities: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
