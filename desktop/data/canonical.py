@@ -150,6 +150,12 @@ def _split_statements(s: SourceData) -> SourceData:
     if s.as_of is not None:
         lines["as_of"] = lines["as_of"].fillna(pd.Timestamp(s.as_of))
     lines["source"] = s.source
+    if s.history is not None and len(s.history) and (lines["period"] == "FY").any():
+        # A fiscal-year figure the source's own fiscal-year rows already hold is not a row again.
+        have = pd.MultiIndex.from_frame(s.history[["symbol", "period_end"]].astype({"symbol": object}))
+        dup = (lines["period"] == "FY").to_numpy() & pd.MultiIndex.from_arrays(
+            [lines["symbol"].astype(object), lines["as_of"].dt.normalize()]).isin(have)
+        lines = lines[~dup]
     rows = statement_rows(lines)
     parts = [p for p in (s.history, rows) if p is not None and len(p)]
     history = pd.concat(parts, ignore_index=True) if parts else s.history

@@ -23,7 +23,7 @@ import pandas as pd
 
 from desktop.engine import catalog
 from desktop.engine.catalog import Field
-from desktop.engine.dataset import Dataset
+from desktop.engine.dataset import Dataset, history_frame
 from desktop.engine.rules import COMPANY_KINDS, MISSING, NOT_MEANINGFUL, OK, STALE, SUSPECT, kind_of
 from desktop.engine.statements import STATEMENT_FIELDS, Statements, prepare, rule_reason, statement_rows
 from desktop.engine.themes import ThemeTaxonomy, empty_matches, tag, themes_by_symbol
@@ -272,9 +272,7 @@ def compute_metrics(
     ctx = _Context(index, pd.Timestamp(dataset.as_of), params, sec, dataset.provenance)
 
     step("Resolving dated statements")
-    rows = pd.concat([dataset.history, statement_rows(dataset.provenance)], ignore_index=True) \
-        if _has_statement_observations(dataset.provenance) else dataset.history
-    st = prepare(rows, index)
+    st = prepare(_statement_rows(dataset, sec), index)
     _zero_debt(st, ctx)
     _latest(st, ctx)
     _market(ctx)
@@ -356,8 +354,30 @@ def _origins(st: Statements, sel: np.ndarray) -> np.ndarray:
     return out
 
 
-def _has_statement_observations(prov: pd.DataFrame) -> bool:
-    return bool(len(prov)) and bool(prov["field"].isin(STATEMENT_FIELDS).any())
+def _statement_rows(dataset: Dataset, sec: pd.DataFrame) -> pd.DataFrame:
+    """The dataset's dated statement rows, plus rows for datasets made before issue #12.
+
+    Such a dataset kept each source's statement lines as observations (made into one row per source
+    and date here), or, built by hand without provenance, as ``securities`` columns: those count as
+    one "TTM" row dated by the snapshot (source "snapshot"), since nothing says otherwise.
+    """
+    prov = dataset.provenance
+    parts = [dataset.history]
+    if len(prov) and prov["field"].isin(STATEMENT_FIELDS).any():
+        parts.append(statement_rows(prov))
+    else:
+        lines = [c for c in sec.columns if c in STATEMENT_FIELDS]
+        if lines:
+            undated = sec[lines].apply(pd.to_numeric, errors="coerce").dropna(how="all")
+            if len(undated):
+                undated = undated.reset_index()
+                undated["period_end"] = pd.Timestamp(dataset.as_of)
+                undated["fiscal_year"] = dataset.as_of.year
+                undated["period_type"] = "TTM"
+                undated["source"] = "snapshot"
+                parts.append(history_frame(undated))
+    parts = [p for p in parts if p is not None and len(p)]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else (parts[0] if parts else dataset.history)
 
 
 def _observation_dates(prov: pd.DataFrame, index: pd.Index) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -188,22 +188,24 @@ def statement_rows(observations: pd.DataFrame) -> pd.DataFrame:
     """Statement rows from a source's statement-line observations (vendor exports, Yahoo ``.info``).
 
     Observations of one (symbol, source, date) become ONE row: a vendor's trailing figures and its
-    latest balance sheet as of that date (``period_type`` "TTM", ``filed`` unknown). Fiscal-year
-    observations are left out: the same source's fiscal-year rows already hold them.
+    latest balance sheet as of that date (``period_type`` "TTM", or "FY" when every observation of
+    the row is a fiscal-year figure; ``filed`` unknown).
     """
     if observations is None or not len(observations):
         return history_frame(pd.DataFrame(columns=["symbol"]))
-    obs = observations[observations["field"].isin(STATEMENT_FIELDS)
-                       & ~observations["period"].isin(_FY_PERIODS)]
+    obs = observations[observations["field"].isin(STATEMENT_FIELDS)]
     if not len(obs):
         return history_frame(pd.DataFrame(columns=["symbol"]))
-    obs = obs.assign(as_of=pd.to_datetime(obs["as_of"]).dt.normalize())
+    obs = obs.assign(as_of=pd.to_datetime(obs["as_of"]).dt.normalize(),
+                     _fy=obs["period"].isin(_FY_PERIODS).astype(float))
+    all_fy = obs.groupby(["symbol", "source", "as_of"])["_fy"].min()
     wide = obs.pivot_table(index=["symbol", "source", "as_of"], columns="field", values="value_num",
                            aggfunc="last", dropna=False).reset_index()
     wide = wide.dropna(subset=["as_of"])
     wide = wide.rename(columns={"as_of": "period_end"})
     wide["fiscal_year"] = wide["period_end"].dt.year.astype("int64")
-    wide["period_type"] = "TTM"
+    fy = all_fy.reindex(pd.MultiIndex.from_frame(wide[["symbol", "source", "period_end"]])).to_numpy() == 1.0
+    wide["period_type"] = np.where(fy, "FY", "TTM")
     wide["form"] = "export"
     wide["filed"] = pd.NaT
     wide.columns.name = None

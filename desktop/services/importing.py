@@ -21,7 +21,8 @@ import pandas as pd
 
 from desktop.data import canonical, symbols
 from desktop.data.source import SkippedRow, SourceData
-from desktop.engine.dataset import Dataset
+from desktop.engine.dataset import STATEMENT_LINES, Dataset
+from desktop.engine.statements import prepare
 from desktop.errors import Cancelled, InputError
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,9 @@ class ImportReport:
     members_3y_operating_income: int = 0
     symbol_suggestions: dict[str, str] = _field(default_factory=dict)  # iShares ticker -> seen spelling
     warnings: list[str] = _field(default_factory=list)
+    # Issue #12: records refused as another company's, and per source what its statements hold.
+    identity_rejections: list[str] = _field(default_factory=list)
+    statement_quality: dict[str, dict[str, int]] = _field(default_factory=dict)
 
     def skipped_by_reason(self) -> Counter[str]:
         return Counter(row.reason for _o, row in self.skipped)
@@ -98,6 +102,8 @@ class ImportReport:
             "members_with_history": self.members_with_history,
             "members_3y_interest_and_operating_income": self.members_3y_interest_and_operating_income,
             "warnings": self.warnings[:50],
+            "identity_rejections": self.identity_rejections[:200],
+            "statement_quality": self.statement_quality,
         }
 
     def summary_text(self) -> str:
@@ -136,6 +142,16 @@ class ImportReport:
         if self.symbol_suggestions:
             pairs = ", ".join(f"{k} -> {v}" for k, v in list(self.symbol_suggestions.items())[:_SHOW])
             out.append(f"Possible share-class spellings (add to symbols.EXCEPTIONS if right): {pairs}")
+        if self.identity_rejections:
+            out.append(f"Refused as another company's data: {len(self.identity_rejections)}")
+            out.extend(f"  {r}" for r in self.identity_rejections[:12])
+            if len(self.identity_rejections) > 12:
+                out.append(f"  ... {len(self.identity_rejections) - 12} more")
+        for src, q in self.statement_quality.items():
+            out.append(f"Statements from {src}: {q['members']:,} members; latest period within 12 months "
+                       f"{q['age_12m']:,}, 12-18 months {q['age_18m']:,}, older (stale) {q['stale']:,}; "
+                       f"censored FCF {q['censored_fcf']:,}, censored EBITDA {q['censored_ebitda']:,}; "
+                       f"suspect lines {q['suspect']:,}")
         if self.warnings:
             out.append("Warnings:")
             out.extend(f"  {w}" for w in self.warnings[:10])
@@ -218,8 +234,12 @@ def import_files(db: Any, kind: str, paths: Sequence[str | Path], as_of: date | 
     step(len(files), "Merging with the latest snapshot…")
     with db.session() as session:
         previous = snapshots.load_dataset(session) if snapshots.latest_snapshot_id(session) is not None else None
-        dataset = canonical.merge(previous, sources, explicit)
+        merged = canonical.MergeReport()
+        dataset = canonical.merge(previous, sources, explicit, report=merged)
+        report.identity_rejections = [r.sentence() for r in merged.rejections]
+        report.warnings.extend(merged.warnings)
         _fill_report(report, sources, dataset)
+        report.statement_quality = _statement_quality(sources, dataset)
         step(len(files) + 1, "Saving the new snapshot…")
         report.snapshot_id = int(snapshots.save_snapshot(session, dataset, report.to_summary()))
     report.warnings = list(dict.fromkeys(report.warnings))  # one line per distinct warning
@@ -292,6 +312,34 @@ def _suggest_symbols(report: ImportReport, dataset: Dataset, seen: set[str]) -> 
                 report.symbol_suggestions[str(ticker)] = cand
 
 
+def _statement_quality(sources: list[SourceData], dataset: Dataset) -> dict[str, dict[str, int]]:
+    """Per source of this import: members with statements, the age of their latest period against
+    the snapshot date, censored values and lines that break a sanity rule (issue #12)."""
+    members = dataset.members.index
+    out: dict[str, dict[str, int]] = {}
+    hist = dataset.history[dataset.history["symbol"].isin(members)]
+    snap = pd.Timestamp(dataset.as_of)
+    for src in dict.fromkeys(s.source for s in sources if s.history is not None and len(s.history)):
+        rows = hist[hist["source"] == src]
+        if not len(rows):
+            continue
+        age = (snap - rows.groupby("symbol")["period_end"].max()).dt.days
+        prepared = prepare(rows, pd.Index(members))
+        suspect = sum(int((v != "").sum()) for v in prepared.suspect.values())
+        out[src] = {"members": int(rows["symbol"].nunique()), "age_12m": int((age <= 365).sum()),
+                    "age_18m": int(((age > 365) & (age <= 548)).sum()), "stale": int((age > 548).sum()),
+                    "censored_fcf": int((rows["fcf_nonpositive"] == 1).sum()),
+                    "censored_ebitda": int((rows["ebitda_nonpositive"] == 1).sum()), "suspect": suspect}
+    return out
+
+
+def _latest_line(dataset: Dataset, name: str) -> pd.Series:
+    """Per member, the statement line ``name`` of its freshest row that has it."""
+    h = dataset.history
+    h = h[h["symbol"].isin(dataset.members.index) & h[name].notna()].sort_values("period_end")
+    return h.drop_duplicates("symbol", keep="last").set_index("symbol")[name].reindex(dataset.members.index)
+
+
 def _coverage(report: ImportReport, dataset: Dataset) -> None:
     """Per key field: members with a value, members "not meaningful", and why the rest are missing."""
     members = dataset.members
@@ -300,10 +348,13 @@ def _coverage(report: ImportReport, dataset: Dataset) -> None:
     pairs = prov[["symbol", "source"]].drop_duplicates()  # which sources know each member
     has_any = set(pairs["symbol"])
     field_sources = prov[["field", "source"]].drop_duplicates()
-    equity = members["total_equity"] if "total_equity" in members else pd.Series(np.nan, index=members.index)
+    equity = _latest_line(dataset, "total_equity")
     negative_equity = (equity < 0).to_numpy()
     for name in KEY_FIELDS:
-        values = members[name] if name in members else pd.Series(np.nan, index=members.index)
+        if name in STATEMENT_LINES:
+            values = _latest_line(dataset, name)
+        else:
+            values = members[name] if name in members else pd.Series(np.nan, index=members.index)
         have = (values.notna() & (values.astype(str).str.strip() != "")).to_numpy()
         cov = FieldCoverage(field=name, total=len(members), covered=int(have.sum()))
         gap = ~have
@@ -332,7 +383,7 @@ def _coverage(report: ImportReport, dataset: Dataset) -> None:
 
 def _history_stats(report: ImportReport, dataset: Dataset) -> None:
     hist = dataset.history
-    hist = hist[hist["symbol"].isin(dataset.members.index)]
+    hist = hist[hist["symbol"].isin(dataset.members.index) & (hist["period_type"] == "FY")]  # fiscal years
     if not len(hist):
         return
     report.members_with_history = int(hist["symbol"].nunique())

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from datetime import date, datetime
 
 import numpy as np
@@ -47,28 +49,30 @@ def _chosen(ds: canonical.Dataset, symbol: str, field: str) -> pd.Series:
     return p[(p.symbol == symbol) & (p.field == field) & p.chosen].iloc[0]
 
 
-def test_statement_precedence_keeps_the_loser() -> None:
+def test_statement_lines_become_one_dated_row_per_source() -> None:
+    # Issue #12: no field-by-field pick; each source's statement lines form one dated row.
     u = _universe("AAA", "BBB")
-    fv = _source("finviz", [("AAA", "revenue", 100.0)], date(2026, 5, 1))
+    fv = _source("finviz", [("AAA", "revenue", 100.0), ("AAA", "net_income", 4.0)], date(2026, 5, 1))
     sf = _source("simfin", [("AAA", "revenue", 90.0)], date(2025, 12, 31), period="FY")
     ds = canonical.merge(None, [u, fv, sf])
-    assert ds.securities.loc["AAA", "revenue"] == 90.0  # simfin before finviz for statement amounts
-    p = ds.provenance[(ds.provenance.symbol == "AAA") & (ds.provenance.field == "revenue")]
-    assert set(zip(p.source, p.chosen, strict=True)) == {("simfin", True), ("finviz", False)}
+    h = ds.history.set_index("source")
+    assert h.loc["finviz", "revenue"] == 100.0 and h.loc["finviz", "net_income"] == 4.0
+    assert h.loc["finviz", "period_type"] == "TTM" and h.loc["finviz", "period_end"] == pd.Timestamp("2026-05-01")
+    assert h.loc["simfin", "revenue"] == 90.0 and h.loc["simfin", "period_type"] == "FY"
+    assert "revenue" not in ds.securities and not ds.provenance["field"].eq("revenue").any()
     assert list(ds.provenance.columns) == list(PROVENANCE_COLUMNS)
 
 
-def test_stale_statement_loses_to_a_fresher_source() -> None:
-    # A company whose last SimFin year is 2020 must not show 2020 cash flow as current.
+def test_legacy_snapshot_observations_become_rows() -> None:
     u = _universe("AAA")
-    fv = _source("finviz", [("AAA", "free_cash_flow", 45.0)], date(2025, 8, 21), derived=True)
-    sf = _source("simfin", [("AAA", "free_cash_flow", 9_000.0)], date(2020, 12, 31), period="FY")
-    ds = canonical.merge(None, [u, fv, sf])
-    assert ds.securities.loc["AAA", "free_cash_flow"] == 45.0
-    assert _chosen(ds, "AAA", "free_cash_flow")["source"] == "finviz"
-    # Within the staleness window the source order still decides.
-    sf_recent = _source("simfin", [("AAA", "free_cash_flow", 40.0)], date(2024, 12, 31), period="FY")
-    assert canonical.merge(None, [u, fv, sf_recent]).securities.loc["AAA", "free_cash_flow"] == 40.0
+    old = canonical.merge(None, [u])
+    legacy = pd.DataFrame([{"symbol": "AAA", "field": "free_cash_flow", "value_num": 45.0, "value_text": None,
+                            "source": "finviz", "origin": "f.csv", "as_of": pd.Timestamp("2025-08-21"),
+                            "fetched_at": pd.Timestamp(T0), "period": "TTM", "derived": True, "chosen": True}])
+    old = replace(old, provenance=pd.concat([old.provenance, legacy], ignore_index=True))
+    ds = canonical.merge(old, [])
+    assert ds.history.loc[0, "free_cash_flow"] == 45.0 and ds.history.loc[0, "source"] == "finviz"
+    assert not ds.provenance["field"].eq("free_cash_flow").any()
 
 
 def test_newest_wins_for_market_fields() -> None:
@@ -79,16 +83,6 @@ def test_newest_wins_for_market_fields() -> None:
     fv2 = _source("finviz", [("AAA", "price", 12.0)], date(2026, 5, 5))
     ds2 = canonical.merge(None, [u, fv2])
     assert ds2.securities.loc["AAA", "price"] == 12.0  # same date: finviz before ishares
-
-
-def test_reported_beats_derived_within_a_source() -> None:
-    u = _universe("AAA")
-    derived = _source("finviz", [("AAA", "free_cash_flow", 7.0)], date(2026, 5, 1), derived=True)
-    yahoo = _source("yahoo", [("AAA", "free_cash_flow", 5.0)], date(2026, 5, 1))
-    ds = canonical.merge(None, [u, derived, yahoo])
-    assert ds.securities.loc["AAA", "free_cash_flow"] == 5.0
-    row = ds.provenance[(ds.provenance.source == "finviz") & (ds.provenance.field == "free_cash_flow")].iloc[0]
-    assert bool(row.derived) and not bool(row.chosen)
 
 
 def test_universe_import_replaces_membership_keeps_observations() -> None:

@@ -52,9 +52,10 @@ def test_derived_values_are_labelled(export: Path) -> None:
     assert obs.loc[("QZAL", "ebitda"), "value_num"] == pytest.approx(1500e6 / 10.0)
     assert bool(obs.loc[("QZAL", "ebitda"), "derived"])
     assert not bool(obs.loc[("QZAL", "market_cap"), "derived"])
-    # P/FCF empty (negative FCF) -> no FCF; negative EV/EBITDA -> negative EBITDA
+    # Censoring (issue #12): P/FCF empty -> FCF known <= 0, no amount; a negative EV/EBITDA -> EBITDA <= 0
     assert ("PLNK", "free_cash_flow") not in obs.index
-    assert obs.loc[("QQZ-A", "ebitda"), "value_num"] == pytest.approx(350e6 / -7.0)
+    assert ("QQZ-A", "ebitda") not in obs.index
+    assert obs.loc[("QQZ-A", "ebitda_nonpositive"), "value_num"] == 1.0
     # negative book value: equity < 0 tells "D/E not meaningful" from "no data"
     assert obs.loc[("QQZ-A", "total_equity"), "value_num"] == pytest.approx(-2.0 * 8.27e6)
 
@@ -88,4 +89,5 @@ def test_real_export() -> None:
     obs = src.observations.set_index(["symbol", "field"])
     assert ("MOG-A", "market_cap") in obs.index and ("CRD-A", "sector") in obs.index
     derived = src.observations[src.observations["derived"]]
-    assert set(derived["field"]) == {"free_cash_flow", "ebitda", "total_equity"}
+    assert set(derived["field"]) == {"free_cash_flow", "ebitda", "total_equity", "fcf_nonpositive",
+                                     "ebitda_nonpositive"}

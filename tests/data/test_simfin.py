@@ -52,12 +52,13 @@ def test_companies_and_industries() -> None:
     assert obs.loc[("QZAL", "description"), "period"] == "static"
 
 
-def test_latest_fiscal_year_observations() -> None:
-    obs = simfin.read_simfin(DIR).observations.set_index(["symbol", "field"])
-    assert obs.loc[("QZAL", "revenue"), "value_num"] == pytest.approx(800e6)
-    assert obs.loc[("QZAL", "revenue"), "period"] == "FY"
-    assert obs.loc[("QZAL", "revenue"), "as_of"] == pd.Timestamp("2023-12-31")
-    assert bool(obs.loc[("QZAL", "total_debt"), "derived"])
+def test_statements_are_dated_rows_not_observations() -> None:
+    src = simfin.read_simfin(DIR)
+    assert not src.observations["field"].isin(["revenue", "total_debt"]).any()
+    h = src.history.set_index(["symbol", "fiscal_year"])
+    assert h.loc[("QZAL", 2023), "revenue"] == pytest.approx(800e6)
+    assert h.loc[("QZAL", 2023), "period_end"] == pd.Timestamp("2023-12-31")
+    assert h.loc[("QZAL", 2023), "period_type"] == "FY" and h.loc[("QZAL", 2023), "source"] == "simfin"
 
 
 def test_companies_without_industries_warns() -> None:

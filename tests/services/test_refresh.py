@@ -252,7 +252,8 @@ def test_refresh_of_the_universe_builds_a_new_snapshot(db: Database) -> None:
     seed = sum(ord(c) for c in "QA001")
     assert dataset.securities.loc["QA001", "reported_debt_to_equity"] == pytest.approx((50 + seed % 7) / 100)
     assert dataset.securities.loc["QA001", "market_cap"] > 1e8
-    assert pd_isna(dataset.securities.loc["QA003", "ebit"])  # its statements failed: missing, not zero
+    h = dataset.history  # its statements failed: no statement row at all (missing, not zero)
+    assert h.loc[h["symbol"] == "QA003", "ebit"].isna().all()
     assert dataset.securities.loc["QA002", "interest_expense"] == 1e6
     assert {"IWM", "SPY", "yield_10y"} <= set(dataset.market.columns)
     assert set(dataset.prices.columns) == set(members)

@@ -74,7 +74,8 @@ def test_import_from_the_empty_state(qtbot: Any, tmp_path: Path, fixtures_dir: P
         window._start_import("finviz", [export], None)
     qtbot.waitUntil(lambda: window.snapshot_combo.count() == 2 and window.bundle.info.id == 2, timeout=30000)
     caps = window.bundle.table.values["market_cap"]
-    assert caps["ORBT"] == pytest.approx(2.1e9)
+    # Market cap = the latest price (holdings file) x the latest share count (Finviz), issue #12.
+    assert caps["ORBT"] == pytest.approx(2.1e9, rel=1e-3)
     window.close()
     read_pool().waitForDone(5000)
 
