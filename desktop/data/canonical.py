@@ -43,8 +43,8 @@ from desktop.data.source import SourceData
 from desktop.engine import catalog
 from desktop.engine.dataset import (
     KEY,
-    STATEMENT_ROW_KEY,
     PROVENANCE_COLUMNS,
+    STATEMENT_ROW_KEY,
     Dataset,
     empty_history,
     empty_provenance,

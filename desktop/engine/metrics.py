@@ -453,7 +453,7 @@ def _market(ctx: _Context) -> None:
         ctx.ends["market_cap"] = np.where(both, p_when, ctx.ends["market_cap"])
         ctx.origin["market_cap"] = np.where(both, "price x shares", ctx.origin["market_cap"])
         for k in np.flatnonzero(both):
-            ctx.notes[(str(ctx.index[k]), "market_cap")] = (
+            ctx.notes[(str(ctx.index[int(k)]), "market_cap")] = (
                 f"price {price[k]:,.2f} ({_day(p_when[k])}, {p_src[k]}) x shares {shares[k]:,.0f} "
                 f"({_day(s_when[k])}, {s_src[k]})")
 
@@ -834,7 +834,7 @@ def _rate_betas(prices: pd.DataFrame, market: pd.DataFrame, index: pd.Index, par
     last_week = np.datetime64(pd.Timestamp(end).normalize(), "ns")
     for k in names:
         ctx.ends[k] = np.where(np.isnan(out[k]), np.datetime64("NaT"), last_week).astype("datetime64[ns]")
-        ctx.origin[k] = np.where(np.isnan(out[k]), None, f"weekly returns to {str(last_week)[:10]}")
+        ctx.origin[k] = np.where(np.isnan(out[k]), None, f"weekly returns to {str(last_week)[:10]}")  # type: ignore[call-overload]
         ctx.stale_days[k] = params.market_stale_days
     return out
 
@@ -895,10 +895,10 @@ def _states(ctx: _Context, values: pd.DataFrame, status: pd.DataFrame) -> None:
         stale = shown & ~suspect & (age > limit)
         for k in np.flatnonzero(suspect):
             why = rule_reason(str(rule[k])) if rule[k] else "dated after the snapshot's as-of date"
-            _append_note(ctx.notes, (str(ctx.index[k]), fld), f"suspect: {why}")
+            _append_note(ctx.notes, (str(ctx.index[int(k)]), fld), f"suspect: {why}")
         for k in np.flatnonzero(stale):
             months = age[k] / 30.44
-            _append_note(ctx.notes, (str(ctx.index[k]), fld),
+            _append_note(ctx.notes, (str(ctx.index[int(k)]), fld),
                          f"stale: {ctx.origin[fld][k] or 'the value'} is {months:.0f} months older than the "
                          f"snapshot (limit {limit / 30.44:.0f})" if limit > 90 else
                          f"stale: {ctx.origin[fld][k] or 'the value'} is {age[k]:.0f} days older than the "

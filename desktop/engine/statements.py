@@ -68,7 +68,7 @@ class Statements:
         vals = col[np.maximum(sel, 0)]
         if vals.dtype.kind == "M":
             return np.where(sel >= 0, vals, np.datetime64("NaT"))
-        return np.where(sel >= 0, vals, None)
+        return np.where(sel >= 0, vals, None)  # type: ignore[return-value]
 
     def suspect_reason(self, lines: tuple[str, ...], sel: np.ndarray) -> np.ndarray:
         """Per company, the first rule id that makes any of ``lines`` suspect in its chosen row."""
@@ -106,7 +106,7 @@ def prepare(history: pd.DataFrame, index: pd.Index, known_at: pd.Timestamp | Non
                       kind="stable")
     h = h.drop_duplicates(["symbol", "source", "period_type", "period_end"], keep="first")
     h = h.reset_index(drop=True)
-    h["pos"] = index.get_indexer(h["symbol"])
+    h["pos"] = index.get_indexer(pd.Index(h["symbol"]))
     derived: dict[str, np.ndarray] = {}
     fcf = h["free_cash_flow"].to_numpy(dtype="float64", na_value=np.nan)
     parts = (h["operating_cash_flow"] + h["capital_expenditure"]).to_numpy(dtype="float64", na_value=np.nan)

@@ -11,7 +11,16 @@ import pandas.testing as pdt
 import pytest
 
 from desktop.engine import catalog
-from desktop.engine.metrics import METRIC_FIELDS, MISSING, NOT_MEANINGFUL, OK, STALE, SUSPECT, MetricParams, compute_metrics
+from desktop.engine.metrics import (
+    METRIC_FIELDS,
+    MISSING,
+    NOT_MEANINGFUL,
+    OK,
+    STALE,
+    SUSPECT,
+    MetricParams,
+    compute_metrics,
+)
 from desktop.errors import Cancelled
 from tests.engine.conftest import AS_OF, securities, table_of
 

@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 
 from desktop.engine import catalog
-from desktop.engine.dataset import HISTORY_COLUMNS, PROVENANCE_COLUMNS, STATEMENT_LINES, Dataset, history_frame
+from desktop.engine.dataset import (
+    HISTORY_COLUMNS,
+    PROVENANCE_COLUMNS,
+    STATEMENT_LINES,
+    Dataset,
+    history_frame,
+)
 
 SECTORS = ("Technology", "Financial Services", "Healthcare", "Industrials", "Real Estate", "Energy")
 EXCHANGES = ("NASDAQ", "NYSE", "NYSE American")
