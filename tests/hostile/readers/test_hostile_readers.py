@@ -32,7 +32,7 @@ ERROR, WARN, OK = "error", "warning", "ok"
 # (file, reader, outcome, text expected in the message/warnings, line expected for errors)
 CASES: list[tuple[str, Reader, str, str, int | None]] = [
     ("holdings_truncated_mid_row.csv", ishares.read_ishares, ERROR, "fields but the header has", 17),
-    ("holdings_truncated_at_row_end.csv", ishares.read_ishares, WARN, "may be truncated", None),
+    ("holdings_truncated_at_row_end.csv", ishares.read_ishares, ERROR, "the file looks truncated", 17),
     ("holdings_utf16.csv", ishares.read_ishares, WARN, "UTF-16", None),
     ("holdings_latin1.csv", ishares.read_ishares, WARN, "not UTF-8", None),
     ("holdings_html_error_page.csv", ishares.read_ishares, ERROR, "web page (HTML)", 1),
