@@ -295,11 +295,13 @@ def check_header(text: str, origin: str, sep: str = ",", *, start: int = 0, line
     Raises:
         InputError: more than :data:`MAX_COLUMNS` columns, a repeated name, or an unreadable header.
     """
-    header = header_line(text, origin, start)
-    count = header.count(sep) + 1  # an upper bound: a quoted name may hold the separator
+    probe = text[start:start + MAX_COLUMNS * 50]
+    end = probe.find("\n")
+    count = (probe if end < 0 else probe[:end]).count(sep) + 1  # an upper bound: quotes may hold sep
     if count > MAX_COLUMNS:
-        raise InputError(f"the header has {count:,} columns; at most {MAX_COLUMNS:,} are accepted",
-                         path=origin, line=line)
+        raise InputError(f"the header has {'more than ' if end < 0 else ''}{count:,} columns; at most "
+                         f"{MAX_COLUMNS:,} are accepted", path=origin, line=line)
+    header = header_line(text, origin, start)
     try:
         cells = next(csv.reader([header], delimiter=sep), [])
     except csv.Error as exc:
