@@ -37,6 +37,7 @@ from tenacity import (
     wait_exponential,
     wait_random,
 )
+from tenacity.stop import stop_base
 
 from desktop.data.source import SourceData
 from desktop.data.throttle import TokenBucket
@@ -232,6 +233,16 @@ def _resolve_max_age(max_age: timedelta | Mapping[str, timedelta] | None) -> dic
     return ages
 
 
+class _StopWhenOffline(stop_base):
+    """Tenacity stop condition: no more retries once the source is known to be offline."""
+
+    def __init__(self, connectivity: _Connectivity) -> None:
+        self.connectivity = connectivity
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.connectivity.offline
+
+
 class _Fetcher:
     """Fetches every due kind of one symbol with throttle and retries (runs on worker threads)."""
 
@@ -268,9 +279,6 @@ class _Fetcher:
             if remaining <= 0 or self.connectivity.offline:
                 return
             self.sleep(min(remaining, 0.25))
-
-    def _offline_stop(self, state: RetryCallState) -> bool:
-        return self.connectivity.offline
 
     def _settle(self, cost: int, outcome: _Outcome) -> None:
         """Charge requests the provider sent beyond the declared cost (cookie/crumb, fallbacks), so
@@ -317,7 +325,7 @@ class _Fetcher:
                 self.notify(f"{symbol} {kind}: {what}, retrying in {wait_s:.0f} s")
 
             retrying = Retrying(
-                stop=stop_after_attempt(max(1, self.policy.attempts)) | self._offline_stop,
+                stop=stop_after_attempt(max(1, self.policy.attempts)) | _StopWhenOffline(self.connectivity),
                 wait=self._wait,
                 retry=retry_if_exception_type((RateLimitedError, SourceUnreachableError)),
                 sleep=self._sleep,
