@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--as-of", dest="as_of", metavar="DATE", type=_date,
                         help="date the data describes (YYYY-MM-DD); needed when a holdings file lost "
                              "its 'Fund Holdings as of' preamble")
+    parser.add_argument("--allow-shrink", dest="allow_shrink", action="store_true",
+                        help="accept a holdings file that drops over 20 %% of the previous universe's members")
     parser.set_defaults(handler=run_import)
 
 
@@ -43,7 +45,8 @@ def run_import(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
         report = import_files(db, args.kind, args.paths, as_of=args.as_of,
-                              progress=_progress if sys.stderr.isatty() else None)
+                              progress=_progress if sys.stderr.isatty() else None,
+                              allow_shrink=args.allow_shrink)
     finally:
         db.dispose()
     print(report.summary_text())

@@ -10,6 +10,15 @@ several lines. Variants accepted: the older ``Shares`` column instead of ``Quant
 preamble (and footer) a spreadsheet stripped (no as-of date: the caller must supply one), other
 exchange spellings, tab-separated or UTF-16 saves.
 
+A valid end of the holdings (issue #13) is either the footer the real file has - a blank or
+NBSP-only line, then at most one record of a single field (the disclaimer) and nothing but blank
+lines after it - or, for a file whose preamble was stripped, the end of the file right after a
+complete row. Anything else is refused with its line: a line of one field straight after the
+rows (garbage mistaken for the disclaimer cut the universe to 1,000 members), data after the
+disclaimer, or a file that has the preamble but stops without its footer (a cut-off download).
+The as-of date is refused outside :func:`desktop.data._text.date_window` and warned about when it
+lies after today; slashed dates are read only when unambiguous.
+
 Constituents are tradable equity listings. Every other row is returned in ``skipped`` with its
 reason: cash, money market, cash collateral, futures, private placement, CVR, escrow, unlisted,
 OTC (not an exchange listing), invalid ticker, duplicate of an earlier row.
@@ -23,12 +32,24 @@ import logging
 import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import requests
 
 from desktop.data import symbols
-from desktop.data._text import decode, is_blank, now_utc, parse_number, read_bytes
+from desktop.data._text import (
+    MAX_COLUMNS,
+    MAX_FIELD,
+    check_date,
+    decode,
+    is_blank,
+    now_utc,
+    parse_number,
+    read_bytes,
+    slashed_date_order,
+)
 from desktop.data.source import SkippedRow, SourceData
 from desktop.errors import DataSourceError, InputError, SourceUnreachableError
 
@@ -138,20 +159,24 @@ def fetch_holdings(url: str = DEFAULT_URL, timeout: float = DEFAULT_TIMEOUT,
         raise DataSourceError(f"the holdings file from iShares is malformed: {exc}") from None
 
 
-def read_ishares(path: str | Path) -> SourceData:
+def read_ishares(path: str | Path, *, today: date | None = None) -> SourceData:
     """Read a saved iShares holdings CSV.
+
+    Args:
+        path: the file.
+        today: for the date checks (default: the UTC date).
 
     Raises:
         InputError: the file is malformed; the message names the file, line and field.
     """
-    return parse_holdings_bytes(read_bytes(path), str(path))
+    return parse_holdings_bytes(read_bytes(path, "ishares"), str(path), today=today)
 
 
-def parse_holdings_bytes(data: bytes, origin: str) -> SourceData:
+def parse_holdings_bytes(data: bytes, origin: str, *, today: date | None = None) -> SourceData:
     """Decode and parse holdings bytes (a file's content or a download body)."""
     warnings: list[str] = []
     text = decode(data, origin, warnings)
-    result = _parse_ishares(text, origin)
+    result = _parse_ishares(text, origin, today)
     result.warnings[:0] = warnings
     return result
 
@@ -162,27 +187,54 @@ def normalise_exchange(value: str) -> str:
     return EXCHANGES.get(key, value.strip())
 
 
-def _parse_as_of(text: str, origin: str, line: int) -> date:
+_AS_OF_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%Y-%m-%d", "%d-%b-%Y")  # "May 05, 2026", ISO, "05-May-2026"
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def _parse_as_of(text: str, origin: str, line: int, today: date | None = None) -> date:
+    """The ``Fund Holdings as of`` date, in one of :data:`_AS_OF_FORMATS` or an unambiguous
+    ``a/b/YYYY``, within :func:`desktop.data._text.date_window`."""
     raw = text.strip().strip('"').strip()
-    for fmt in ("%b %d, %Y", "%B %d, %Y", "%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d", "%d-%b-%Y"):
+    where = "Fund Holdings as of"
+    found: date | None = None
+    for fmt in _AS_OF_FORMATS:
         try:
-            return datetime.strptime(raw, fmt).date()
+            found = datetime.strptime(raw, fmt).date()
+            break
         except ValueError:
             continue
-    raise InputError(f"cannot read the date {raw[:40]!r}", path=origin, line=line, field="Fund Holdings as of")
+    slashed = _SLASHED.match(raw)
+    if found is None and slashed:
+        a, b = int(slashed.group(1)), int(slashed.group(2))
+        order = slashed_date_order(np.array([a]), np.array([b]), origin, line, where)
+        day, month = (a, b) if order == "dmy" else (b, a)
+        try:
+            found = date(int(slashed.group(3)), month, day)
+        except ValueError:
+            found = None
+    if found is None:
+        raise InputError(f"cannot read the date {raw[:40]!r} (expected e.g. \"May 05, 2026\" or 2026-05-05)",
+                         path=origin, line=line, field=where)
+    return check_date(found, origin, line, where, today)
 
 
-def _parse_ishares(text: str, origin: str) -> SourceData:
+def _parse_ishares(text: str, origin: str, today: date | None = None) -> SourceData:
     """Parse holdings text into members and skipped rows (see module docstring)."""
     lines = text.splitlines(keepends=True)
     as_of: date | None = None
     header_index = None
     for i, raw_line in enumerate(lines[:60]):
-        cells = next(csv.reader([raw_line], delimiter="\t" if "\t" in raw_line else ","), [])
+        if len(raw_line) > MAX_COLUMNS * 50:
+            raise InputError(f"line of {len(raw_line):,} characters before the header - is this an iShares "
+                             "holdings file?", path=origin, line=i + 1)
+        try:
+            cells = next(csv.reader([raw_line], delimiter="\t" if "\t" in raw_line else ","), [])
+        except csv.Error:
+            continue  # a preamble line that is not CSV; the header search goes on
         if not cells:
             continue
         if _AS_OF.match(cells[0]) and len(cells) > 1:
-            as_of = _parse_as_of(cells[1], origin, i + 1)
+            as_of = _parse_as_of(cells[1], origin, i + 1, today)
         first = cells[0].strip().strip("\ufeff")
         if first == "Ticker":
             header_index = i
@@ -195,10 +247,18 @@ def _parse_ishares(text: str, origin: str) -> SourceData:
     body = "".join(lines[header_index:])
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
     try:
-        header = [h.strip() for h in next(reader)]
+        header = [h.strip().strip("\ufeff").strip() for h in next(reader)]
     except csv.Error as exc:
         raise InputError(f"malformed header ({exc})", path=origin, line=header_index + 1) from None
-    col = {name: i for i, name in enumerate(header)}
+    if len(header) > MAX_COLUMNS:
+        raise InputError(f"the header has {len(header):,} columns; at most {MAX_COLUMNS:,} are accepted",
+                         path=origin, line=header_index + 1)
+    col: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name and name in col:
+            raise InputError(f"the column {name[:40]!r} appears twice in the header", path=origin,
+                             line=header_index + 1, field=name[:40])
+        col[name] = i
     for name in _REQUIRED:
         if name not in col:
             raise InputError(f"column {name!r} is missing (columns: {', '.join(header)[:200]})",
@@ -208,6 +268,9 @@ def _parse_ishares(text: str, origin: str) -> SourceData:
     warnings: list[str] = []
     if as_of is None:
         warnings.append(f"{origin}: no 'Fund Holdings as of' date in the file (preamble stripped?)")
+    elif as_of > (today or now_utc().date()):
+        warnings.append(f"{origin}: the holdings are dated {as_of.isoformat()}, after today "
+                        f"({(today or now_utc().date()).isoformat()}) - check the file's date")
 
     members: list[dict] = []
     skipped: list[SkippedRow] = []
@@ -221,19 +284,21 @@ def _parse_ishares(text: str, origin: str) -> SourceData:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise InputError(f"malformed CSV ({exc}) - is the file truncated?", path=origin,
-                             line=header_index + reader.line_num) from None
+            raise _csv_failure(exc, origin, header_index + reader.line_num) from None
         line_no = prev_end + 1
         prev_end = header_index + reader.line_num
         if not cells or all(is_blank(c) for c in cells):
             if members or skipped:
                 footer = True  # the NBSP line before the disclaimer ends the table
+                _check_footer(reader, origin, header_index, line_no)
                 break
             continue
-        if len(cells) == 1 and (members or skipped):
-            footer = True  # the disclaimer: one quoted field over several lines
-            break
         if len(cells) != len(header):
+            if len(cells) == 1 and (members or skipped):
+                raise InputError(
+                    "a line of one field where a holding or the end of the holdings (a blank line, then "
+                    "the disclaimer) was expected - the file is damaged from this line on", path=origin,
+                    line=line_no, hint="Download the holdings file again.")
             raise InputError(
                 f"row has {len(cells)} fields but the header has {len(header)} (truncated or "
                 "shifted row?)", path=origin, line=line_no)
@@ -241,7 +306,10 @@ def _parse_ishares(text: str, origin: str) -> SourceData:
         row = dict(zip(header, cells, strict=True))
         _take_row(row, line_no, origin, quantity_col, members, skipped, seen, warnings)
     if not footer and as_of is not None:
-        warnings.append(f"{origin}: no disclaimer footer after the holdings - the file may be truncated")
+        raise InputError(
+            f"the holdings stop at line {prev_end} without the file's footer (a blank line and the "
+            "disclaimer) - the file looks truncated", path=origin, line=prev_end,
+            hint="Download the holdings file again.")
     if not members:
         raise InputError("no tradable equity holdings in the file", path=origin)
 
@@ -252,6 +320,37 @@ def _parse_ishares(text: str, origin: str) -> SourceData:
     return SourceData(source="ishares", origin=origin, as_of=as_of, fetched_at=fetched,
                       observations=obs, members=frame, skipped=skipped, warnings=warnings,
                       rows_read=rows_read)
+
+
+def _csv_failure(exc: csv.Error, origin: str, line: int) -> InputError:
+    if "field larger than field limit" in str(exc):
+        return InputError(f"a cell is longer than {MAX_FIELD:,} characters - not a holdings file, or a "
+                          "damaged one", path=origin, line=line)
+    return InputError(f"malformed CSV ({exc}) - is the file truncated?", path=origin, line=line)
+
+
+def _check_footer(reader: Any, origin: str, header_index: int, end_line: int) -> None:
+    """After the blank line that ends the holdings: at most one single-field record (the
+    disclaimer), then only blank lines. Anything else means the file is damaged."""
+    disclaimer_seen = False
+    prev_end = header_index + reader.line_num
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _csv_failure(exc, origin, header_index + reader.line_num) from None
+        line_no = prev_end + 1
+        prev_end = header_index + reader.line_num
+        if not cells or all(is_blank(c) for c in cells):
+            continue
+        if len(cells) == 1 and not disclaimer_seen:
+            disclaimer_seen = True
+            continue
+        raise InputError(f"data after the end of the holdings (line {end_line}) and their disclaimer - "
+                         "the file is damaged", path=origin, line=line_no,
+                         hint="Download the holdings file again.")
 
 
 def _take_row(row: dict[str, str], line: int, origin: str, quantity_col: str | None,

@@ -13,13 +13,21 @@ spelling (``MOGA`` -> ``MOG-A``, see :mod:`desktop.data.symbols`). Benchmarks go
 ``^TNX``/``TNX`` -> ``yield_10y`` (percent), ``IWM``, ``SPY``, ``^GSPC``/``GSPC`` -> ``GSPC``,
 ``^RUT``/``RUT`` -> ``RUT``. Non-positive closes are dropped as missing (with a warning); bad
 prints that revert are left for the metrics' outlier handling.
+
+Dates (issue #13): ``YYYY-MM-DD`` (optionally followed by a time, whose first ten characters are
+the exchange's local date) or ``a/b/YYYY`` when the column itself shows which number is the day
+(see :func:`desktop.data._text.slashed_date_order`); an empty or unreadable date, or one outside
+:func:`desktop.data._text.date_window`, is refused with its line. Files are read one at a time
+through :func:`desktop.data._text.read_bytes` (size cap ``MAX_BYTES["prices"]`` per file), so a
+folder of 2,000 files never holds more than one file's text.
 """
 
 from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +35,18 @@ import pandas as pd
 
 from desktop.data import symbols
 from desktop.data._text import (
+    check_header,
+    check_parsed_shape,
+    check_rows,
     check_truncated,
     csv_error,
+    dates_in_window,
     decode,
     drop_duplicate_columns,
     now_utc,
     numeric_column,
     read_bytes,
+    slashed_date_order,
 )
 from desktop.data.source import SourceData
 from desktop.errors import InputError
@@ -46,33 +59,44 @@ _DATE_NAMES = ("date", "datetime")
 _MAX_PRICE = 1e9
 
 
-def read_prices(paths: str | Path | Sequence[str | Path]) -> SourceData:
+def read_prices(paths: str | Path | Sequence[str | Path], *, today: date | None = None) -> SourceData:
     """Read price files and/or folders of them into one SourceData.
+
+    Args:
+        paths: files and/or folders of ``.csv``/``.txt`` files.
+        today: the end of the accepted date window is one year after it (default: the UTC date).
 
     Raises:
         InputError: a malformed file (names file, line and column) or an empty folder.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
-    files: list[tuple[bytes, str]] = []
-    for p in map(Path, paths):
+    return _parse_prices(_files(list(map(Path, paths))), today=today)
+
+
+def _files(paths: list[Path]) -> Iterator[tuple[bytes, str]]:
+    """Each file's bytes in turn (folders expanded), read only when the parser asks for it."""
+    for p in paths:
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.suffix.lower() in (".csv", ".txt") and f.is_file())
             if not found:
                 raise InputError("the folder holds no .csv files", path=str(p))
-            files.extend((read_bytes(f), str(f)) for f in found)
+            for f in found:
+                yield read_bytes(f, "prices"), str(f)
         else:
-            files.append((read_bytes(p), str(p)))
-    return _parse_prices(files)
+            yield read_bytes(p, "prices"), str(p)
 
 
-def _parse_prices(files: list[tuple[bytes, str]]) -> SourceData:
+def _parse_prices(files: Iterable[tuple[bytes, str]], *, today: date | None = None) -> SourceData:
     warnings: list[str] = []
     price_parts: list[pd.DataFrame] = []
     market_parts: list[pd.DataFrame] = []
     rows = 0
+    origins: list[str] = []
     for data, origin in files:
-        frame, n = _parse_one(data, origin, warnings)
+        origins.append(origin)
+        frame, n = _parse_one(data, origin, warnings, today)
+        del data  # the text of one file at a time
         rows += n
         market_cols = [c for c in frame.columns if c in MARKET]
         if market_cols:
@@ -80,11 +104,13 @@ def _parse_prices(files: list[tuple[bytes, str]]) -> SourceData:
         rest = frame.drop(columns=market_cols)
         if len(rest.columns):
             price_parts.append(rest)
+    if not origins:
+        raise InputError("no price files given")
     prices = _combine(price_parts, warnings)
     market = _combine(market_parts, warnings)
     dates = [f.index.max() for f in (prices, market) if len(f.index)]
     as_of = max(dates).date() if dates else None
-    origin = files[0][1] if len(files) == 1 else f"{len(files)} files from {Path(files[0][1]).parent}"
+    origin = origins[0] if len(origins) == 1 else f"{len(origins)} files from {Path(origins[0]).parent}"
     return SourceData(source="prices", origin=origin, as_of=as_of, fetched_at=now_utc(), prices=prices,
                       market=market, warnings=warnings, rows_read=rows)
 
@@ -126,11 +152,17 @@ def _symbol_from_name(origin: str) -> str:
     return token
 
 
-def _parse_one(data: bytes, origin: str, warnings: list[str]) -> tuple[pd.DataFrame, int]:
+def _parse_one(data: bytes, origin: str, warnings: list[str],
+               today: date | None = None) -> tuple[pd.DataFrame, int]:
     text = decode(data, origin, warnings)
-    first_cell = text.lstrip().split("\n", 1)[0].split(",", 1)[0].strip().strip('"')
+    start = len(text) - len(text.lstrip())
+    names = check_header(text, origin, start=start, line=text.count("\n", 0, start) + 1, duplicates=False)
+    first_cell = names[0].strip('"') if names else ""
     fast = first_cell.lower() in _DATE_NAMES
+    if first_cell not in ("Price", "Ticker"):  # yfinance's two-level header repeats names on purpose
+        check_header(text, origin, start=start, line=text.count("\n", 0, start) + 1)
     check_truncated(text, origin)
+    check_rows(text, origin, start=start, line=text.count("\n", 0, start) + 1)
     try:
         # Fast path: let the C parser read the numbers; a column it cannot read as float stays
         # text and goes through the strict parser below, which names the bad cell.
@@ -139,7 +171,11 @@ def _parse_one(data: bytes, origin: str, warnings: list[str]) -> tuple[pd.DataFr
                             na_filter=fast, skip_blank_lines=True, engine="c", low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError) as exc:
         raise csv_error(exc, origin) from None
-    frame = drop_duplicate_columns(frame, text, origin)
+    check_parsed_shape(frame, names, origin)
+    if first_cell not in ("Price", "Ticker"):
+        frame = drop_duplicate_columns(frame, text, origin)
+    else:
+        frame.columns = [str(c).strip() for c in frame.columns]
     first_header_line = 1
     # yf.download(...).to_csv() with a two-level header: "Price,Close,..."/"Ticker,AAA,..."/"Date,,"
     if frame.columns[0] in ("Price", "Ticker") and len(frame) >= 1:
@@ -155,7 +191,7 @@ def _parse_one(data: bytes, origin: str, warnings: list[str]) -> tuple[pd.DataFr
         raise InputError(f"the first column must be Date or Datetime (found {frame.columns[0][:30]!r})",
                          path=origin, line=1, field=frame.columns[0][:30])
     lines = np.arange(len(frame)) + 1 + first_header_line
-    dates = _dates(frame.iloc[:, 0], origin, lines, frame.columns[0])
+    dates = _dates(frame.iloc[:, 0], origin, lines, frame.columns[0], today)
     lower = {c.lower(): c for c in frame.columns[1:]}
     if "close" in lower or "adj close" in lower:
         col = lower.get("adj close") or lower["close"]
@@ -213,22 +249,40 @@ def _numbers(col: pd.Series, origin: str, lines: np.ndarray, name: str) -> np.nd
     return numeric_column(col.astype(object).where(col.notna(), "").astype(str), origin, lines, name)
 
 
-def _dates(col: pd.Series, origin: str, lines: np.ndarray, name: str) -> np.ndarray:
+def _dates(col: pd.Series, origin: str, lines: np.ndarray, name: str, today: date | None = None) -> np.ndarray:
+    """The Date column as ``datetime64[ns]`` (see the module docstring for the accepted forms)."""
+    raw = col.astype(object).where(col.notna(), "").astype(str).str.strip()
+    empty = (raw == "").to_numpy()
+    if empty.any():  # issue #13: an empty Date cell crashed the reader (AttributeError)
+        i = int(np.flatnonzero(empty)[0])
+        raise InputError("the date is empty", path=origin, line=int(lines[i]), field=name)
     # Fast path: plain ISO dates, as Yahoo writes them.
-    dates = pd.to_datetime(col, format="%Y-%m-%d", errors="coerce")
-    if not dates.isna().any():
-        return dates.to_numpy(dtype="datetime64[ns]")
-    # "2022-01-03 00:00:00-05:00": the first ten characters are the exchange's local date.
-    text = col.astype(str).str.strip().str.slice(0, 10)
-    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    dates = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
     if dates.isna().any():
-        alt = pd.to_datetime(col.astype(str).str.strip().str.split(" ").str[0], format="%m/%d/%Y", errors="coerce")
-        dates = dates.fillna(alt)
+        # "2022-01-03 00:00:00-05:00": the first ten characters are the exchange's local date.
+        iso = raw.str.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?")
+        dates = pd.to_datetime(raw.str.slice(0, 10).where(iso, ""), format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        dates = _slashed(raw, dates, origin, lines, name)
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise InputError(f"{str(col.iloc[i])[:30]!r} is not a date (YYYY-MM-DD)", path=origin,
+        raise InputError(f"{str(raw.iloc[i])[:30]!r} is not a date (YYYY-MM-DD)", path=origin,
                          line=int(lines[i]), field=name)
-    return dates.to_numpy(dtype="datetime64[ns]")
+    return dates_in_window(dates, raw, origin, lines, name, today)
+
+
+def _slashed(raw: pd.Series, dates: pd.Series, origin: str, lines: np.ndarray, name: str) -> pd.Series:
+    """Fill the dates written ``a/b/YYYY`` (Excel saves), in the order the column shows."""
+    parts = raw.str.split(" ").str[0].str.extract(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+    slashed = parts[0].notna().to_numpy() & dates.isna().to_numpy()
+    if not slashed.any():
+        return dates
+    first = parts[0][slashed].astype(int).to_numpy()
+    second = parts[1][slashed].astype(int).to_numpy()
+    order = slashed_date_order(first, second, origin, int(lines[np.flatnonzero(slashed)[0]]), name)
+    fmt = "%d/%m/%Y" if order == "dmy" else "%m/%d/%Y"
+    alt = pd.to_datetime(raw.str.split(" ").str[0].where(slashed, ""), format=fmt, errors="coerce")
+    return dates.fillna(alt)
 
 
 def _clean(matrix: np.ndarray, names: list[str], origin: str, lines: np.ndarray,

@@ -65,6 +65,9 @@ STATEMENT_PARTS = (
     "balance_annual", "balance_quarterly",
 )
 DEFAULT_RATE_LIMIT_COOLDOWN_S = 30.0
+# The host yfinance asks first; the refresh probes it once before fetching (issue #13).
+PROBE_ADDRESS = ("query1.finance.yahoo.com", 443)
+DEFAULT_PROBE_TIMEOUT_S = 5.0
 # No listed company is worth a quadrillion dollars: larger magnitudes are corrupt input.
 MAX_ABS_VALUE = 1e15
 
@@ -254,7 +257,8 @@ class YahooProvider:
     market_symbols = MARKET_SYMBOLS
 
     def __init__(self, session: Any = None, *, price_period: str = "5y",
-                 cooldown_s: float = DEFAULT_RATE_LIMIT_COOLDOWN_S, cache_dir: Path | None = None) -> None:
+                 cooldown_s: float = DEFAULT_RATE_LIMIT_COOLDOWN_S, cache_dir: Path | None = None,
+                 probe_address: tuple[str, int] | None = None) -> None:
         import yfinance as yf
 
         from desktop import paths
@@ -263,6 +267,9 @@ class YahooProvider:
         # can be translated here.
         yf.config.debug.hide_exceptions = False
         yf.set_tz_cache_location(str(cache_dir or (paths.cache_dir() / "yfinance")))
+        # A session passed in (tests replaying bodies, a caller's own transport) is not probed
+        # unless a probe address is given too: the probe checks the real network path.
+        self._probe_network = session is None or probe_address is not None
         if session is None:
             from yfinance._http import new_session
 
@@ -272,6 +279,31 @@ class YahooProvider:
         self._yf = yf
         self.price_period = price_period
         self.cooldown_s = cooldown_s
+        self.probe_address = probe_address
+
+    def probe(self, timeout: float = DEFAULT_PROBE_TIMEOUT_S) -> None:
+        """One TCP connection to Yahoo (or to the HTTPS proxy in use), so an offline refresh fails
+        in seconds instead of retrying every request (issue #13: 100 s for one ticker).
+
+        Raises:
+            SourceUnreachableError: no DNS answer, connection refused or no answer within ``timeout``.
+
+        A provider made with its own ``session`` and no ``probe_address`` is not probed.
+        """
+        if not self._probe_network:
+            return
+        host, port = self.probe_address or _proxy_address() or PROBE_ADDRESS
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return
+        except TimeoutError:
+            reason = f"no answer from {host} within {timeout:g} s"
+        except socket.gaierror:
+            reason = f"cannot resolve {host} (no DNS)"
+        except OSError as exc:
+            reason = f"cannot connect to {host}:{port} ({exc.strerror or type(exc).__name__})"
+        raise SourceUnreachableError(f"Yahoo Finance is unreachable: {reason}",
+                                     hint="Check the internet connection, or import saved files instead.")
 
     def kinds_for(self, symbol: str) -> tuple[str, ...]:
         """Which kinds a symbol has: market series (^TNX, IWM, SPY) have prices only."""
@@ -318,6 +350,24 @@ class YahooProvider:
     def to_source_data(self, raw: Mapping[str, Mapping[str, CachedPayload]], as_of: date | None = None) -> SourceData:
         """Parse cached payloads (see :func:`parse_raw`)."""
         return parse_raw(raw, as_of=as_of)
+
+
+def _proxy_address() -> tuple[str, int] | None:
+    """The HTTPS proxy requests would use (``HTTPS_PROXY``), as (host, port); None when direct."""
+    import urllib.parse
+    import urllib.request
+
+    proxy = urllib.request.getproxies().get("https")
+    if not proxy or urllib.request.proxy_bypass(PROBE_ADDRESS[0]):
+        return None
+    parsed = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if not parsed.hostname:
+        return None
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    return parsed.hostname, port or (443 if parsed.scheme == "https" else 80)
 
 
 def _info_payload(symbol: str, info: Any) -> str:

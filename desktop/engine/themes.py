@@ -10,6 +10,7 @@ words that matched, so the UI can say why a stock carries it.
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 from collections.abc import Iterable
@@ -28,6 +29,10 @@ _LIST_KEYS = ("industries", "keywords", "acronyms", "name_keywords", "exclude", 
               "exclude_sectors", "tickers", "exclude_tickers")
 _THEME_KEYS = frozenset({"label", "description", "min_hits", *_LIST_KEYS})
 _OVERRIDE_KEYS = _THEME_KEYS | {"add_tickers", "remove_tickers", "disabled"}
+# Bounds on a (user-editable) theme file, far above the shipped one (29 entries per list, phrases
+# of at most 35 characters): tagging costs one pass over the texts per phrase (issue #13).
+MAX_LIST = 1_000
+MAX_PHRASE = 200
 
 
 class ThemeFileError(InputError):
@@ -190,6 +195,12 @@ def _themes_table(doc: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
 def _str_list(value: Any, where: str, key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ThemeFileError("expected a list of non-empty strings", path=where, field=key)
+    if len(value) > MAX_LIST:
+        raise ThemeFileError(f"{len(value):,} entries; at most {MAX_LIST:,} are accepted", path=where, field=key)
+    long = next((v for v in value if len(v.strip()) > MAX_PHRASE), None)
+    if long is not None:
+        raise ThemeFileError(f"an entry of {len(long.strip()):,} characters ({long.strip()[:30]!r}...); at most "
+                             f"{MAX_PHRASE} are accepted", path=where, field=key)
     return [v.strip() for v in value]
 
 
@@ -288,6 +299,19 @@ class _Corpus:
         return out
 
 
+def _merged(spans: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Overlapping or touching spans merged into disjoint intervals: (starts, ends), sorted."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for a, b in sorted(spans):
+        if ends and a <= ends[-1]:
+            ends[-1] = max(ends[-1], b)
+        else:
+            starts.append(a)
+            ends.append(b)
+    return starts, ends
+
+
 def _leftmost_longest(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Non-overlapping matches, preferring the earlier and then the longer one (regex-like)."""
     kept: list[tuple[int, int]] = []
@@ -375,14 +399,18 @@ def _find(corpus: _Corpus, words: tuple[str, ...], acronyms: tuple[str, ...],
     ``exclude`` are cut out first: a hit overlapping an excluded phrase does not count."""
     if not words and not acronyms:
         return None
-    blocked = sorted(span for p in {_norm(e.strip()) for e in exclude if e.strip()}
-                     for span in corpus.occurrences(p, False))
+    starts, ends = _merged(span for p in {_norm(e.strip()) for e in exclude if e.strip()}
+                           for span in corpus.occurrences(p, False))
     hits: list[tuple[int, int, str]] = []
     for phrases, case_sensitive in ((words, False), (acronyms, True)):
         spans = [span for p in {_norm(w.strip()) for w in phrases if w.strip()}
                  for span in corpus.occurrences(p, case_sensitive)]
         for a, b in _leftmost_longest(spans):
-            if any(x < b and a < y for x, y in blocked):
+            # The last excluded interval starting before the hit's end is the only one that can
+            # overlap it (the intervals are disjoint and sorted). Testing every excluded span for
+            # every hit took 42 s for an exclusion of a common word (issue #13).
+            k = bisect.bisect_left(starts, b) - 1
+            if k >= 0 and ends[k] > a:
                 continue
             hits.append((a, b, corpus.text[a:b] if case_sensitive else corpus.lower[a:b]))
     found: list[list[str]] = [[] for _ in range(len(corpus.starts))]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from desktop.data import canonical, symbols
+from desktop.data import canonical, guards, symbols
 from desktop.data.source import SkippedRow, SourceData
 from desktop.engine.dataset import STATEMENT_LINES, Dataset
 from desktop.engine.statements import prepare
@@ -193,7 +193,8 @@ def _parse_as_of(as_of: date | str | None) -> date | None:
 
 
 def import_files(db: Any, kind: str, paths: Sequence[str | Path], as_of: date | str | None = None,
-                 progress: Progress | None = None, is_cancelled: Callable[[], bool] | None = None) -> ImportReport:
+                 progress: Progress | None = None, is_cancelled: Callable[[], bool] | None = None,
+                 *, allow_shrink: bool = False) -> ImportReport:
     """Import files of one kind into a new snapshot.
 
     Args:
@@ -203,6 +204,7 @@ def import_files(db: Any, kind: str, paths: Sequence[str | Path], as_of: date | 
         as_of: the snapshot's date; required when an iShares file has lost its preamble.
         progress: ``progress(done, total, message)``.
         is_cancelled: checked between files and before saving.
+        allow_shrink: accept a universe that loses over 20 % of the previous members (issue #13).
 
     Returns:
         The report, with ``snapshot_id`` set.
@@ -234,6 +236,12 @@ def import_files(db: Any, kind: str, paths: Sequence[str | Path], as_of: date | 
     step(len(files), "Merging with the latest snapshot…")
     with db.session() as session:
         previous = snapshots.load_dataset(session) if snapshots.latest_snapshot_id(session) is not None else None
+        # --- issue #13: refuse a new universe that silently drops many members (desktop/data/guards.py)
+        for s in sources:
+            if previous is not None and s.source == canonical.UNIVERSE_SOURCE and s.members is not None:
+                report.warnings.extend(guards.check_universe_shrink(
+                    previous.members.index, s.members.index, origin=s.origin, allow=allow_shrink))
+        # --- end issue #13
         merged = canonical.MergeReport()
         dataset = canonical.merge(previous, sources, explicit, report=merged)
         report.identity_rejections = [r.sentence() for r in merged.rejections]

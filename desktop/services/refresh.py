@@ -37,6 +37,7 @@ from tenacity import (
     wait_exponential,
     wait_random,
 )
+from tenacity.stop import stop_base
 
 from desktop.data.source import SourceData
 from desktop.data.throttle import TokenBucket
@@ -63,7 +64,46 @@ DEFAULT_MAX_AGE: dict[str, timedelta] = {
     "statements": timedelta(days=30),
 }
 
+# Offline detection (issue #13: one ticker offline took 100 s of retries before giving up): a
+# provider with ``probe(timeout)`` is probed once before fetching; and once every request has
+# failed as unreachable for this long with no success in between, no request is retried or sent.
+DEFAULT_OFFLINE_AFTER_S = 15.0
+DEFAULT_PROBE_TIMEOUT_S = 5.0
+
 Progress = Callable[..., None]
+
+
+class _Connectivity:
+    """Shared by the workers: trips once the source has been unreachable for ``after_s`` seconds
+    with no successful request in between (a circuit breaker with a deadline)."""
+
+    def __init__(self, after_s: float, clock: Callable[[], float]) -> None:
+        self.after_s = after_s
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._failing_since: float | None = None
+        self.reason = ""  # set when tripped
+
+    @property
+    def offline(self) -> bool:
+        return bool(self.reason)
+
+    def success(self) -> None:
+        with self._lock:
+            self._failing_since = None
+
+    def unreachable(self, exc: SourceUnreachableError) -> None:
+        with self._lock:
+            now = self.clock()
+            if self._failing_since is None:
+                self._failing_since = now
+            if not self.reason and now - self._failing_since >= self.after_s:
+                self.reason = (f"{exc.message} (no answer for {now - self._failing_since:.0f} s; "
+                               "stopped trying)")
+
+    def trip(self, reason: str) -> None:
+        with self._lock:
+            self.reason = self.reason or reason
 
 
 class Provider(Protocol):
@@ -193,12 +233,24 @@ def _resolve_max_age(max_age: timedelta | Mapping[str, timedelta] | None) -> dic
     return ages
 
 
+class _StopWhenOffline(stop_base):
+    """Tenacity stop condition: no more retries once the source is known to be offline."""
+
+    def __init__(self, connectivity: _Connectivity) -> None:
+        self.connectivity = connectivity
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.connectivity.offline
+
+
 class _Fetcher:
     """Fetches every due kind of one symbol with throttle and retries (runs on worker threads)."""
 
     def __init__(self, provider: Provider, bucket: TokenBucket, policy: RetryPolicy,
                  is_cancelled: Callable[[], bool], clock: Callable[[], float],
-                 sleep: Callable[[float], None], notify: Callable[[str], None]) -> None:
+                 sleep: Callable[[float], None], notify: Callable[[str], None],
+                 connectivity: _Connectivity | None = None) -> None:
+        self.connectivity = connectivity or _Connectivity(float("inf"), clock)
         self.provider = provider
         self.bucket = bucket
         self.policy = policy
@@ -224,7 +276,7 @@ class _Fetcher:
             if self.is_cancelled():
                 raise Cancelled()
             remaining = end - self.clock()
-            if remaining <= 0:
+            if remaining <= 0 or self.connectivity.offline:
                 return
             self.sleep(min(remaining, 0.25))
 
@@ -247,10 +299,17 @@ class _Fetcher:
             cost = int(self.provider.request_cost.get(kind, 1))
 
             def attempt(kind: str = kind, cost: int = cost) -> str:
+                if self.connectivity.offline:
+                    raise SourceUnreachableError(self.connectivity.reason)
                 self.bucket.acquire(cost, self.is_cancelled)
                 outcome.requests += cost
                 try:
-                    return self.provider.fetch(symbol, kind)
+                    payload = self.provider.fetch(symbol, kind)
+                    self.connectivity.success()
+                    return payload
+                except SourceUnreachableError as exc:
+                    self.connectivity.unreachable(exc)
+                    raise
                 except RateLimitedError as exc:
                     # Everyone backs off, not just this thread: the source asked us to slow down.
                     self.bucket.pause(min(exc.retry_after or self.policy.initial_s, self.policy.max_s))
@@ -266,7 +325,7 @@ class _Fetcher:
                 self.notify(f"{symbol} {kind}: {what}, retrying in {wait_s:.0f} s")
 
             retrying = Retrying(
-                stop=stop_after_attempt(max(1, self.policy.attempts)),
+                stop=stop_after_attempt(max(1, self.policy.attempts)) | _StopWhenOffline(self.connectivity),
                 wait=self._wait,
                 retry=retry_if_exception_type((RateLimitedError, SourceUnreachableError)),
                 sleep=self._sleep,
@@ -277,7 +336,9 @@ class _Fetcher:
                 payload = retrying(attempt)
             except DataSourceError as exc:
                 reason = exc.message
-                if isinstance(exc, RateLimitedError | SourceUnreachableError):
+                if self.connectivity.offline and isinstance(exc, SourceUnreachableError):
+                    reason = self.connectivity.reason
+                elif isinstance(exc, RateLimitedError | SourceUnreachableError):
                     reason = f"{reason} (gave up after {self.policy.attempts} attempts)"
                 outcome.failures.append(Failure(symbol, kind, reason, no_data=isinstance(exc, NoDataError)))
                 continue
@@ -299,6 +360,7 @@ def refresh(
     build_snapshot: bool = True,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    offline_after_s: float = DEFAULT_OFFLINE_AFTER_S,
 ) -> RefreshReport:
     """Fetch what is stale for ``tickers`` into the raw cache and build a new snapshot.
 
@@ -317,12 +379,16 @@ def refresh(
         retry: retry policy (``RetryPolicy()`` by default).
         build_snapshot: parse the cache and save a new snapshot at the end.
         clock, sleep: injectable time for tests.
+        offline_after_s: give up on every remaining request once all of them have failed as
+            unreachable for this long (deadline on offline detection).
 
     Returns:
         The report; every requested (symbol, kind) is fetched, fresh or in ``failures``.
 
     Raises:
         Cancelled: ``is_cancelled()`` turned true (tickers committed so far stay committed).
+        SourceUnreachableError: the provider's probe failed, or the source went unreachable before
+            anything was fetched (nothing is changed).
         InputError: no tickers given and no snapshot to take members from.
     """
     from desktop.store import rawcache
@@ -361,7 +427,11 @@ def refresh(
     def stop_requested() -> bool:
         return abort.is_set() or cancelled()
 
-    fetcher = _Fetcher(provider, bucket, policy, stop_requested, clock, sleep, notes.append)
+    connectivity = _Connectivity(offline_after_s, clock)
+    probe = getattr(provider, "probe", None)
+    if plan and probe is not None:
+        probe(DEFAULT_PROBE_TIMEOUT_S)  # raises SourceUnreachableError within seconds when offline
+    fetcher = _Fetcher(provider, bucket, policy, stop_requested, clock, sleep, notes.append, connectivity)
     total = len(plan)
     done = 0
     log.info("refresh: %d symbols, %d due, %d items fresh; %.3g requests/s, %d workers",
@@ -377,6 +447,9 @@ def refresh(
         try:
             while pending or running:
                 # Keep a short queue so a cancel or crash leaves little work in flight.
+                while pending and connectivity.offline:  # no request is sent any more: say so per ticker
+                    symbol, kinds = pending.pop()
+                    report.failures.extend(Failure(symbol, k, f"not tried: {connectivity.reason}") for k in kinds)
                 while pending and len(running) < 2 * max(1, workers) and not cancelled():
                     symbol, kinds = pending.pop()
                     running[pool.submit(fetcher, symbol, kinds)] = symbol
@@ -414,6 +487,9 @@ def refresh(
 
     for failure in report.failures:
         log.info("refresh: %s %s failed: %s", failure.symbol, failure.kind, failure.reason)
+    if connectivity.offline and not report.fetched:
+        raise SourceUnreachableError(connectivity.reason,
+                                     hint="Check the internet connection, or import saved files instead.")
     if build_snapshot:
         report.snapshot_id = _build_snapshot(db, provider, symbols, report)
     report.elapsed_s = clock() - started

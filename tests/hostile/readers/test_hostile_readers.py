@@ -32,7 +32,7 @@ ERROR, WARN, OK = "error", "warning", "ok"
 # (file, reader, outcome, text expected in the message/warnings, line expected for errors)
 CASES: list[tuple[str, Reader, str, str, int | None]] = [
     ("holdings_truncated_mid_row.csv", ishares.read_ishares, ERROR, "fields but the header has", 17),
-    ("holdings_truncated_at_row_end.csv", ishares.read_ishares, WARN, "may be truncated", None),
+    ("holdings_truncated_at_row_end.csv", ishares.read_ishares, ERROR, "the file looks truncated", 17),
     ("holdings_utf16.csv", ishares.read_ishares, WARN, "UTF-16", None),
     ("holdings_latin1.csv", ishares.read_ishares, WARN, "not UTF-8", None),
     ("holdings_html_error_page.csv", ishares.read_ishares, ERROR, "web page (HTML)", 1),
@@ -55,7 +55,7 @@ CASES: list[tuple[str, Reader, str, str, int | None]] = [
     ("finviz_formula_names.csv", finviz.read_finviz, OK, "", None),
     ("finviz_html_saved_as_csv.csv", finviz.read_finviz, ERROR, "web page (HTML)", 1),
     ("simfin_truncated.csv", simfin.read_simfin, ERROR, "looks truncated", 6),
-    ("simfin_extra_fields.csv", simfin.read_simfin, ERROR, "not a readable CSV", 3),
+    ("simfin_extra_fields.csv", simfin.read_simfin, ERROR, "the row has 30 fields but the header has 28", 3),
     ("simfin_bad_year.csv", simfin.read_simfin, ERROR, "'20x2' is not a number", 3),
     ("simfin_huge_value.csv", simfin.read_simfin, ERROR, "not a plausible amount", 3),
     ("simfin_comma_separated.csv", simfin.read_simfin, ERROR, "not a SimFin file", 1),
