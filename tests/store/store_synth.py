@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 
 from desktop.engine import catalog
-from desktop.engine.dataset import HISTORY_COLUMNS, PROVENANCE_COLUMNS, Dataset
+from desktop.engine.dataset import (
+    CENSOR_COLUMNS,
+    HISTORY_COLUMNS,
+    PROVENANCE_COLUMNS,
+    STATEMENT_LINES,
+    Dataset,
+)
 
 SECTORS = ("Technology", "Financial Services", "Healthcare", "Industrials", "Real Estate", "Energy")
 EXCHANGES = ("NASDAQ", "NYSE", "NYSE American")
@@ -78,13 +84,16 @@ def make_history(syms: list[str], seed: int = 0) -> pd.DataFrame:
     for s in syms:
         for year in range(2020, 2025):
             row: dict[str, object] = {"symbol": s, "fiscal_year": year,
-                                      "period_end": pd.Timestamp(f"{year}-12-31"), "source": "simfin"}
-            for col in HISTORY_COLUMNS[4:]:
+                                      "period_end": pd.Timestamp(f"{year}-12-31"), "period_type": "FY",
+                                      "filed": pd.Timestamp(f"{year + 1}-03-01"), "source": "simfin",
+                                      "form": "10-K"}
+            for col in STATEMENT_LINES + CENSOR_COLUMNS:
                 row[col] = float(rng.normal(1e8, 5e7)) if rng.random() > 0.1 else np.nan
             rows.append(row)
     frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
     frame["symbol"] = frame["symbol"].astype(object)
-    frame["source"] = frame["source"].astype(object)
+    for col in ("source", "period_type", "form"):
+        frame[col] = frame[col].astype(object)
     return frame
 
 
