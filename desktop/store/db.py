@@ -247,7 +247,9 @@ _TABLES_0001 = frozenset({"snapshots", "snapshot_securities", "blobs", "snapshot
                           "screen_versions", "screen_runs", "run_members", "watchlist"})
 _TABLES_0002 = _TABLES_0001 | {"raw_payloads"}
 _TABLES_BY_REVISION = {"0001": _TABLES_0001, "0002": _TABLES_0002, "0003": _TABLES_0002}
-# Columns of ``snapshots`` present since 0001: a second fingerprint beyond the table names.
+# Pickaxe's fingerprint: these tables, with these columns of ``snapshots`` (present since 0001).
+# A database that has it but lacks other tables of its revision is a damaged Pickaxe database.
+_CORE_TABLES = frozenset({"snapshots", "snapshot_parts", "blobs"})
 _SNAPSHOT_COLUMNS_0001 = frozenset({"id", "as_of", "created_at", "sources", "summary",
                                     "securities_schema", "n_securities"})
 
@@ -343,7 +345,7 @@ def _check_schema(where: str, schema: _Schema) -> None:
     revision = schema.revision
     if revision is None:
         raise foreign  # no Alembic revision (or several: Pickaxe never branches)
-    looks_like_pickaxe = (_TABLES_0001 <= schema.tables
+    looks_like_pickaxe = (_CORE_TABLES <= schema.tables
                           and _SNAPSHOT_COLUMNS_0001 <= schema.snapshot_columns)
     if not looks_like_pickaxe:
         raise foreign
