@@ -92,12 +92,36 @@ def _column_json(values: pd.Series) -> list[Any]:
     return [codec.json_value(v) for v in values.astype(object)]
 
 
-def _securities_checksum(rows: Iterable[tuple[str, bool | None, dict[str, Any]]]) -> str:
-    """sha256 of ``(symbol, in_index, data)`` rows in a canonical JSON form (sorted by symbol,
-    sorted keys), so the same content gives the same checksum on SQLite and PostgreSQL."""
-    ordered = sorted(([symbol, in_index, data] for symbol, in_index, data in rows), key=lambda r: r[0])
-    text = json.dumps(ordered, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+def _securities_checksum(rows: Iterable[tuple[str, bool | None, str]]) -> str:
+    """sha256 of ``(symbol, in_index, data as JSON text)`` rows, sorted by symbol.
+
+    The JSON text is hashed exactly as stored (Pickaxe writes it itself, see
+    :func:`_insert_securities`; SQLite keeps text and PostgreSQL's ``json`` type keeps "an exact
+    copy of the input text"), so checking costs one hash, not a second serialisation (~2 ms instead
+    of ~50 ms for 2,000 securities)."""
+    digest = hashlib.sha256()
+    for symbol, in_index, text in sorted(rows, key=lambda r: r[0]):
+        member = "" if in_index is None else "1" if in_index else "0"
+        digest.update(f"{symbol}\t{member}\t{text}\n".encode())
+    return digest.hexdigest()
+
+
+def _insert_securities(session: Session, rows: list[dict[str, Any]]) -> str:
+    """Insert securities rows with their ``data`` serialised here; returns their checksum."""
+    table = SnapshotSecurity.__table__
+    texts = [json.dumps(r["data"]) for r in rows]  # what SQLAlchemy's JSON type would write
+    data_param = sa.bindparam("p_data", type_=sa.Text)
+    if session.get_bind().dialect.name == "postgresql":
+        data_value: Any = sa.cast(data_param, table.c.data.type)  # text -> json, kept verbatim
+    else:
+        data_value = data_param  # SQLite's JSON is text
+    statement = sa.insert(table).values(snapshot_id=sa.bindparam("p_snapshot"), symbol=sa.bindparam("p_symbol"),
+                                        in_index=sa.bindparam("p_member"), data=data_value)
+    params = [{"p_snapshot": r["snapshot_id"], "p_symbol": r["symbol"], "p_member": r["in_index"], "p_data": t}
+              for r, t in zip(rows, texts, strict=True)]
+    for i in range(0, len(params), _CHUNK):
+        session.execute(statement, params[i:i + _CHUNK])
+    return _securities_checksum((r["symbol"], r["in_index"], t) for r, t in zip(rows, texts, strict=True))
 
 
 def _securities_rows(snapshot_id: int, securities: pd.DataFrame) -> tuple[list[dict[str, Any]], int]:
@@ -206,10 +230,7 @@ def save_snapshot(session: Session, dataset: Dataset, summary: dict[str, Any]) -
     session.flush()
     rows, n_members = _securities_rows(snapshot.id, securities)
     snapshot.n_members = n_members
-    snapshot.securities_checksum = _securities_checksum(
-        (r["symbol"], r["in_index"], r["data"]) for r in rows)
-    for i in range(0, len(rows), _CHUNK):
-        session.execute(sa.insert(SnapshotSecurity), rows[i:i + _CHUNK])
+    snapshot.securities_checksum = _insert_securities(session, rows)
     parts: list[tuple[str, str, str, bytes, int]] = [
         ("history", "", FRAME_CODEC, codec.encode_frame(dataset.history), len(dataset.history)),
         ("market", "", FRAME_CODEC, codec.encode_frame(dataset.market), len(dataset.market)),
@@ -345,9 +366,10 @@ def _decode_column(values: list[Any], dtype_name: str) -> Any:
 def _load_securities(session: Session, snapshot: Snapshot) -> pd.DataFrame:
     table = SnapshotSecurity.__table__
     # Core select (no ORM identity map), `data` fetched as text and decoded in ONE json.loads call:
-    # half the cost of decoding 2,000 documents one by one. (psycopg hands JSON over decoded.)
+    # half the cost of decoding 2,000 documents one by one. CAST: PostgreSQL then sends the stored
+    # text too (psycopg would decode a json column itself), which the checksum is over.
     result = session.execute(
-        sa.select(table.c.symbol, table.c.in_index, sa.type_coerce(table.c.data, sa.Text))
+        sa.select(table.c.symbol, table.c.in_index, sa.cast(table.c.data, sa.Text))
         .where(table.c.snapshot_id == snapshot.id).order_by(table.c.symbol))
     # Sorted here, not only in SQL: PostgreSQL orders text by its locale's collation.
     rows = sorted(result.all(), key=lambda r: str(r[0]))
@@ -366,7 +388,7 @@ def _load_securities(session: Session, snapshot: Snapshot) -> pd.DataFrame:
         bad = next(r[0] for r, d in zip(rows, datas, strict=True) if not isinstance(d, dict))
         raise DamagedSnapshotError(snapshot.id, snapshot.as_of, f"the stored values of {bad} are not an object")
     if snapshot.securities_checksum is not None:
-        actual = _securities_checksum(zip(symbols, (r[1] for r in rows), datas, strict=True))
+        actual = _securities_checksum((r[0], r[1], r[2]) for r in rows)
         if actual != snapshot.securities_checksum:
             raise DamagedSnapshotError(snapshot.id, snapshot.as_of,
                                        "its securities rows do not match their checksum")
