@@ -108,7 +108,7 @@ def _securities_checksum(rows: Iterable[tuple[str, bool | None, str]]) -> str:
 
 def _insert_securities(session: Session, rows: list[dict[str, Any]]) -> str:
     """Insert securities rows with their ``data`` serialised here; returns their checksum."""
-    table = SnapshotSecurity.__table__
+    table = cast(sa.Table, SnapshotSecurity.__table__)
     texts = [json.dumps(r["data"]) for r in rows]  # what SQLAlchemy's JSON type would write
     data_param = sa.bindparam("p_data", type_=sa.Text)
     if session.get_bind().dialect.name == "postgresql":
