@@ -1,9 +1,12 @@
 """Open the database (SQLite file or any SQLAlchemy URL), check it, migrate it forward.
 
 ``open_database`` never writes to a file it has not recognised: a non-database file, a truncated
-or corrupt one, another program's SQLite database, or a database written by a newer Pickaxe are
-refused with a :class:`StoreError` before anything touches them. A recognised older database is
-migrated forward with the Alembic revisions shipped in ``desktop/store/migrations``.
+or corrupt one, another program's SQLite database (Alembic-managed or not, tables or only views),
+or a database written by a newer Pickaxe are refused with a :class:`StoreError` before anything
+touches them. An existing SQLite file is first looked at through a read-only connection
+(``mode=ro``); only a file recognised as Pickaxe's (or one with no schema at all) is then opened
+for writing. A recognised older database is migrated forward with the Alembic revisions shipped
+in ``desktop/store/migrations``. An in-memory SQLite URL is refused: it would keep nothing.
 
 SQLite runs in WAL mode (readers never block the writer), with foreign keys on and a busy timeout.
 Write functions in this package call :func:`begin_write` first so that a second process waits for
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import struct
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -179,9 +183,27 @@ def _translate(error: exc.OperationalError, where: str) -> StoreError:
 
 
 def _sqlite_path(url: sa.URL) -> Path | None:
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
+    """The file behind a SQLite URL (plain or ``file:`` URI form).
+
+    Raises:
+        StoreError: the URL names an in-memory database, which would keep nothing (issue #13: an
+            import into ``sqlite://`` reported "Imported ... snapshot 1" and lost it on exit).
+    """
+    database = url.database or ""
+    if database.startswith("file:"):  # sqlite:///file:NAME?mode=...&uri=true
+        parsed = urllib.parse.urlsplit(database)
+        query = {**urllib.parse.parse_qs(parsed.query), **{k: [v] for k, v in url.query.items()
+                                                          if isinstance(v, str)}}
+        name = urllib.parse.unquote(parsed.path)
+        if "memory" in query.get("mode", []) or name in ("", ":memory:"):
+            database = ""
+        else:
+            database = name
+    if not database or database == ":memory:":
+        raise StoreError(
+            f"{url.render_as_string(hide_password=True)!r} is an in-memory database: everything "
+            "imported into it would be lost when Pickaxe exits.",
+            hint="Give a file name with --db (or PICKAXE_DB).")
     return Path(database)
 
 
@@ -218,24 +240,126 @@ def _check_sqlite_file(path: Path) -> None:
             "it was left untouched.", hint="Restore it from a backup or open another file with --db.")
 
 
-def _inspect(conn: Connection) -> tuple[set[str], str | None]:
-    tables = set(sa.inspect(conn).get_table_names())
-    revision = MigrationContext.configure(conn).get_current_revision() if "alembic_version" in tables else None
-    return tables, revision
+# The tables each schema revision has: a database is Pickaxe's only when its Alembic revision is
+# one of ours AND these tables are there (another program's Alembic database may well be at a
+# revision called "0001" too; issue #13 found one being switched to WAL before it was refused).
+_TABLES_0001 = frozenset({"snapshots", "snapshot_securities", "blobs", "snapshot_parts", "screens",
+                          "screen_versions", "screen_runs", "run_members", "watchlist"})
+_TABLES_0002 = _TABLES_0001 | {"raw_payloads"}
+_TABLES_BY_REVISION = {"0001": _TABLES_0001, "0002": _TABLES_0002, "0003": _TABLES_0002}
+# Pickaxe's fingerprint: these tables, with these columns of ``snapshots`` (present since 0001).
+# A database that has it but lacks other tables of its revision is a damaged Pickaxe database.
+_CORE_TABLES = frozenset({"snapshots", "snapshot_parts", "blobs"})
+_SNAPSHOT_COLUMNS_0001 = frozenset({"id", "as_of", "created_at", "sources", "summary",
+                                    "securities_schema", "n_securities"})
 
 
-def _check_revision(where: str, tables: set[str], revision: str | None) -> None:
-    if revision is None:
-        if tables - {"alembic_version"}:
-            raise StoreError(
-                f"{where} is a database of another program (tables: {', '.join(sorted(tables)[:5])}); "
-                "it was left untouched.", hint="Give another file with --db.")
+class _Schema:
+    """What a database holds, read without writing: tables, views, Alembic revision, and the
+    columns of ``snapshots`` when it exists."""
+
+    def __init__(self, tables: set[str], views: set[str], revisions: list[str],
+                 snapshot_columns: set[str]) -> None:
+        self.tables = tables
+        self.views = views
+        self.revisions = revisions
+        self.snapshot_columns = snapshot_columns
+
+    @property
+    def revision(self) -> str | None:
+        return self.revisions[0] if len(self.revisions) == 1 else None
+
+    @property
+    def is_empty(self) -> bool:
+        # An alembic_version table without a row is what an interrupted first migration leaves.
+        return not self.views and not self.revisions and self.tables <= {"alembic_version"}
+
+
+def _inspect(conn: Connection) -> _Schema:
+    """The schema seen through a SQLAlchemy connection (reads only)."""
+    inspector = sa.inspect(conn)
+    tables = set(inspector.get_table_names())
+    views = set(inspector.get_view_names())
+    if conn.dialect.name == "postgresql":
+        views |= set(inspector.get_materialized_view_names())
+    revisions: list[str] = []
+    if "alembic_version" in tables:
+        revisions = [str(r[0]) for r in conn.execute(sa.text("SELECT version_num FROM alembic_version"))]
+    columns = ({c["name"] for c in inspector.get_columns("snapshots")} if "snapshots" in tables else set())
+    return _Schema(tables, views, revisions, columns)
+
+
+def _inspect_sqlite_read_only(path: Path, where: str) -> _Schema:
+    """The schema of an existing SQLite file, read through a read-only connection (``mode=ro``).
+
+    A WAL-mode file that no process has open (no ``-wal``/``-shm`` beside it) is read with
+    ``immutable=1`` as well: a read-only connection would otherwise create those two files next to
+    another program's database.
+    """
+    with path.open("rb") as fh:
+        header = fh.read(20)
+    wal_mode = len(header) >= 20 and header[18] == 2
+    in_use = Path(f"{path}-wal").exists() or Path(f"{path}-shm").exists()
+    uri = f"file:{urllib.parse.quote(str(path))}?mode=ro" + ("&immutable=1" if wal_mode and not in_use else "")
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=5.0)
+    except sqlite3.Error as error:
+        raise StoreError(f"Cannot read the database {where} ({error}); it was left untouched.",
+                         hint="Check the file's permissions or open another file with --db.") from error
+    try:
+        rows = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
+        tables = {str(n) for t, n in rows if t == "table"}
+        views = {str(n) for t, n in rows if t == "view"}
+        revisions: list[str] = []
+        if "alembic_version" in tables:
+            revisions = [str(r[0]) for r in conn.execute("SELECT version_num FROM alembic_version")]
+        columns = ({str(r[1]) for r in conn.execute("PRAGMA table_info(snapshots)")}
+                   if "snapshots" in tables else set())
+    except sqlite3.Error as error:
+        text = str(error).lower()
+        if "locked" in text or "busy" in text:
+            raise DatabaseBusyError(
+                f"The database {where} is busy: another program is writing to it.",
+                hint="Wait for it to finish, then try again.") from error
+        raise StoreError(f"The database {where} is damaged or unreadable ({error}); it was left untouched.",
+                         hint="Restore it from a backup or open another file with --db.") from error
+    finally:
+        conn.close()
+    return _Schema(tables, views, revisions, columns)
+
+
+def _names(items: set[str]) -> str:
+    listed = sorted(items)
+    return ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+
+
+def _check_schema(where: str, schema: _Schema) -> None:
+    """Refuse anything but an empty database or one of Pickaxe's at a revision this version knows."""
+    if schema.is_empty:
         return
+    holds = "; ".join(part for part in (
+        f"tables: {_names(schema.tables)}" if schema.tables else "",
+        f"views: {_names(schema.views)}" if schema.views else "") if part)
+    foreign = StoreError(f"{where} is a database of another program ({holds}); it was left untouched.",
+                         hint="Give another file with --db, or a new file name to start an empty database.")
+    revision = schema.revision
+    if revision is None:
+        raise foreign  # no Alembic revision (or several: Pickaxe never branches)
+    looks_like_pickaxe = (_CORE_TABLES <= schema.tables
+                          and _SNAPSHOT_COLUMNS_0001 <= schema.snapshot_columns)
+    if not looks_like_pickaxe:
+        raise foreign
     if revision not in known_revisions():
         raise StoreError(
             f"The database {where} was written by a newer version of Pickaxe (schema {revision}; "
             f"this version knows up to {head_revision()}). It was left untouched.",
             hint="Update Pickaxe to open it.")
+    expected = _TABLES_BY_REVISION.get(revision, _TABLES_0001)
+    if not expected <= schema.tables:
+        raise StoreError(
+            f"The database {where} is damaged: schema {revision} lacks the tables "
+            f"{_names(set(expected - schema.tables))}; it was left untouched.",
+            hint="Restore it from a backup or open another file with --db.")
 
 
 def _install_sqlite_hooks(engine: Engine, busy_timeout: float) -> None:
@@ -276,8 +400,9 @@ def _migrate(engine: Engine, where: str, target: str | None = None) -> None:
         with conn.begin():
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-            tables, revision = _inspect(conn)
-            _check_revision(where, tables, revision)  # again: another process may have migrated
+            schema = _inspect(conn)
+            _check_schema(where, schema)  # again: another process may have migrated
+            revision = schema.revision
             target = target or head_revision()
             if revision == target:
                 return
@@ -314,6 +439,10 @@ def open_database(url: str | Path | None = None, *, busy_timeout: float = DEFAUL
     if sqlite_path is not None:
         where = str(sqlite_path)
         _check_sqlite_file(sqlite_path)
+        if sqlite_path.exists() and sqlite_path.stat().st_size > 0:
+            # Look through a read-only connection first: nothing below opens the file for
+            # writing (not even the WAL switch) before it is known to be Pickaxe's.
+            _check_schema(where, _inspect_sqlite_read_only(sqlite_path, where))
     try:
         engine = _engine_for(sa_url, busy_timeout)
     except (exc.NoSuchModuleError, ImportError) as error:
@@ -322,9 +451,12 @@ def open_database(url: str | Path | None = None, *, busy_timeout: float = DEFAUL
     try:
         with translate_errors(where):
             with engine.connect() as conn:
-                tables, revision = _inspect(conn)  # read-only look before any write
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")  # a look, before any write
+                schema = _inspect(conn)
                 conn.rollback()
-            _check_revision(where, tables, revision)
+            _check_schema(where, schema)
+            revision = schema.revision
             if sqlite_path is not None:
                 raw = engine.raw_connection()  # outside any transaction, as SQLite requires
                 try:

@@ -1,13 +1,15 @@
 """The ORM schema (SQLAlchemy 2.x typed declarative). These classes never leave ``desktop.store``:
 repository functions return dataclasses and DataFrames.
 
-Layout (schema revision ``0002``, see ``desktop/store/migrations``):
+Layout (schema revision ``0003``, see ``desktop/store/migrations``):
 
 * ``snapshots`` one row per immutable snapshot; ``snapshot_securities`` one row per security with
   its values as a JSON object (missing values are absent keys, never zero); ``snapshot_parts``
   maps (snapshot, kind, symbol) to a content-addressed ``blobs`` row holding a compressed frame
   (history, market, provenance: one part per snapshot; prices: one part per symbol). Identical
   parts are stored once, so snapshots that carry the previous prices forward cost nothing extra.
+  Since 0003 every part row carries a checksum of its stored bytes and every snapshot one of its
+  securities rows plus its number of parts, verified on load (NULL on older snapshots).
 * ``screens`` / ``screen_versions``: saved screens, every save is a new version.
 * ``screen_runs`` / ``run_members``: which screen version ran on which snapshot, and the ranked
   tickers it returned.
@@ -53,6 +55,10 @@ class Snapshot(Base):
     securities_schema: Mapped[list[Any]] = mapped_column(JSON)
     n_securities: Mapped[int] = mapped_column(Integer)
     n_members: Mapped[int] = mapped_column(Integer, server_default="0")  # added in 0002
+    # Added in 0003, NULL on older snapshots: sha256 of the canonical securities rows, and the
+    # number of snapshot_parts rows written with the snapshot.
+    securities_checksum: Mapped[str | None] = mapped_column(String(64))
+    n_parts: Mapped[int | None] = mapped_column(Integer)
 
 
 class SnapshotSecurity(Base):
@@ -86,6 +92,7 @@ class SnapshotPart(Base):
     symbol: Mapped[str] = mapped_column(SYMBOL, primary_key=True)  # "" for whole-snapshot parts
     digest: Mapped[str] = mapped_column(ForeignKey("blobs.digest"))
     n_rows: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str | None] = mapped_column(String(64))  # 0003: sha256 of the stored payload
 
 
 class SavedScreenRow(Base):

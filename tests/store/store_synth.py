@@ -10,11 +10,11 @@ import pandas as pd
 
 from desktop.engine import catalog
 from desktop.engine.dataset import (
+    CENSOR_COLUMNS,
     HISTORY_COLUMNS,
     PROVENANCE_COLUMNS,
     STATEMENT_LINES,
     Dataset,
-    history_frame,
 )
 
 SECTORS = ("Technology", "Financial Services", "Healthcare", "Industrials", "Real Estate", "Energy")
@@ -84,11 +84,17 @@ def make_history(syms: list[str], seed: int = 0) -> pd.DataFrame:
     for s in syms:
         for year in range(2020, 2025):
             row: dict[str, object] = {"symbol": s, "fiscal_year": year,
-                                      "period_end": pd.Timestamp(f"{year}-12-31"), "source": "simfin"}
-            for col in STATEMENT_LINES:
+                                      "period_end": pd.Timestamp(f"{year}-12-31"), "period_type": "FY",
+                                      "filed": pd.Timestamp(f"{year + 1}-03-01"), "source": "simfin",
+                                      "form": "10-K"}
+            for col in STATEMENT_LINES + CENSOR_COLUMNS:
                 row[col] = float(rng.normal(1e8, 5e7)) if rng.random() > 0.1 else np.nan
             rows.append(row)
-    return history_frame(pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)))
+    frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+    frame["symbol"] = frame["symbol"].astype(object)
+    for col in ("source", "period_type", "form"):
+        frame[col] = frame[col].astype(object)
+    return frame
 
 
 def make_provenance(securities: pd.DataFrame, seed: int = 0) -> pd.DataFrame:

@@ -307,3 +307,32 @@ def test_threads_share_one_database(tmp_path: Path) -> None:
                 assert len(snapshots.load_dataset(s, sid, with_prices=False).securities) == 50
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("content", ["table", "view", "alembic"])
+def test_foreign_schema_is_refused_on_any_backend(db_url: str, content: str) -> None:
+    """Another program's tables, views only, or another Alembic project at revision "0001": refused,
+    and nothing is created or changed (issue #13)."""
+    engine = sa.create_engine(db_url)
+    statements = {
+        "table": ["CREATE TABLE bookmarks (url TEXT)", "INSERT INTO bookmarks VALUES ('x')"],
+        "view": ["CREATE VIEW answer AS SELECT 42 AS value"],
+        "alembic": ["CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)",
+                    "INSERT INTO alembic_version VALUES ('0001')", "CREATE TABLE users (id INTEGER)"],
+    }[content]
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+        before = sa.inspect(engine)
+        tables, views = set(before.get_table_names()), set(before.get_view_names())
+        with pytest.raises(StoreError, match="another program") as info:
+            open_database(db_url)
+        assert "left untouched" in str(info.value)
+        after = sa.inspect(engine)
+        assert (set(after.get_table_names()), set(after.get_view_names())) == (tables, views)
+        if content == "alembic":
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+    finally:
+        engine.dispose()
