@@ -15,6 +15,7 @@ import sys
 from datetime import date, datetime
 from typing import IO, Any
 
+from desktop.cli._args import snapshot_ref
 from desktop.engine.formatting import format_value
 from desktop.export import csv as csv_export
 from desktop.export.content import (
@@ -39,7 +40,7 @@ def register(subparsers: Any) -> None:
         "run", help="run a screen and print or export its shortlist",
         description="Run a saved screen, a preset or a screen JSON file on a snapshot.")
     parser.add_argument("screen", metavar="SCREEN", help="saved screen name, preset name or screen .json file")
-    parser.add_argument("--snapshot", metavar="ID_OR_DATE", help="snapshot id or as-of date (default: latest)")
+    parser.add_argument("--snapshot", metavar="ID_OR_DATE", type=snapshot_ref, help="snapshot id or as-of date (default: latest)")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
                         help="output: table (for people), csv or json (field names, raw values)")
     parser.add_argument("--export", metavar="FILE.xlsx|FILE.csv", help="also write the result to this file")

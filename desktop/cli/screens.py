@@ -7,9 +7,12 @@ import argparse
 import sys
 from typing import Any
 
+from desktop.cli._args import integer
 from desktop.engine.screen import describe, parse_screen, screen_to_json
 from desktop.services import library
 from desktop.store.db import open_database
+
+MAX_VERSION = 1_000_000_000
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +23,7 @@ def register(subparsers: Any) -> None:
     sub.add_parser("list", help="list saved screens and presets").set_defaults(handler=handle_list)
     show = sub.add_parser("show", help="describe a saved screen, preset or screen file")
     show.add_argument("name", metavar="NAME_OR_FILE")
-    show.add_argument("--version", type=int, help="an older version of a saved screen")
+    show.add_argument("--version", type=integer(minimum=1, maximum=MAX_VERSION), help="an older version of a saved screen")
     show.add_argument("--json", action="store_true", help="print the screen document itself")
     show.set_defaults(handler=handle_show)
     for action, helptext in (("save", "save a screen .json file (or exported .xlsx) as a new version"),
@@ -34,7 +37,7 @@ def register(subparsers: Any) -> None:
     history.set_defaults(handler=handle_history)
     restore = sub.add_parser("restore", help="make an old version current again (as a new version)")
     restore.add_argument("name", metavar="NAME")
-    restore.add_argument("version", type=int, metavar="VERSION")
+    restore.add_argument("version", type=integer(minimum=1, maximum=MAX_VERSION), metavar="VERSION")
     restore.set_defaults(handler=handle_restore)
     export = sub.add_parser("export", help="write a saved screen or preset to a .json file")
     export.add_argument("name", metavar="NAME")
