@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import IO, Any
 
 from desktop.cli._args import snapshot_ref
+from desktop.cli._terminal import clean
 from desktop.engine.formatting import format_value
 from desktop.export import csv as csv_export
 from desktop.export.content import (
@@ -143,5 +144,7 @@ def print_table(out: IO[str], outcome: RunOutcome, data: ExportInput) -> None:
 
 
 def _clip(text: str) -> str:
-    text = " ".join(text.split())  # descriptions may hold newlines and tabs
+    # Descriptions may hold newlines and tabs; names from files may hold terminal controls. Clean
+    # before measuring so the visible escapes (\x1b) are counted in the column widths.
+    text = clean(" ".join(text.split()))
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from desktop.cli._args import integer
+from desktop.cli._terminal import clean
 from desktop.engine.screen import describe, parse_screen, screen_to_json
 from desktop.services import library
 from desktop.store.db import open_database
@@ -53,12 +54,15 @@ def handle_list(args: argparse.Namespace) -> int:
     with open_database(args.db) as db:
         saved = library.saved_screens(db)
     presets = library.presets()
-    width = max([len(s.name) for s in saved] + [len(n) for n in presets] + [4])
+    # Names saved before the name rule (or by another program) may hold controls: clean them
+    # before measuring, so the escapes line up (the stream would clean them anyway).
+    names = {s.name: clean(s.name) for s in saved}
+    width = max([len(n) for n in names.values()] + [len(n) for n in presets] + [4])
     if saved:
         print("Saved screens:")
         for screen in saved:
-            print(f"  {screen.name:<{width}}  v{screen.version:<3} {screen.updated_at:%Y-%m-%d %H:%M}  "
-                  f"{screen.description}".rstrip())
+            print(f"  {names[screen.name]:<{width}}  v{screen.version:<3} {screen.updated_at:%Y-%m-%d %H:%M}  "
+                  f"{clean(screen.description)}".rstrip())
     else:
         print("No saved screens yet.")
     print("Presets (read-only):")
