@@ -7,8 +7,9 @@ being spelled differently: a Cyrillic "а" in "Cаsh survivors" next to the pres
 is a trap, whether made by mistake or shared on purpose.
 
 "Looks like" is decided with a skeleton in the spirit of Unicode TS #39 section 4: NFKC
-(compatibility forms such as fullwidth letters), then each character replaced by a fixed
-representative of its class of confusable characters, then case folding and whitespace folding.
+(compatibility forms such as fullwidth letters) and whitespace folding, then each character
+replaced by a fixed representative of its class of confusable characters, and case folding (in
+both orders, see :func:`skeletons`).
 The classes come from the Unicode consortium's ``confusables.txt`` as packaged by the
 ``confusable-homoglyphs`` library (well kept, pure Python, data only); we join its homoglyph pairs
 into classes once and pick the smallest code point of each class (an ASCII letter or digit where
@@ -65,14 +66,25 @@ def _representatives() -> dict[str, str]:
     return {ch: find(ch) for ch in list(parent)}
 
 
-def skeleton(name: str) -> str:
-    """The form two names share when they look alike (see the module docstring)."""
+def _map(text: str) -> str:
     reps = _representatives()
-    text = unicodedata.normalize("NFKC", name)
-    for _ in range(2):  # mapping can yield characters that fold (or map) further: twice settles it
-        text = unicodedata.normalize("NFKC", text.casefold())
-        text = "".join(reps.get(ch, ch) for ch in text)
-    return " ".join(text.split())
+    return unicodedata.normalize("NFKC", "".join(reps.get(ch, ch) for ch in text))
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text.casefold())
+
+
+def skeletons(name: str) -> frozenset[str]:
+    """The forms under which two names count as looking alike (see the module docstring).
+
+    Two orders, because confusable classes are case-sensitive: mapping first catches a Greek
+    capital Zeta posing as Z (its small form does not look like z), folding case first catches
+    "CASH SURVIVORS" next to "Cash survivors" (capital I and O share classes with 1 and 0, small i
+    and o do not). Names look alike when they share a skeleton.
+    """
+    text = " ".join(unicodedata.normalize("NFKC", name).split())
+    return frozenset({_fold(_map(text)), _map(_fold(text))})
 
 
 def unprintable(name: str) -> str | None:
@@ -109,11 +121,11 @@ def check_screen_name(name: str, others: Iterable[tuple[str, str]] = ()) -> str:
     if problem:
         raise InputError(f"The screen name cannot be used: {problem}.",
                          hint="Type the name again with ordinary letters, digits and spaces.")
-    mine = skeleton(clean)
+    mine = skeletons(clean)
     for kind, other in others:
         if other == clean:
             continue
-        if skeleton(other) == mine:
+        if skeletons(other) & mine:
             detail = ""
             if len(clean) == len(other):
                 a, b = next((a, b) for a, b in zip(clean, other, strict=True) if a != b)
