@@ -6,11 +6,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
-import sys
+from typing import NoReturn
 
 from desktop import __version__
-from desktop.errors import PickaxeError
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +16,17 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = ("imports", "refresh", "snapshots", "screens", "watchlist", "run")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the usage error's user text cleaned for the terminal (issue #13)."""
+
+    def error(self, message: str) -> NoReturn:
+        from desktop.cli._terminal import clean
+
+        super().error(clean(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pickaxe-cli", description="Pickaxe headless commands.")
+    parser = _Parser(prog="pickaxe-cli", description="Pickaxe headless commands.")
     parser.add_argument("--db", metavar="URL_OR_PATH",
                         help="database: SQLite path or SQLAlchemy URL (default: user data folder; "
                              "env PICKAXE_DB)")
@@ -37,25 +44,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _machine_output(args: argparse.Namespace) -> bool:
+    """True when stdout carries a machine format whose exact bytes matter (csv, json)."""
+    return getattr(args, "format", "table") in ("csv", "json") or bool(getattr(args, "json", False))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Parse, then run the command inside the one error boundary (:mod:`desktop.cli._boundary`)."""
+    import sys
+
+    saved = sys.stdout, sys.stderr
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: list[str] | None) -> int:
+    from desktop.cli import _terminal
+    from desktop.cli._boundary import report, run_handler
     from desktop.log import setup_logging
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    setup_logging(console_level=logging.INFO if args.verbose else logging.WARNING)
+    _terminal.install(raw_stdout=False)  # argparse's own messages are cleaned too
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug while building the parser: still no traceback
+        return report(exc, None, setup_logging(console_filter=_terminal.clean))
+    _terminal.install(raw_stdout=_machine_output(args))
+    log_path = setup_logging(console_level=logging.INFO if args.verbose else logging.WARNING,
+                             console_filter=_terminal.clean)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    try:
-        return int(args.handler(args) or 0)
-    except PickaxeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("cancelled", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader went away (`pickaxe-cli run X | head`): stop quietly, as Unix tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+    return run_handler(args.handler, args, log_path)

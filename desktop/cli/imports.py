@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 
+from desktop.cli._args import iso_date
 from desktop.errors import InputError
 
 KINDS = ("ishares", "yahoo-json", "finviz", "simfin", "fred", "prices")
@@ -20,19 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("kind", choices=KINDS, help="what the files are")
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="files (for simfin and prices also folders)")
-    parser.add_argument("--as-of", dest="as_of", metavar="DATE", type=_date,
+    parser.add_argument("--as-of", dest="as_of", metavar="DATE", type=iso_date,
                         help="date the data describes (YYYY-MM-DD); needed when a holdings file lost "
                              "its 'Fund Holdings as of' preamble")
     parser.add_argument("--allow-shrink", dest="allow_shrink", action="store_true",
                         help="accept a holdings file that drops over 20 %% of the previous universe's members")
     parser.set_defaults(handler=run_import)
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def run_import(args: argparse.Namespace) -> int:

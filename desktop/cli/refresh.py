@@ -6,6 +6,13 @@ import argparse
 import sys
 from datetime import timedelta
 
+from desktop.cli._args import integer, number, symbol
+
+# Parse-time bounds (issue #13): no nan/inf/negative values reach the refresh service.
+MAX_RATE = 1000.0  # requests per second
+MAX_WORKERS = 64
+MAX_AGE_DAYS = 36_500.0  # a century
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``refresh`` command."""
@@ -17,13 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "(or --tickers), politely throttled. Each ticker is saved as soon as it arrives: an "
                     "interrupted refresh resumes where it stopped. Data fresher than its maximum age is "
                     "not fetched again.")
-    parser.add_argument("--tickers", nargs="+", metavar="SYMBOL",
+    parser.add_argument("--tickers", nargs="+", metavar="SYMBOL", type=symbol,
                         help="Yahoo symbols to refresh (default: the members of the latest snapshot)")
-    parser.add_argument("--max-rate", type=_positive, default=DEFAULT_MAX_RATE, metavar="R",
+    parser.add_argument("--max-rate", type=number(minimum=0, maximum=MAX_RATE, strict_minimum=True), default=DEFAULT_MAX_RATE, metavar="R",
                         help=f"HTTP requests per second, at most (default {DEFAULT_MAX_RATE:g})")
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N",
+    parser.add_argument("--workers", type=integer(minimum=1, maximum=MAX_WORKERS), default=DEFAULT_WORKERS, metavar="N",
                         help=f"parallel fetches within that rate (default {DEFAULT_WORKERS})")
-    parser.add_argument("--max-age-days", type=float, metavar="D",
+    parser.add_argument("--max-age-days", type=number(minimum=0, maximum=MAX_AGE_DAYS), metavar="D",
                         help="refetch anything older than D days (default: prices "
                              f"{DEFAULT_MAX_AGE['prices'].total_seconds() / 3600:.0f} h, profile "
                              f"{DEFAULT_MAX_AGE['info'].days} d, statements {DEFAULT_MAX_AGE['statements'].days} d)")
@@ -32,16 +39,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-fetch", action="store_true",
                         help="fetch nothing (use with --export-json to export the cache only)")
     parser.set_defaults(handler=run_refresh)
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
 
 
 def run_refresh(args: argparse.Namespace) -> int:

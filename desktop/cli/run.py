@@ -15,6 +15,8 @@ import sys
 from datetime import date, datetime
 from typing import IO, Any
 
+from desktop.cli._args import snapshot_ref
+from desktop.cli._terminal import clean
 from desktop.engine.formatting import format_value
 from desktop.export import csv as csv_export
 from desktop.export.content import (
@@ -39,7 +41,7 @@ def register(subparsers: Any) -> None:
         "run", help="run a screen and print or export its shortlist",
         description="Run a saved screen, a preset or a screen JSON file on a snapshot.")
     parser.add_argument("screen", metavar="SCREEN", help="saved screen name, preset name or screen .json file")
-    parser.add_argument("--snapshot", metavar="ID_OR_DATE", help="snapshot id or as-of date (default: latest)")
+    parser.add_argument("--snapshot", metavar="ID_OR_DATE", type=snapshot_ref, help="snapshot id or as-of date (default: latest)")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
                         help="output: table (for people), csv or json (field names, raw values)")
     parser.add_argument("--export", metavar="FILE.xlsx|FILE.csv", help="also write the result to this file")
@@ -142,5 +144,7 @@ def print_table(out: IO[str], outcome: RunOutcome, data: ExportInput) -> None:
 
 
 def _clip(text: str) -> str:
-    text = " ".join(text.split())  # descriptions may hold newlines and tabs
+    # Descriptions may hold newlines and tabs; names from files may hold terminal controls. Clean
+    # before measuring so the visible escapes (\x1b) are counted in the column widths.
+    text = clean(" ".join(text.split()))
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"

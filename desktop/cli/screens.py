@@ -7,9 +7,13 @@ import argparse
 import sys
 from typing import Any
 
+from desktop.cli._args import integer
+from desktop.cli._terminal import clean
 from desktop.engine.screen import describe, parse_screen, screen_to_json
 from desktop.services import library
 from desktop.store.db import open_database
+
+MAX_VERSION = 1_000_000_000
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +24,7 @@ def register(subparsers: Any) -> None:
     sub.add_parser("list", help="list saved screens and presets").set_defaults(handler=handle_list)
     show = sub.add_parser("show", help="describe a saved screen, preset or screen file")
     show.add_argument("name", metavar="NAME_OR_FILE")
-    show.add_argument("--version", type=int, help="an older version of a saved screen")
+    show.add_argument("--version", type=integer(minimum=1, maximum=MAX_VERSION), help="an older version of a saved screen")
     show.add_argument("--json", action="store_true", help="print the screen document itself")
     show.set_defaults(handler=handle_show)
     for action, helptext in (("save", "save a screen .json file (or exported .xlsx) as a new version"),
@@ -34,7 +38,7 @@ def register(subparsers: Any) -> None:
     history.set_defaults(handler=handle_history)
     restore = sub.add_parser("restore", help="make an old version current again (as a new version)")
     restore.add_argument("name", metavar="NAME")
-    restore.add_argument("version", type=int, metavar="VERSION")
+    restore.add_argument("version", type=integer(minimum=1, maximum=MAX_VERSION), metavar="VERSION")
     restore.set_defaults(handler=handle_restore)
     export = sub.add_parser("export", help="write a saved screen or preset to a .json file")
     export.add_argument("name", metavar="NAME")
@@ -50,12 +54,15 @@ def handle_list(args: argparse.Namespace) -> int:
     with open_database(args.db) as db:
         saved = library.saved_screens(db)
     presets = library.presets()
-    width = max([len(s.name) for s in saved] + [len(n) for n in presets] + [4])
+    # Names saved before the name rule (or by another program) may hold controls: clean them
+    # before measuring, so the escapes line up (the stream would clean them anyway).
+    names = {s.name: clean(s.name) for s in saved}
+    width = max([len(n) for n in names.values()] + [len(n) for n in presets] + [4])
     if saved:
         print("Saved screens:")
         for screen in saved:
-            print(f"  {screen.name:<{width}}  v{screen.version:<3} {screen.updated_at:%Y-%m-%d %H:%M}  "
-                  f"{screen.description}".rstrip())
+            print(f"  {names[screen.name]:<{width}}  v{screen.version:<3} {screen.updated_at:%Y-%m-%d %H:%M}  "
+                  f"{clean(screen.description)}".rstrip())
     else:
         print("No saved screens yet.")
     print("Presets (read-only):")

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from desktop.cli._args import snapshot_ref
 from desktop.services import library
 from desktop.store.db import open_database
 from desktop.store.snapshots import SnapshotInfo
@@ -18,11 +19,11 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub.add_parser("list", help="list snapshots, newest data first").set_defaults(handler=handle_list)
     show = sub.add_parser("show", help="describe one snapshot")
-    show.add_argument("snapshot", nargs="?", default="latest", metavar="ID_OR_DATE",
+    show.add_argument("snapshot", nargs="?", default="latest", metavar="ID_OR_DATE", type=snapshot_ref,
                       help="snapshot id, as-of date (YYYY-MM-DD) or 'latest' (default)")
     show.set_defaults(handler=handle_show)
     delete = sub.add_parser("delete", help="delete one snapshot (asks first)")
-    delete.add_argument("snapshot", metavar="ID_OR_DATE", help="snapshot id or as-of date")
+    delete.add_argument("snapshot", metavar="ID_OR_DATE", type=snapshot_ref, help="snapshot id or as-of date")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     delete.set_defaults(handler=handle_delete)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from desktop.cli._args import symbol
 from desktop.services import library
 from desktop.store.db import open_database
 
@@ -15,11 +16,11 @@ def register(subparsers: Any) -> None:
                                    description="Tickers you pinned, each with an optional note.")
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="pin a ticker (again: replace its note)")
-    add.add_argument("symbol", metavar="TICKER")
+    add.add_argument("symbol", metavar="TICKER", type=symbol)
     add.add_argument("note", nargs="*", help="a note (the rest of the line)")
     add.set_defaults(handler=handle_add)
     remove = sub.add_parser("remove", help="unpin a ticker")
-    remove.add_argument("symbol", metavar="TICKER")
+    remove.add_argument("symbol", metavar="TICKER", type=symbol)
     remove.set_defaults(handler=handle_remove)
     sub.add_parser("list", help="list pinned tickers").set_defaults(handler=handle_list)
 

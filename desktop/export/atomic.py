@@ -2,7 +2,10 @@
 
 The export is written to a temporary file in the target folder (same file system, so the final
 ``os.replace`` is atomic) and only then moved over the target. A failed or cancelled export
-removes its temporary file and leaves an existing target untouched. File-system problems become
+removes its temporary file and leaves an existing target untouched. Replacing keeps what is
+replaced (issue #13, root cause 9): a symlink is written through to its target and stays a link,
+and an existing file keeps its permission mode (a 0600 file stays 0600). A hard-linked file gets a
+new inode, as with any atomic save. File-system problems become
 :class:`~desktop.errors.ExportError` with one plain sentence naming the file.
 """
 
@@ -53,19 +56,36 @@ def _explain(target: Path, exc: OSError) -> ExportError:
     return ExportError(f"Cannot write {target}: {reason}.")
 
 
+def resolve_target(target: str | os.PathLike[str]) -> Path:
+    """The file an export to ``target`` really writes: a symlink's final target (issue #13).
+
+    Replacing the link itself would turn it into a regular file beside what it pointed at; writing
+    through keeps the link, as an editor or ``cp`` does. A dangling link gives the file it names.
+    """
+    final = Path(target).expanduser().absolute()
+    if final.is_symlink():
+        return Path(os.path.realpath(final))
+    return final
+
+
 @contextlib.contextmanager
 def atomic_target(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``target`` atomically.
 
-    Any exception inside the block (including :class:`~desktop.errors.Cancelled`) removes the
-    temporary file and propagates; ``OSError`` is translated to :class:`ExportError`.
+    A symlink is written through (the link stays, its target gets the new bytes) and an existing
+    file keeps its permission mode (and owner, where we may set it). Any exception inside the
+    block (including :class:`~desktop.errors.Cancelled`) removes the temporary file and
+    propagates; ``OSError`` is translated to :class:`ExportError`.
     """
-    final = Path(target).expanduser().absolute()
-    check_target(final)
+    shown = Path(target).expanduser().absolute()  # messages name the path the user gave
+    check_target(shown)
+    final = resolve_target(shown)
+    if final != shown:
+        check_target(final)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=TEMP_SUFFIX, dir=final.parent)
     except OSError as exc:
-        raise _explain(final, exc) from exc
+        raise _explain(shown, exc) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -73,7 +93,7 @@ def atomic_target(target: str | os.PathLike[str]) -> Iterator[Path]:
             yield tmp
             _finish(tmp, final)
         except OSError as exc:
-            raise _explain(final, exc) from exc
+            raise _explain(shown, exc) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -81,10 +101,26 @@ def atomic_target(target: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def _finish(tmp: Path, final: Path) -> None:
-    # mkstemp creates 0600; give the export the permissions a normally created file would have.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    try:
+        existing: os.stat_result | None = os.stat(final)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and stat.S_ISREG(existing.st_mode):
+        # Replacing a file keeps what it was: a 0600 workbook stays private (issue #13).
+        os.chmod(tmp, stat.S_IMODE(existing.st_mode))
+        if hasattr(os, "chown") and (existing.st_uid, existing.st_gid) != _owner(tmp):
+            with contextlib.suppress(OSError):  # only root may give a file away; others keep theirs
+                os.chown(tmp, existing.st_uid, existing.st_gid)
+    else:
+        # mkstemp creates 0600; give a new export the permissions a normally created file has.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
     with open(tmp, "rb+") as handle:  # make the bytes durable before the rename makes them visible
         os.fsync(handle.fileno())
     os.replace(tmp, final)
+
+
+def _owner(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_uid, st.st_gid

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from desktop.engine.names import check_screen_name
 from desktop.engine.screen import Screen, describe, parse_screen, screen_to_dict, screen_to_json
 from desktop.errors import InputError, ScreenDefinitionError
 from desktop.resources import resource_path
@@ -164,6 +165,10 @@ def save_screen(db: Database, screen: Screen, description: str = "") -> SavedScr
         definition["name"] = name
         definition = screen_to_dict(parse_screen(definition))  # still a valid document
     with db.session() as session:
+        saved_names = [s.name for s in screen_store.list_screens(session)]
+        if name not in saved_names:  # a new name: printable, and not a look-alike (issue #13)
+            check_screen_name(name, [("preset", p) for p in _load_presets()]
+                              + [("saved screen", n) for n in saved_names])
         version = screen_store.save_screen(session, name, definition, description or screen.description)
         return screen_store.get_screen(session, name, version)
 

@@ -69,6 +69,25 @@ def wait_until_ready(window: object, timeout_ms: int = SCREENSHOT_TIMEOUT_MS) ->
     return bool(window.is_ready())  # type: ignore[attr-defined]
 
 
+def _report_settings_problems(window: object) -> None:
+    """Tell the user once, without a dialog, that damaged settings were reset (issue #13)."""
+    problems: list[str] = list(getattr(getattr(window, "settings", None), "problems", []))
+    if not problems:
+        return
+    text = problems[0] + (f" ({len(problems) - 1} more in the log.)" if len(problems) > 1 else "")
+    shown = False
+
+    def show() -> None:
+        nonlocal shown
+        if not shown:  # after loading: the snapshot load clears the status bar
+            shown = True
+            window.statusBar().showMessage(text, 30_000)  # type: ignore[attr-defined]
+
+    window.ready.connect(show)  # type: ignore[attr-defined]
+    if window.is_ready():  # type: ignore[attr-defined]
+        show()
+
+
 def run_app(args: argparse.Namespace) -> int:
     """Show the window; with ``--screenshot`` render it at a fixed size, save the PNG, exit."""
     app = create_application()
@@ -80,6 +99,7 @@ def run_app(args: argparse.Namespace) -> int:
     screenshot = getattr(args, "screenshot", None)
     window = MainWindow(db_url=args.db, screen=getattr(args, "screen", None),
                         select=getattr(args, "select", None), restore_state=not screenshot)
+    _report_settings_problems(window)
     if screenshot:
         window.resize(*SCREENSHOT_SIZE)
         window.show()

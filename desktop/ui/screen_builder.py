@@ -778,4 +778,9 @@ class ScreenBuilderWidget(QWidget):
             self.current_changed.emit(row)
 
     def _changed(self) -> None:
+        if self._current is not None and self._current not in self.leaves():
+            # Its ✕ (or its group's) removed the current row; it is deleted on the next event-loop
+            # turn, so nobody may ask it for its field or bounds after this (issue #13).
+            self._current = None
+            self.current_changed.emit(None)
         self._emit_timer.start()

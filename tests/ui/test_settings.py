@@ -1,66 +1,83 @@
-"""The typed settings module: round trips, list quirks of INI files, versioned migration."""
+"""The typed settings module: round trips, typed validation, versioned migration."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray
 
 from desktop.ui import settings as settings_module
 from desktop.ui.settings import SETTINGS_VERSION, Settings, migrate
 
 
-def _ini(tmp_path: Path) -> QSettings:
-    return QSettings(str(tmp_path / "pickaxe.ini"), QSettings.Format.IniFormat)
+def _file(tmp_path: Path) -> Path:
+    return tmp_path / "settings.json"
 
 
-def test_values_round_trip_through_the_file(tmp_path: Path, qapp: object) -> None:
-    s = Settings(_ini(tmp_path))
-    s.geometry = QByteArray(b"\x01\x02geometry")
+def test_values_round_trip_through_the_file(tmp_path: Path) -> None:
+    s = Settings(_file(tmp_path))
+    s.geometry = QByteArray(b"\x01\x02geometry\x00")
     s.set_splitter_state("main", QByteArray(b"sizes"))
-    s.visible_columns = ["fcf_yield"]  # one element: INI would hand back a bare string
+    s.visible_columns = ["fcf_yield"]
     s.last_screen = "Cash survivors"
     s.scatter_fields = ("market_cap", "interest_coverage")
     s.color_by = "themes"
+    s.last_folder = "/tmp/ex port"
     s.sync()
-    again = Settings(_ini(tmp_path))
-    assert bytes(again.geometry.data()) == b"\x01\x02geometry"
+    again = Settings(_file(tmp_path))
+    assert again.problems == []
+    assert bytes(again.geometry.data()) == b"\x01\x02geometry\x00"
     assert bytes(again.splitter_state("main").data()) == b"sizes"
     assert again.visible_columns == ["fcf_yield"]
     assert again.last_screen == "Cash survivors"
     assert again.scatter_fields == ("market_cap", "interest_coverage")
     assert again.color_by == "themes"
+    assert again.last_folder == "/tmp/ex port"
+    # Plain JSON on disk: text, lists and base64, nothing else.
+    stored = json.loads(_file(tmp_path).read_text(encoding="utf-8"))
+    assert stored["screens/last"] == "Cash survivors"
+    assert stored["results/visible_columns"] == ["fcf_yield"]
 
 
-def test_defaults_when_empty(tmp_path: Path, qapp: object) -> None:
-    s = Settings(_ini(tmp_path))
+def test_defaults_when_empty(tmp_path: Path) -> None:
+    s = Settings(_file(tmp_path))
     assert s.geometry.isEmpty() and s.visible_columns == [] and s.last_screen == ""
-    assert s.color_by == "sector"
-    assert s.qsettings.value("meta/version") in (SETTINGS_VERSION, str(SETTINGS_VERSION))
+    assert s.color_by == "sector" and s.scatter_fields == ("market_cap", "fcf_yield")
+    assert s.value("meta/version") == SETTINGS_VERSION
+    assert s.problems == []
 
 
-def test_migration_steps_run_in_order(tmp_path: Path, qapp: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    raw = _ini(tmp_path)
-    raw.setValue("meta/version", 1)
-    raw.setValue("old/columns", "a,b")
+def test_default_location_is_the_config_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PICKAXE_HOME", str(tmp_path / "home"))
+    s = Settings()
+    assert s.path == tmp_path / "home" / "config" / "settings.json"
+    assert s.path.is_file()
 
-    def step(s: QSettings) -> None:
-        s.setValue("results/visible_columns", str(s.value("old/columns")).split(","))
-        s.remove("old/columns")
+
+def test_migration_steps_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _file(tmp_path).write_text(json.dumps({"meta/version": 1, "old/columns": "a,b"}), encoding="utf-8")
+
+    def step(values: dict[str, object]) -> None:
+        values["results/visible_columns"] = str(values.pop("old/columns")).split(",")
 
     monkeypatch.setattr(settings_module, "SETTINGS_VERSION", 2)
     monkeypatch.setattr(settings_module, "_MIGRATIONS", {1: step})
-    assert migrate(raw) == 1
-    assert raw.value("old/columns") is None
-    assert Settings(raw).visible_columns == ["a", "b"]
-    assert int(raw.value("meta/version")) == 2
+    s = Settings(_file(tmp_path))
+    assert s.found_version == 1
+    assert s.visible_columns == ["a", "b"]
+    stored = json.loads(_file(tmp_path).read_text(encoding="utf-8"))
+    assert stored["meta/version"] == 2 and "old/columns" not in stored
 
 
-def test_settings_from_a_newer_version_are_left_alone(tmp_path: Path, qapp: object) -> None:
-    raw = _ini(tmp_path)
-    raw.setValue("meta/version", SETTINGS_VERSION + 5)
-    raw.setValue("future/key", "x")
-    migrate(raw)
-    assert int(raw.value("meta/version")) == SETTINGS_VERSION + 5
-    assert raw.value("future/key") == "x"
+def test_settings_from_a_newer_version_are_left_alone() -> None:
+    values: dict[str, object] = {"meta/version": SETTINGS_VERSION + 5, "future/key": "x"}
+    assert migrate(values) == SETTINGS_VERSION + 5
+    assert values == {"meta/version": SETTINGS_VERSION + 5, "future/key": "x"}
+
+
+def test_setter_refuses_oversized_text_without_raising(tmp_path: Path) -> None:
+    s = Settings(_file(tmp_path))
+    s.last_folder = "x" * (settings_module.MAX_TEXT_CHARS + 1)
+    assert s.last_folder == ""
