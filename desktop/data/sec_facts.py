@@ -38,6 +38,8 @@ from typing import Any
 
 import pandas as pd
 
+from desktop.data._text import now_utc, observations_frame
+from desktop.data.source import SourceData
 from desktop.engine.dataset import STATEMENT_LINES, history_frame
 from desktop.errors import InputError
 from desktop.resources import resource_path
@@ -648,3 +650,150 @@ def quarters(company: CompanyFacts, line: str, known_at: str = _LATEST) -> pd.Da
                                 "value": (cumulative[q] - cumulative[q - 1]) * chain.sign, "concept": concept.label})
             break
     return pd.DataFrame.from_records(records, columns=["fiscal_year", "quarter", "period_end", "value", "concept"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Ticker map, submissions (company master data) and the SourceData a reader hands over
+
+# Forms whose filing can change the statement facts: a new one means the company facts changed.
+FINANCIAL_FORMS = frozenset({"10-K", "10-K/A", "10-Q", "10-Q/A", "20-F", "20-F/A", "40-F", "40-F/A",
+                             "10-KT", "10-KT/A", "10-QT", "6-K", "8-K"})
+
+
+def parse_company_tickers(body: bytes | str | Mapping[str, Any], origin: str = "company_tickers.json",
+                          ) -> dict[str, str]:
+    """Ticker -> ten-digit CIK from ``company_tickers.json`` or ``company_tickers_exchange.json``.
+
+    Tickers are upper-cased as the SEC spells share classes (``MOG-A``). A ticker listed twice keeps its
+    first CIK (the SEC lists the primary listing first).
+
+    Raises:
+        InputError: neither shape (``{"0": {"cik_str", "ticker", "title"}}`` or
+            ``{"fields": [...], "data": [[...]]}``).
+    """
+    doc = body if isinstance(body, Mapping) else _json(body, origin)
+    out: dict[str, str] = {}
+    if isinstance(doc, Mapping) and isinstance(doc.get("fields"), list) and isinstance(doc.get("data"), list):
+        fields = [str(f) for f in doc["fields"]]
+        if "cik" not in fields or "ticker" not in fields:
+            raise InputError("the exchange ticker file has no 'cik' and 'ticker' fields", path=origin, field="fields")
+        ci, ti = fields.index("cik"), fields.index("ticker")
+        for n, row in enumerate(doc["data"]):
+            if not isinstance(row, list) or len(row) <= max(ci, ti):
+                raise InputError("a row is not a list of the declared fields", path=origin, field=f"data[{n}]")
+            _add_ticker(out, row[ti], row[ci], origin, f"data[{n}]")
+        return out
+    if not isinstance(doc, Mapping):
+        raise InputError("not an SEC ticker file (expected a JSON object)", path=origin)
+    for key, entry in doc.items():
+        if not isinstance(entry, Mapping) or "ticker" not in entry or "cik_str" not in entry:
+            raise InputError("not an SEC ticker file (entries need 'cik_str' and 'ticker')", path=origin,
+                             field=str(key)[:20])
+        _add_ticker(out, entry["ticker"], entry["cik_str"], origin, str(key))
+    return out
+
+
+def _add_ticker(out: dict[str, str], ticker: Any, cik: Any, origin: str, where: str) -> None:
+    symbol = str(ticker or "").strip().upper()
+    if not symbol:
+        return
+    try:
+        out.setdefault(symbol, normalise_cik(cik, origin))
+    except InputError:
+        raise InputError(f"{str(cik)[:20]!r} is not a CIK", path=origin, field=where) from None
+
+
+def _json(body: bytes | str, origin: str) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a JSON document ({str(exc)[:120]})", path=origin,
+                         line=getattr(exc, "lineno", None)) from None
+
+
+@dataclass(frozen=True)
+class Submissions:
+    """Company master data from ``submissions/CIK##########.json``."""
+
+    cik: str
+    name: str
+    tickers: tuple[str, ...]
+    exchanges: tuple[str, ...]
+    sic: str | None
+    sic_description: str | None
+    former_names: tuple[str, ...]
+    fiscal_year_end: str | None  # "MMDD"
+    category: str | None
+    latest_filing: str | None  # the most recent filing date of any form
+    latest_financial_filing: str | None  # the most recent 10-K/10-Q/20-F/... filing date
+
+
+def parse_submissions(body: bytes | str | Mapping[str, Any], origin: str = "submissions") -> Submissions:
+    """Parse a submissions body (company master data and the recent filing index).
+
+    Raises:
+        InputError: not a submissions document.
+    """
+    doc = body if isinstance(body, Mapping) else _json(body, origin)
+    if not isinstance(doc, Mapping) or "cik" not in doc or not isinstance(doc.get("filings"), Mapping):
+        raise InputError("not an SEC submissions document (no 'cik' and 'filings')", path=origin)
+    recent = doc["filings"].get("recent")
+    dates: list[str] = []
+    forms: list[str] = []
+    if isinstance(recent, Mapping):
+        dates = [str(d) for d in recent.get("filingDate") or []]
+        forms = [str(f) for f in recent.get("form") or []]
+    if len(dates) != len(forms):
+        raise InputError("filings.recent.filingDate and .form differ in length", path=origin, field="filings.recent")
+    financial = [d for d, f in zip(dates, forms, strict=True) if f in FINANCIAL_FORMS]
+
+    def text(key: str) -> str | None:
+        value = doc.get(key)
+        return str(value).strip() or None if value is not None else None
+
+    former = tuple(str(f.get("name")).strip() for f in doc.get("formerNames") or []
+                   if isinstance(f, Mapping) and f.get("name"))
+    return Submissions(
+        cik=normalise_cik(doc["cik"], origin), name=text("name") or "",
+        tickers=tuple(str(t).upper() for t in doc.get("tickers") or [] if t),
+        exchanges=tuple(str(e) for e in doc.get("exchanges") or [] if e),
+        sic=text("sic"), sic_description=text("sicDescription"),
+        former_names=tuple(dict.fromkeys(former)),  # the SEC repeats a name in another case
+        fiscal_year_end=text("fiscalYearEnd"),
+        category=(text("category") or "").replace("<br>", "; ") or None,
+        latest_filing=max(dates) if dates else None,
+        latest_financial_filing=max(financial) if financial else None,
+    )
+
+
+TEXT_FIELDS = ("name", "cik", "sic", "sic_description", "former_names")
+
+
+def source_data(companies: Iterable[tuple[str, CompanyFacts]], *, origin: str, as_of: date | None,
+                submissions: Mapping[str, Submissions] | None = None, rows_read: int | None = None,
+                ) -> SourceData:
+    """The :class:`SourceData` of parsed companies (``(symbol, company)``), with master data.
+
+    ``submissions`` maps a CIK to its parsed submissions (name, SIC, former names); without it the
+    name is the companyfacts ``entityName`` and SIC fields are absent.
+    """
+    pairs = list(companies)
+    records: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for symbol, company in pairs:
+        warnings.extend(company.warnings)
+        sub = (submissions or {}).get(company.cik)
+        texts = {"name": (sub.name if sub else "") or company.name, "cik": company.cik,
+                 "sic": sub.sic if sub else None, "sic_description": sub.sic_description if sub else None,
+                 "former_names": "; ".join(sub.former_names) if sub and sub.former_names else None}
+        for name, value in texts.items():
+            if value:
+                records.append({"symbol": symbol, "field": name, "value_num": math.nan, "value_text": value,
+                                "period": "static", "derived": False, "as_of": pd.NaT})
+        if company.shares_outstanding is not None:
+            value, end = company.shares_outstanding
+            records.append({"symbol": symbol, "field": "shares_outstanding", "value_num": value,
+                            "value_text": None, "period": "point", "derived": False, "as_of": pd.Timestamp(end)})
+    return SourceData(source=SOURCE, origin=origin, as_of=as_of, fetched_at=now_utc(),
+                      observations=observations_frame(records), history=history_rows(pairs),
+                      warnings=warnings, rows_read=len(pairs) if rows_read is None else rows_read)
