@@ -161,7 +161,7 @@ class _Concept:
         self.by_key.setdefault((start, end), []).append(fact)
 
     def finish(self) -> None:
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for (start, end), facts in self.by_key.items():
             facts.sort(key=lambda f: f.filed)
             self.ends.setdefault(end, []).append((start, end))
@@ -786,13 +786,13 @@ def source_data(companies: Iterable[tuple[str, CompanyFacts]], *, origin: str, a
         texts = {"name": (sub.name if sub else "") or company.name, "cik": company.cik,
                  "sic": sub.sic if sub else None, "sic_description": sub.sic_description if sub else None,
                  "former_names": "; ".join(sub.former_names) if sub and sub.former_names else None}
-        for name, value in texts.items():
-            if value:
-                records.append({"symbol": symbol, "field": name, "value_num": math.nan, "value_text": value,
+        for name, text in texts.items():
+            if text:
+                records.append({"symbol": symbol, "field": name, "value_num": math.nan, "value_text": text,
                                 "period": "static", "derived": False, "as_of": pd.NaT})
         if company.shares_outstanding is not None:
-            value, end = company.shares_outstanding
-            records.append({"symbol": symbol, "field": "shares_outstanding", "value_num": value,
+            shares, end = company.shares_outstanding
+            records.append({"symbol": symbol, "field": "shares_outstanding", "value_num": shares,
                             "value_text": None, "period": "point", "derived": False, "as_of": pd.Timestamp(end)})
     return SourceData(source=SOURCE, origin=origin, as_of=as_of, fetched_at=now_utc(),
                       observations=observations_frame(records), history=history_rows(pairs),
