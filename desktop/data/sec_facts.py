@@ -63,7 +63,8 @@ class Chain:
     name: str
     kind: str  # "duration" | "instant"
     sign: float
-    concepts: tuple[tuple[str, str], ...]  # (taxonomy, concept) in order of preference
+    concepts: tuple[tuple[str, str], ...]  # (taxonomy, concept): synonyms, then fallbacks
+    tiers: tuple[int, ...] = ()  # per concept: 0 a synonym, 1 a fallback
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def parse_concept_table(text: str, origin: str) -> ConceptTable:
         sign = spec.get("sign", 1)
         if sign not in (1, -1):
             raise InputError(f"sign must be 1 or -1, not {sign!r}", path=origin, field=where)
-        unknown = set(spec) - {"kind", "sign", *TAXONOMIES}
+        unknown = set(spec) - {"kind", "sign", "fallback", *TAXONOMIES}
         if unknown:
             raise InputError(f"unknown keys {sorted(unknown)}", path=origin, field=where)
         concepts: list[tuple[str, str]] = []
@@ -111,7 +112,18 @@ def parse_concept_table(text: str, origin: str) -> ConceptTable:
             concepts.extend((taxonomy, n) for n in names)
         if not concepts:
             raise InputError("no concepts listed", path=origin, field=where)
-        return Chain(name, kind, float(sign), tuple(concepts))
+        tiers = [0] * len(concepts)
+        fallback = spec.get("fallback", [])
+        if not isinstance(fallback, list):
+            raise InputError("expected a list of 'taxonomy:Concept'", path=origin, field=f"{where}.fallback")
+        for item in fallback:
+            taxonomy, _, concept = str(item).partition(":")
+            if taxonomy not in TAXONOMIES or not concept:
+                raise InputError(f"{str(item)[:60]!r} is not 'us-gaap:Concept' or 'ifrs-full:Concept'", path=origin,
+                                 field=f"{where}.fallback")
+            concepts.append((taxonomy, concept))
+            tiers.append(1)
+        return Chain(name, kind, float(sign), tuple(concepts), tuple(tiers))
 
     lines = doc.get("lines", {})
     for name in lines:
@@ -548,7 +560,8 @@ def _first_filed(company: CompanyFacts, period: _Period) -> str | None:
 
 
 def _rank(company: CompanyFacts, chain: Chain, known_at: str) -> list[_Concept]:
-    """The chain's concepts this company reports, most recent period first, then in the chain's order."""
+    """The chain's concepts this company reports: synonyms before fallbacks; within each, the most
+    recent period first (as known at ``known_at``), then the chain's order."""
     found = []
     for order, key in enumerate(chain.concepts):
         concept = company._index.get(key)
@@ -556,9 +569,10 @@ def _rank(company: CompanyFacts, chain: Chain, known_at: str) -> list[_Concept]:
             continue
         latest = concept.latest_end(known_at)
         if latest is not None:
-            found.append((latest, -order, concept))
-    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    return [c for _l, _o, c in found]
+            tier = chain.tiers[order] if chain.tiers else 0
+            found.append((-tier, latest, -order, concept))
+    found.sort(key=lambda t: (t[0], t[1], t[2]), reverse=True)
+    return [t[3] for t in found]
 
 
 def _value(concept: _Concept, period: _Period, kind: str, known_at: str,
