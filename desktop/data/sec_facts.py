@@ -130,14 +130,12 @@ def parse_concept_table(text: str, origin: str) -> ConceptTable:
         if name not in STATEMENT_LINES or name in DEBT_LINES or name == "free_cash_flow":
             raise InputError(f"{name!r} is not a statement line read from SEC facts", path=origin,
                              field=f"lines.{name}")
+    parsed_lines = tuple(chain(n, s, "lines") for n, s in lines.items())
     debt = doc.get("debt", {})
     expected = {"total", "long_term_total", "noncurrent", "current_long_term", "short_term", "debt_current"}
     if set(debt) != expected:
         raise InputError(f"the debt components must be exactly {sorted(expected)}", path=origin, field="debt")
-    return ConceptTable(
-        lines=tuple(chain(n, s, "lines") for n, s in lines.items()),
-        debt={n: chain(n, s, "debt") for n, s in debt.items()},
-    )
+    return ConceptTable(lines=parsed_lines, debt={n: chain(n, s, "debt") for n, s in debt.items()})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -303,6 +301,9 @@ def load_body(body: bytes | str | Mapping[str, Any], origin: str) -> dict[str, A
         try:
             doc = _filtered(text, _wanted())
         except json.JSONDecodeError as exc:
+            if exc.pos >= len(text.rstrip()):
+                raise InputError("the JSON document ends early: the body is truncated", path=origin,
+                                 line=exc.lineno) from None
             raise InputError(f"not a JSON document ({exc.msg} at column {exc.colno})", path=origin,
                              line=exc.lineno) from None
     if not isinstance(doc, Mapping) or not isinstance(doc.get("facts"), Mapping):
