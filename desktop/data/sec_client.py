@@ -48,7 +48,7 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_random_exponential,
 )
 
 from desktop.data.throttle import TokenBucket
@@ -252,7 +252,7 @@ class SecClient:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
-        backoff = wait_exponential_jitter(initial=self.backoff[0], max=self.backoff[1])(state)
+        backoff = wait_random_exponential(multiplier=self.backoff[0], max=self.backoff[1])(state)
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
             return max(min(exc.retry_after, self.backoff[1]), backoff)
         return backoff
