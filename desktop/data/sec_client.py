@@ -341,7 +341,8 @@ class FetchResult:
 def fetch_companies(client: SecClient, ciks: dict[str, str], *, workers: int = 4,
                     with_submissions: bool = True, validators: dict[str, dict[str, Any]] | None = None,
                     progress: Callable[[int, int], None] | None = None,
-                    is_cancelled: Callable[[], bool] | None = None) -> list[FetchResult]:
+                    is_cancelled: Callable[[], bool] | None = None,
+                    on_result: Callable[[FetchResult], None] | None = None) -> list[FetchResult]:
     """Fetch companyfacts (and submissions) for ``{symbol: cik}`` with a small thread pool.
 
     The pool only hides latency: every request still takes a token from the client's shared
@@ -349,7 +350,8 @@ def fetch_companies(client: SecClient, ciks: dict[str, str], *, workers: int = 4
     NoDataError (404) is recorded in its result; a block or an unreachable SEC stops everything.
 
     ``validators`` maps a CIK to ``{"facts": (etag, last_modified), "submissions": (...)}`` from a
-    previous fetch: unchanged bodies come back ``not_modified``.
+    previous fetch: unchanged bodies come back ``not_modified``. ``on_result`` is called in the worker
+    thread as each company arrives (parse there: the workers mostly wait for the rate limiter).
     """
     items = sorted(ciks.items())
     results: list[FetchResult] = []
@@ -365,6 +367,8 @@ def fetch_companies(client: SecClient, ciks: dict[str, str], *, workers: int = 4
                 result.submissions = client.submissions(cik, *known.get("submissions", (None, None)))
         except NoDataError as exc:
             result.error = str(exc)
+        if on_result is not None:
+            on_result(result)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="sec") as pool:

@@ -109,7 +109,7 @@ class SecServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                if "gzip" in (self.headers.get("Accept-Encoding") or "") and body:
+                if "gzip" in (self.headers.get("Accept-Encoding") or "") and body and "Content-Encoding" not in headers:
                     body = gzip.compress(body, compresslevel=1)
                     headers["Content-Encoding"] = "gzip"
                 self.send_response(reply.status)
