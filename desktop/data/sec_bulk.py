@@ -162,7 +162,7 @@ def _capped(stream: IO[bytes], cap: int, name: str) -> Iterator[bytes]:
 
 def _parse(body: bytes, origin: str, member: str, cik: str, result: BulkResult) -> None:
     try:
-        company = parse_companyfacts(body, origin)
+        company = parse_companyfacts(body, origin, keep_facts=False)  # rows only: memory stays bounded
     except InputError as exc:
         result.skipped.append(SkippedMember(member, exc.message.removeprefix(f"{origin}: ")))
         return

@@ -413,8 +413,12 @@ def normalise_cik(value: Any, origin: str = "") -> str:
     return text.zfill(10)
 
 
-def parse_companyfacts(body: bytes | str | Mapping[str, Any], origin: str = "companyfacts") -> CompanyFacts:
+def parse_companyfacts(body: bytes | str | Mapping[str, Any], origin: str = "companyfacts",
+                       keep_facts: bool = True) -> CompanyFacts:
     """Parse one companyfacts body into dated statement rows (see the module docstring).
+
+    ``keep_facts=False`` drops the per-concept fact index once the rows are built (:func:`quarters`
+    needs it): a bulk import of thousands of companies keeps only their rows.
 
     Raises:
         InputError: the body is not a companyfacts document (names ``origin`` and the field).
@@ -461,6 +465,8 @@ def parse_companyfacts(body: bytes | str | Mapping[str, Any], origin: str = "com
                             "not USD; SEC statements are read in USD only")
     out.shares_outstanding = _shares(facts.get("dei"))
     _build_rows(out, table)
+    if not keep_facts:
+        out._index = {}
     return out
 
 
