@@ -154,3 +154,10 @@ def test_member_cik():
     assert sec_bulk.member_cik("CIK0000320193.json") == AAPL
     assert sec_bulk.member_cik("x/CIK0000320193.json") == AAPL
     assert sec_bulk.member_cik("CIK320193.json") is None
+
+
+def test_bulk_keeps_rows_not_the_fact_index(tmp_path):
+    # Thousands of companies: each keeps its statement rows only (a first benchmark run held 5.9 GB).
+    result = sec_bulk.read_companyfacts_bulk(_zip(tmp_path / "companyfacts.zip", _bodies()), ciks={MRVL})
+    (company,) = result.companies
+    assert company.rows and company._index == {}
