@@ -8,7 +8,7 @@ import sys
 from desktop.cli._args import iso_date
 from desktop.errors import InputError
 
-KINDS = ("ishares", "yahoo-json", "finviz", "simfin", "fred", "prices")
+KINDS = ("ishares", "yahoo-json", "finviz", "simfin", "fred", "prices", "sec-companyfacts")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "its 'Fund Holdings as of' preamble")
     parser.add_argument("--allow-shrink", dest="allow_shrink", action="store_true",
                         help="accept a holdings file that drops over 20 %% of the previous universe's members")
+    # --- issue #14: options of sec-companyfacts (desktop.services.sec_import) ---
+    parser.add_argument("--tickers", metavar="FILE", help="sec-companyfacts: the SEC's company_tickers.json "
+                        "(default: one beside the archive or in the folder)")
+    parser.add_argument("--accept-skipped", action="store_true",
+                        help="sec-companyfacts: import even when some members cannot be read (they are listed)")
+    # --- end issue #14 ---
     parser.set_defaults(handler=run_import)
 
 
@@ -37,9 +43,15 @@ def run_import(args: argparse.Namespace) -> int:
         raise InputError("no files given")
     db = open_database(args.db)
     try:
-        report = import_files(db, args.kind, args.paths, as_of=args.as_of,
-                              progress=_progress if sys.stderr.isatty() else None,
-                              allow_shrink=args.allow_shrink)
+        if args.kind == "sec-companyfacts":  # issue #14: ticker map and skip policy
+            from desktop.services.sec_import import import_companyfacts
+
+            report = import_companyfacts(db, args.paths, tickers=args.tickers, accept_skipped=args.accept_skipped,
+                                         as_of=args.as_of, progress=_progress if sys.stderr.isatty() else None)
+        else:
+            report = import_files(db, args.kind, args.paths, as_of=args.as_of,
+                                  progress=_progress if sys.stderr.isatty() else None,
+                                  allow_shrink=args.allow_shrink)
     finally:
         db.dispose()
     print(report.summary_text())

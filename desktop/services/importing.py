@@ -27,7 +27,8 @@ from desktop.errors import Cancelled, InputError
 
 log = logging.getLogger(__name__)
 
-KINDS = ("ishares", "yahoo-json", "finviz", "simfin", "fred", "prices")
+KINDS = ("ishares", "yahoo-json", "finviz", "simfin", "fred", "prices",
+         "sec-companyfacts")  # issue #14: read by desktop.services.sec_import
 # Fields whose coverage the summary reports, in display order.
 KEY_FIELDS = ("price", "market_cap", "sector", "industry", "reported_debt_to_equity", "revenue",
               "operating_income", "interest_expense", "free_cash_flow", "total_debt", "cash", "description")
@@ -180,6 +181,12 @@ def _read(kind: str, paths: list[Path]) -> list[SourceData]:
         return [fred.read_fred(p) for p in paths]
     if kind == "prices":
         return [prices.read_prices(paths)]
+    # --- issue #14: SEC companyfacts.zip / folder, read by desktop.services.sec_import ---
+    if kind == "sec-companyfacts":
+        from desktop.services.sec_import import read_for_import
+
+        return read_for_import(paths)
+    # --- end issue #14 ---
     raise InputError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
 
 

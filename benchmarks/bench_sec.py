@@ -1,0 +1,143 @@
+"""SEC EDGAR fundamentals (issue #14): throughput at the SEC's politeness, and the bulk reader's memory.
+
+``bench_sec_fetch``: company facts of ``MEMBERS`` companies fetched by the real client
+(:class:`desktop.data.sec_client.SecClient`: requests, tenacity, one shared token bucket at 9 requests/s,
+a pool of ``WORKERS`` threads) from a local 127.0.0.1 server that serves the real bodies of
+``../shared/data/sec/companyfacts`` (gzip, as the SEC does) with a latency drawn uniformly from
+50-150 ms (seeded), and parsed into statement rows. Target (#14): at most 5 minutes for ~2,000 members.
+The baseline is today's yfinance refresh of the same members at its politeness, computed from the
+Yahoo settings (``desktop.services.refresh.DEFAULT_MAX_RATE`` = 4 requests/s, ~9 requests per
+ticker): ``members * 9 / 4`` seconds; the rate limit is the bottleneck of both, so the ratio is the
+ratio of requests per member and of the rates.
+
+``bench_sec_bulk_rss``: peak RSS of a child process reading a synthetic 2,000-member
+``companyfacts.zip`` built from the real bodies (each full real body once, the rest the trimmed real
+bodies of ``tests/data_files/sec`` under new CIKs), with ``sec_bulk.read_companyfacts_bulk``.
+
+Measured 2026-12-03 (2 logical CPUs, idle machine), ``python -m benchmarks.bench_sec``:
+
+    sec_fetch: 2,000 companies fetched and parsed in 222.4 s (8.99 req/s; 4 workers, 50-150 ms
+               latency, 9 req/s limit; 140,500 statement rows); yfinance at 4 req/s x 9 requests/ticker:
+               4,500 s -> ratio 0.049 (20x faster); target <= 300 s met
+    sec_bulk_rss: 2,000 members (27 MB zip) read in 20.2 s, peak RSS 218 MB (limit 500 MB). A first
+               run measured 5,889 MB: every parsed company kept its fact index; the bulk reader now
+               keeps rows only (parse_companyfacts(keep_facts=False)).
+
+    python -m benchmarks.bench_sec [MEMBERS]
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks import PROJECT_ROOT, SHARED_DATA, Skip, result
+
+MEMBERS = 2_000
+WORKERS = 4
+RATE = 9.0
+LATENCY_S = (0.05, 0.15)
+YAHOO_REQUESTS_PER_TICKER = 9  # quoteSummary modules + three statements x annual/quarterly/trailing
+REAL = SHARED_DATA / "sec" / "companyfacts"
+TRIMMED = PROJECT_ROOT / "tests" / "data_files" / "sec"
+
+
+def _real_bodies() -> list[bytes]:
+    files = sorted(REAL.glob("CIK*.json"))
+    if not files:
+        raise Skip(f"no real SEC bodies in {REAL}")
+    return [f.read_bytes() for f in files]
+
+
+def _with_cik(body: bytes, cik: int) -> bytes:
+    doc = json.loads(body)
+    doc["cik"] = cik
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def bench_sec_fetch(members: int = MEMBERS) -> dict[str, Any]:
+    """Fetch + parse company facts of ``members`` companies at 9 req/s against a local server."""
+    from desktop.data import sec_client, sec_facts
+    from desktop.services.refresh import DEFAULT_MAX_RATE
+    from tests.data.sec_server import Reply, SecServer
+
+    real = _real_bodies()
+    zipped = [gzip.compress(b, compresslevel=6) for b in real]
+    rng = random.Random(14)
+    server = SecServer({}, latency_s=lambda: rng.uniform(*LATENCY_S))
+    ciks = {f"M{i:04d}": f"{i + 1:010d}" for i in range(members)}
+    for i, cik in enumerate(ciks.values()):
+        # Pre-compressed like the SEC's own gzip answers (the server thread must not be the bottleneck).
+        server.then(f"/api/xbrl/companyfacts/CIK{cik}.json",
+                    Reply(200, zipped[i % len(zipped)], headers={"Content-Encoding": "gzip"}))
+    server.start()
+    try:
+        client = sec_client.SecClient("Pickaxe benchmark bench@example.com", max_rate=RATE, www=server.url,
+                                      data=server.url)
+        counts: list[int] = []
+
+        def parse(r: sec_client.FetchResult) -> None:
+            if r.facts is None:
+                raise RuntimeError(f"benchmark fetch failed for {r.symbol}: {r.error}")
+            counts.append(len(sec_facts.parse_companyfacts(r.facts.body, r.facts.url, keep_facts=False).rows))
+
+        started = time.perf_counter()
+        sec_client.fetch_companies(client, ciks, workers=WORKERS, with_submissions=False, on_result=parse)
+        elapsed = time.perf_counter() - started
+        rows = sum(counts)
+    finally:
+        server.stop()
+    yahoo_s = members * YAHOO_REQUESTS_PER_TICKER / DEFAULT_MAX_RATE
+    return {**result(elapsed, None, members, yahoo_s), "requests_per_s": client.requests_sent / elapsed,
+            "statement_rows": rows,
+            "settings": f"{WORKERS} workers, {LATENCY_S[0] * 1000:.0f}-{LATENCY_S[1] * 1000:.0f} ms latency, "
+                        f"{RATE:g} req/s; baseline yfinance {YAHOO_REQUESTS_PER_TICKER} req/ticker at "
+                        f"{DEFAULT_MAX_RATE:g} req/s"}
+
+
+_CHILD = """
+import resource, sys, time
+from desktop.data.sec_bulk import read_companyfacts_bulk
+t = time.perf_counter()
+r = read_companyfacts_bulk(sys.argv[1])
+print(r.members_read, len(r.skipped), time.perf_counter() - t,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def bench_sec_bulk_rss(members: int = MEMBERS) -> dict[str, Any]:
+    """Peak RSS of the bulk reader on a synthetic ``members``-member zip of real bodies."""
+    real = _real_bodies()
+    trimmed = [f.read_bytes() for f in sorted(TRIMMED.glob("CIK*_trimmed_sec_body.json"))]
+    with tempfile.TemporaryDirectory() as folder:
+        archive = Path(folder) / "companyfacts.zip"
+        with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for i in range(members):
+                body = real[i] if i < len(real) else trimmed[i % len(trimmed)]
+                zf.writestr(f"CIK{i + 1:010d}.json", _with_cik(body, i + 1))
+        size_mb = archive.stat().st_size / 2**20
+        out = subprocess.run([sys.executable, "-c", _CHILD, str(archive)], capture_output=True, text=True,
+                             cwd=PROJECT_ROOT, check=True).stdout.split()
+    read, skipped, seconds, rss_mb = int(out[0]), int(out[1]), float(out[2]), float(out[3])
+    if read != members or skipped:
+        raise RuntimeError(f"bulk benchmark read {read} of {members} members, skipped {skipped}")
+    return {**result(seconds, rss_mb, members), "archive_mb": size_mb, "peak_rss_mb": rss_mb}
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else MEMBERS
+    fetch = bench_sec_fetch(n)
+    print(f"sec_fetch: {n:,} companies in {fetch['median_s']:.1f} s ({fetch['requests_per_s']:.2f} req/s; "
+          f"{fetch['settings']}); yfinance baseline {fetch['baseline_median_s']:,.0f} s -> ratio "
+          f"{fetch['median_s'] / fetch['baseline_median_s']:.3f}; {fetch['statement_rows']:,} statement rows")
+    bulk = bench_sec_bulk_rss(n)
+    print(f"sec_bulk_rss: {n:,} members ({bulk['archive_mb']:.0f} MB zip) read in {bulk['median_s']:.1f} s, "
+          f"peak RSS {bulk['peak_rss_mb']:.0f} MB (limit 500 MB)")
