@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import gc
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Property tests (issue #13, "CI and tests"): deterministic by default - derandomised, no example
+# database read or written, no wall-clock deadline - so a fresh clone's `make test` runs the same
+# examples every time. `make fuzz` selects the "fuzz" profile: random seeds and many more examples
+# (a failure prints the seed and a @reproduce_failure blob; turn it into an explicit test). Tests
+# that pass their own max_examples keep it in both profiles. Hypothesis' other caches (its
+# Unicode tables) go to a temporary folder, never into the checkout.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("fuzz", derandomize=False, database=None, deadline=None, print_blob=True,
+                                     max_examples=1000)
+hypothesis_settings.load_profile(os.environ.get("PICKAXE_HYPOTHESIS_PROFILE", "ci"))
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                      str(Path(tempfile.gettempdir()) / f"pickaxe-hypothesis-{os.getuid()}"))
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"

@@ -371,3 +371,14 @@ def test_leverage_block_on_several_stocks_at_once() -> None:
     }, index=expected_values.index).astype("int8")
     pdt.assert_frame_equal(table.values[cols], expected_values)
     pdt.assert_frame_equal(table.status[cols], expected_status)
+
+
+def test_docs_list_every_sanity_rule_and_kind() -> None:
+    from desktop.engine.rules import COMPANY_KINDS, SANITY_RULES
+    from tests.conftest import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    for r in SANITY_RULES:
+        assert f"`{r.id}`" in text and r.reason in text, r.id
+    for k in COMPANY_KINDS:
+        assert k.reason in text, k.kind

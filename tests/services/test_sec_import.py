@@ -30,6 +30,8 @@ Ticker,Name,Sector,Asset Class,Market Value,Weight (%),Notional Value,Quantity,P
 "AAPL","APPLE INC","Information Technology","Equity","1,000.00","1.00","1,000.00","10.00","100.00","United States","NASDAQ","USD","1.00","USD","-"
 "MRVL","MARVELL TECHNOLOGY INC","Information Technology","Equity","1,000.00","1.00","1,000.00","20.00","50.00","United States","NASDAQ","USD","1.00","USD","-"
 "QZAL","QUARTZALINE ENERGY CORP","Industrials","Equity","1,000.00","1.00","1,000.00","10.00","100.00","United States","NYSE","USD","1.00","USD","-"
+\u00a0
+"An invented disclaimer: this fixture holds no real fund's holdings."
 """
 
 

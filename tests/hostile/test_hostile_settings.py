@@ -42,7 +42,7 @@ def _variant_ini(tmp_path: Path, marker: Path) -> str:
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from PySide6.QtCore import QCoreApplication, QSettings
-        from test_settings import _Payload
+        from test_hostile_settings import _Payload
         app = QCoreApplication([])
         s = QSettings({str(tmp_path / "payload.ini")!r}, QSettings.Format.IniFormat)
         s.setValue("screens/last", _Payload(__import__("pathlib").Path({str(marker)!r})))
