@@ -208,7 +208,7 @@ def naive_evaluate(screen: Screen, table: StockTable) -> tuple[list[str], list[t
         if isinstance(leaf, PercentileCriterion):
             groups: dict[Any, list[int]] = {}
             for i in rows:
-                if stats[leaf.field][i] == 0:
+                if stats[leaf.field][i] in (0, 3, 4):  # stale and suspect values keep a rank
                     key = cols["sector"][i] if leaf.within == "sector" else None
                     if leaf.within == "sector" and key is None:
                         continue
@@ -237,6 +237,9 @@ def naive_evaluate(screen: Screen, table: StockTable) -> tuple[list[str], list[t
                 return policy[c.missing]
             if s == 2:
                 return policy[c.not_meaningful]
+            state_policy = {3: c.stale, 4: c.suspect}.get(s, "use")
+            if state_policy != "use":
+                return policy[state_policy]
             if isinstance(c, PercentileCriterion):
                 return 1 if p >= c.percentile_min else 0
             v = cols[c.field][i]
@@ -252,7 +255,12 @@ def naive_evaluate(screen: Screen, table: StockTable) -> tuple[list[str], list[t
                 hit = v.casefold() in {x.casefold() for x in c.values}
             return 1 if hit != c.exclude else 0
         assert isinstance(c, FlagCriterion)
-        if stats[c.field][i] != 0:
+        s = stats[c.field][i]
+        if s in (3, 4):
+            state_policy = c.stale if s == 3 else c.suspect
+            if state_policy != "use":
+                return policy[state_policy]
+        elif s != 0:
             return policy[c.missing]
         return 1 if cols[c.field][i] == (1.0 if c.is_ else 0.0) else 0
 
