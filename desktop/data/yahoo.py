@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from desktop.data._text import read_bytes
 from desktop.data.source import SkippedRow, SourceData
 from desktop.engine import dataset as ds
 from desktop.errors import (
@@ -751,10 +752,7 @@ def read_yahoo_json(path: str | os.PathLike[str]) -> SourceData:
             line and ticker).
     """
     source = Path(path)
-    try:
-        raw_bytes = source.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror or exc})", path=str(source)) from exc
+    raw_bytes = read_bytes(source, "yahoo-json")  # regular files only, size-capped (issue #13)
     try:
         text = raw_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -168,3 +168,13 @@ def test_warnings_name_the_file() -> None:
     data = read_yahoo_json(HOSTILE_DIR / "nan_inf.json")
     assert len(data.warnings) == 2 and all(w.startswith("nan_inf.json") for w in data.warnings)
     assert data.warnings[1].startswith("nan_inf.json (info file): 3 values that are not finite")
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+
+    fifo = tmp_path / "yahoo_financialData_2026-05-05.json"
+    os.mkfifo(fifo)  # opening it for reading would block forever
+    with pytest.raises(InputError, match="not a regular file"):
+        read_yahoo_json(fifo)
