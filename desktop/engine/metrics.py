@@ -274,11 +274,11 @@ def compute_metrics(
     step("Resolving dated statements")
     st = prepare(_statement_rows(dataset, sec), index)
     _zero_debt(st, ctx)
-    _latest(st, ctx)
+    fcf_censored = _latest(st, ctx)
     _market(ctx)
 
     step("Cash-flow and leverage metrics")
-    _cash_and_leverage(st, ctx)
+    _cash_and_leverage(st, ctx, fcf_censored)
     _coverage(st, ctx)
     fy = _fiscal_years(st, ctx)
     _fcf_years(fy, ctx)
@@ -334,24 +334,9 @@ class _Context:
     def dated(self, fld: str, st: Statements, sel: np.ndarray, lines: tuple[str, ...]) -> None:
         """Record that ``fld`` comes from the statement rows ``sel`` (period, origin, suspect lines)."""
         self.ends[fld] = st.take_any("period_end", sel).astype("datetime64[ns]")
-        self.origin[fld] = _origins(st, sel)
+        self.origin[fld] = st.origin(sel)
         self.suspect[fld] = st.suspect_reason(lines, sel)
         self.stale_days[fld] = int(round(self.params.stale_months * 30.44))
-
-
-def _origins(st: Statements, sel: np.ndarray) -> np.ndarray:
-    out = np.full(len(sel), None, dtype=object)
-    if not len(st.rows):
-        return out
-    src = st.rows["source"].to_numpy(dtype=object)
-    kind = st.rows["period_type"].to_numpy(dtype=object)
-    fy = st.rows["fiscal_year"].to_numpy()
-    end = st.rows["period_end"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    labels = np.array([f"{s} {'FY' + str(y) if k == 'FY' else k} (period ended {e})"
-                       for s, k, y, e in zip(src, kind, fy, end, strict=True)], dtype=object)
-    ok = sel >= 0
-    out[ok] = labels[sel[ok]]
-    return out
 
 
 def _statement_rows(dataset: Dataset, sec: pd.DataFrame) -> pd.DataFrame:
@@ -412,26 +397,26 @@ def _zero_debt(st: Statements, ctx: _Context) -> None:
                  "no debt line in the balance sheet and the reported debt/equity is 0: zero debt")
 
 
-def _latest(st: Statements, ctx: _Context) -> None:
-    """Each statement line as a field of its own: the freshest row that has it."""
-    censored = st.column("fcf_nonpositive") == 1.0
+def _latest(st: Statements, ctx: _Context) -> np.ndarray:
+    """Each statement line as a field of its own: the freshest row that has it.
+
+    Returns, per company, whether its freshest FCF is censored (known <= 0, no amount).
+    """
+    notes = {"free_cash_flow": "operating cash flow + capital expenditure of the same period",
+             "total_debt": "current + long-term debt of the same balance sheet (or zero: no debt line and the "
+                           "reported debt/equity is 0)"}
+    censored = np.zeros(ctx.n, dtype=bool)
     for c in LATEST_FIELDS:
-        have = ~np.isnan(st.column(c))
-        if c == "free_cash_flow":
-            have |= censored
-        sel = st.pick(have)
+        sel = st.pick(_have(st, c))
         ctx.cols[c] = st.take(c, sel)
         ctx.dated(c, st, sel, (c,))
-        if c in st.derived:
-            ctx.note(st.derived[c][np.maximum(sel, 0)] & (sel >= 0), c,
-                     {"free_cash_flow": "operating cash flow + capital expenditure of the same period",
-                      "total_debt": "current + long-term debt of the same balance sheet (or zero: no debt line "
-                                    "and the reported debt/equity is 0)"}.get(c, "derived"))
-    fcf_sel = st.pick(~np.isnan(st.column("free_cash_flow")) | censored)
-    cens = (st.take("fcf_nonpositive", fcf_sel) == 1.0) & np.isnan(ctx.cols["free_cash_flow"])
-    ctx.note(cens, "free_cash_flow", "free cash flow is zero or negative: Finviz leaves P/FCF empty then "
+        if c in notes:
+            ctx.note(st.derived_at(c, sel), c, notes[c])
+        if c == "free_cash_flow":
+            censored = (st.take("fcf_nonpositive", sel) == 1.0) & np.isnan(ctx.cols[c])
+    ctx.note(censored, "free_cash_flow", "free cash flow is zero or negative: Finviz leaves P/FCF empty then "
              "and gives no amount")
-    ctx.cols["_fcf_censored"] = cens
+    return censored
 
 
 def _market(ctx: _Context) -> None:
@@ -492,15 +477,16 @@ def _have(st: Statements, *lines: str) -> np.ndarray:
     return ok
 
 
-def _cash_and_leverage(st: Statements, ctx: _Context) -> None:
+def _cash_and_leverage(st: Statements, ctx: _Context, cens: np.ndarray) -> None:
     cols = ctx.cols
     mcap = cols["market_cap"]
-    fcf, cens = cols["free_cash_flow"], cols.pop("_fcf_censored")
+    fcf = cols["free_cash_flow"]
     _ratio(ctx, "fcf_yield", fcf, mcap, mcap <= 0, "market cap is not positive")
-    ctx.dated("fcf_yield", st, st.pick(_have(st, "free_cash_flow")), ("free_cash_flow",))
     cols["fcf_positive"] = np.where(cens, 0.0, _flag(fcf))
-    ctx.dated("fcf_positive", st, st.pick(_have(st, "free_cash_flow")), ("free_cash_flow",))
-    for name in ("fcf_yield", "fcf_positive"):
+    for name in ("fcf_yield", "fcf_positive"):  # the same row as free_cash_flow
+        ctx.ends[name], ctx.origin[name] = ctx.ends["free_cash_flow"], ctx.origin["free_cash_flow"]
+        ctx.suspect[name] = ctx.suspect["free_cash_flow"]
+        ctx.stale_days[name] = ctx.stale_days["free_cash_flow"]
         ctx.note(cens, name, "free cash flow is zero or negative (Finviz gives no amount)")
 
     sel = st.pick(_have(st, "free_cash_flow", "revenue"))
@@ -537,9 +523,7 @@ def _cash_and_leverage(st: Statements, ctx: _Context) -> None:
     cols["ebitda"] = e_any
     ctx.dated("ebitda", st, sel_e, ("ebitda_any",))
     ctx.stat["ebitda"] = np.where(np.isnan(e_any), MISSING, OK).astype("int8")
-    built = np.where(sel_e >= 0, st.derived.get("ebitda_any", np.zeros(0, bool))[np.maximum(sel_e, 0)]
-                     if len(st.rows) else False, False)
-    ctx.note(built, "ebitda", "operating income (or EBIT) + depreciation and amortisation of the same period")
+    ctx.note(st.derived_at("ebitda_any", sel_e), "ebitda", "operating income (or EBIT) + depreciation and amortisation of the same period")
 
     sel = st.pick(_have(st, "total_debt", "total_equity"))
     debt, equity = st.take("total_debt", sel), st.take("total_equity", sel)
@@ -581,8 +565,7 @@ def _coverage(st: Statements, ctx: _Context) -> None:
     sel = st.pick(_have(st, "earnings") & cost_known)
     earn, interest = st.take("earnings", sel), st.take("interest_expense", sel)
     debt = st.take("total_debt", sel)
-    used_oi = np.where(sel >= 0, st.derived.get("earnings", np.zeros(0, bool))[np.maximum(sel, 0)]
-                       if len(st.rows) else False, False)
+    used_oi = st.derived_at("earnings", sel)
     missing = sel < 0
     no_cost = ~missing & ((interest <= 0) | (np.isnan(interest) & (debt == 0)))
     nm = no_cost & (earn < 0)
@@ -613,9 +596,7 @@ def _coverage(st: Statements, ctx: _Context) -> None:
         ctx.stat[name] = np.where(nm_s, NOT_MEANINGFUL, np.where(miss, MISSING, OK)).astype("int8")
         ctx.dated(name, st, sel_s, ("earnings", "interest_expense", "total_debt", "current_debt"))
         ctx.note(nm_s, name, "an operating loss with neither interest cost nor debt: coverage has no meaning")
-        s_oi = np.where(sel_s >= 0, st.derived.get("earnings", np.zeros(0, bool))[np.maximum(sel_s, 0)]
-                        if len(st.rows) else False, False)
-        ctx.note(s_oi & ~miss, name, "coverage uses operating income (the source has no EBIT)")
+        ctx.note(st.derived_at("earnings", sel_s) & ~miss, name, "coverage uses operating income (the source has no EBIT)")
 
 
 def _repricing_of(st: Statements, sel: np.ndarray, share: float) -> np.ndarray:
@@ -738,7 +719,7 @@ def _kinds(ctx: _Context) -> None:
             ctx.cols[fld] = np.where(mask, np.nan, ctx.cols.get(fld, np.full(ctx.n, np.nan)))
             prev = ctx.stat.get(fld, np.where(np.isnan(ctx.cols[fld]), MISSING, OK).astype("int8"))
             ctx.stat[fld] = np.where(mask, NOT_MEANINGFUL, prev).astype("int8")
-            ctx.note(mask, fld, f"not meaningful for {k.reason.split(':')[0]} ({k.reason.split(': ', 1)[-1]})")
+            ctx.note(mask, fld, f"not meaningful for {k.reason}")
 
 
 class _Stepper:
@@ -897,12 +878,10 @@ def _states(ctx: _Context, values: pd.DataFrame, status: pd.DataFrame) -> None:
             why = rule_reason(str(rule[k])) if rule[k] else "dated after the snapshot's as-of date"
             _append_note(ctx.notes, (str(ctx.index[int(k)]), fld), f"suspect: {why}")
         for k in np.flatnonzero(stale):
-            months = age[k] / 30.44
+            age_text = f"{age[k] / 30.44:.0f} months (limit {limit / 30.44:.0f})" if limit > 90 else \
+                f"{age[k]:.0f} days (limit {limit})"
             _append_note(ctx.notes, (str(ctx.index[int(k)]), fld),
-                         f"stale: {ctx.origin[fld][k] or 'the value'} is {months:.0f} months older than the "
-                         f"snapshot (limit {limit / 30.44:.0f})" if limit > 90 else
-                         f"stale: {ctx.origin[fld][k] or 'the value'} is {age[k]:.0f} days older than the "
-                         f"snapshot (limit {limit})")
+                         f"stale: {ctx.origin[fld][k] or 'the value'} is {age_text} older than the snapshot")
         st[suspect] = SUSPECT
         st[stale] = STALE
         status[fld] = st

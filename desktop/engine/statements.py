@@ -11,6 +11,7 @@ another year or source.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ class Statements:
             HISTORY_COLUMNS plus ``earnings`` (EBIT, else operating income), ``ebitda_any`` (vendor
             EBITDA, else earnings + D&A), ``pos`` (the company's position in ``index``).
         suspect: line -> array (per row) of the rule id that makes the line suspect, "" when none.
-        derived_notes: line -> boolean array: the row's value was derived by us (e.g. FCF = OCF + capex).
+        derived: line -> boolean array per row: the value was derived by us (e.g. FCF = OCF + capex).
         n: len(index).
     """
 
@@ -69,6 +70,30 @@ class Statements:
         if vals.dtype.kind == "M":
             return np.where(sel >= 0, vals, np.datetime64("NaT"))
         return np.where(sel >= 0, vals, None)  # type: ignore[return-value]
+
+    def derived_at(self, line: str, sel: np.ndarray) -> np.ndarray:
+        """Per company: the chosen row's ``line`` was derived by us (False where none was chosen)."""
+        flags = self.derived.get(line)
+        if flags is None or not len(flags):
+            return np.zeros(len(sel), dtype=bool)
+        return (sel >= 0) & flags[np.maximum(sel, 0)]
+
+    @cached_property
+    def labels(self) -> np.ndarray:
+        """Each row's origin text: "simfin FY2024 (period ended 2024-12-31)"."""
+        r = self.rows
+        ends = r["period_end"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        return np.array([f"{s} {'FY' + str(y) if k == 'FY' else k} (period ended {e})"
+                         for s, k, y, e in zip(r["source"], r["period_type"], r["fiscal_year"], ends, strict=True)],
+                        dtype=object)
+
+    def origin(self, sel: np.ndarray) -> np.ndarray:
+        """Per company, the origin text of its chosen row (None where none was chosen)."""
+        out = np.full(len(sel), None, dtype=object)
+        ok = sel >= 0
+        if ok.any():
+            out[ok] = self.labels[sel[ok]]
+        return out
 
     def suspect_reason(self, lines: tuple[str, ...], sel: np.ndarray) -> np.ndarray:
         """Per company, the first rule id that makes any of ``lines`` suspect in its chosen row."""

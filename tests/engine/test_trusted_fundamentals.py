@@ -20,30 +20,17 @@ from desktop.engine.metrics import MISSING, NOT_MEANINGFUL, OK, STALE, SUSPECT, 
 from desktop.engine.screen import parse_screen
 from desktop.engine.statements import prepare
 from desktop.engine.themes import ThemeTaxonomy
-from tests.conftest import PROJECT_ROOT, shared_file
+from tests.conftest import PROJECT_ROOT
+from tests.engine.real_data import real_sources
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def real() -> tuple[Dataset, StockTable, MergeReport]:
-    from desktop.data import canonical, finviz, fred, ishares, prices, simfin, yahoo
+    from desktop.data import canonical
 
-    f = shared_file
-    sources = [
-        ishares.read_ishares(f("universe", "IWM_holdings_2026-05-05.csv")),
-        simfin.read_simfin([f("statements", "simfin_us-income-annual_2026-04-09.csv"),
-                            f("statements", "simfin_us-balance-annual_2026-04-09.csv"),
-                            f("statements", "simfin_us-cashflow-annual_2025-09-18.csv"),
-                            f("profiles", "simfin_us-companies_2026-04-09.csv"),
-                            f("profiles", "simfin_industries_2026-04-09.csv")]),
-        finviz.read_finviz(f("fundamentals", "finviz_export_2025-08-21.csv")),
-        yahoo.read_yahoo_json(f("fundamentals", "yahoo_financialData_2024-07-06.json")),
-        yahoo.read_yahoo_json(f("fundamentals", "yahoo_sector_industry_2024-07-06.json")),
-        prices.read_prices([f("prices", "R2000_members_close_daily_wide_2020-07_to_2025-04.csv"),
-                            f("prices", "IWM_daily_yfinance.csv"), f("prices", "TNX_daily_yfinance.csv")]),
-        fred.read_fred(f("prices", "DGS10_fred_raw_2026-01-02_to_2026-09-10.csv")),
-    ]
+    sources = real_sources(with_fred=True)
     report = MergeReport()
     dataset = canonical.merge(None, sources, report=report)
     taxonomy = ThemeTaxonomy.from_toml((PROJECT_ROOT / "resources" / "themes.toml").read_text(encoding="utf-8"))
