@@ -69,7 +69,8 @@ _STATEMENT = ("yahoo", "simfin", "finviz")
 _PROFILE = ("yahoo", "finviz", "simfin", "ishares")
 ORDER: dict[str, tuple[str, ...]] = {
     **{f: (UNIVERSE_SOURCE,) for f in UNIVERSE_FIELDS},
-    "name": _PROFILE,
+    # SimFin's company file keeps names from before renames (MARA "Marathon Patent Group"): last.
+    "name": ("yahoo", "finviz", "ishares", "simfin"),
     "sector": _PROFILE,
     "industry": _PROFILE,
     "description": ("yahoo", "simfin", "finviz"),
@@ -166,7 +167,12 @@ def _split_statements(s: SourceData) -> SourceData:
 def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.DataFrame, as_of: date,
                     report: MergeReport) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop every record of a (member, source) that is another company's (see desktop.data.identity)."""
-    member_names = universe["name"] if "name" in universe else pd.Series(dtype=object)
+    # The index provider's own names: universe["name"] of a previous snapshot is the chosen name,
+    # which may be a source's (and a source must not vouch for itself).
+    index_names = pool[(pool["field"] == "name") & (pool["source"] == UNIVERSE_SOURCE)]
+    member_names = index_names.drop_duplicates(KEY, keep="last").set_index(KEY)["value_text"]
+    if "name" in universe:
+        member_names = member_names.combine_first(universe["name"])
     names = pool[(pool["field"] == "name") & (pool["source"] != UNIVERSE_SOURCE)]
     named_sources: dict[str, set[str]] = {}
     rejected: dict[tuple[str, str], identity.Rejection] = {}

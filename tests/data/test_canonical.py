@@ -161,3 +161,14 @@ def test_dtypes() -> None:
     assert s["in_index"].dtype == bool and s["beta"].dtype == "float64" and s["name"].dtype == object
     assert np.isnan(s.loc["BBB", "beta"])
     assert s.index.name == "symbol"
+
+
+def test_identity_is_checked_against_the_index_name_in_later_imports() -> None:
+    # A later import compares with the holdings file's name, not with a name another source gave.
+    u = _universe("AAA")
+    first = canonical.merge(None, [u, _source("finviz", [("AAA", "name", "AAA Widgets Holdings")],
+                                              date(2026, 4, 9), period="static")])
+    assert first.securities.loc["AAA", "name"] == "AAA Widgets Holdings"  # the chosen display name
+    report = canonical.MergeReport()
+    canonical.merge(first, [_source("yahoo", [("AAA", "name", "AAA Zephyr")], date(2026, 5, 1))], report=report)
+    assert report.rejections == []  # "AAA Zephyr" agrees with the index's "AAA CORP"
