@@ -63,6 +63,9 @@ class MergeReport:
     warnings: list[str] = dc_field(default_factory=list)
 
 UNIVERSE_SOURCE = "ishares"
+# Provenance rows remembering an identity rejection (value_text: the other company's name; as_of:
+# the last date its records under the ticker describe), so that later imports apply it too.
+REJECTED_FIELD = "identity_rejected"
 UNIVERSE_FIELDS = ("ticker", "index_weight", "index_sector", "exchange")
 NEWEST_FIRST = frozenset({"price", "market_cap", "enterprise_value", "shares_outstanding", "beta"})
 _STATEMENT = ("yahoo", "simfin", "finviz")
@@ -185,23 +188,32 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
         if not agrees:
             rejected[(str(sym), str(src))] = identity.Rejection(str(sym), str(src), text, member, why)
     # A source without company names: reject what is dated while the ticker was another company's.
+    # Rejections of earlier imports are remembered as REJECTED_FIELD rows (their records are gone).
+    marks = pool["field"] == REJECTED_FIELD
     ends: dict[str, tuple[pd.Timestamp, identity.Rejection]] = {}
+    for sym, src, text, when in zip(pool.loc[marks, KEY], pool.loc[marks, "source"], pool.loc[marks, "value_text"],
+                                    pool.loc[marks, "as_of"], strict=True):
+        if pd.notna(when):
+            ends[str(sym)] = (when, identity.Rejection(str(sym), str(src), str(text),
+                                                       str(member_names.get(sym, sym)), "an earlier import"))
+    records, rows = pool[~marks], history
     for (sym, src), rej in rejected.items():
         # The last date the rejected company demonstrably held the ticker: its statements' end
         # (profile rows are dated by the file, not by the company, so they do not count).
-        dates = history.loc[(history[KEY] == sym) & (history["source"] == src), "period_end"]
-        obs_dates = pool.loc[(pool[KEY] == sym) & (pool["source"] == src) & (pool["period"] != "static"), "as_of"]
+        dates = rows.loc[(rows[KEY] == sym) & (rows["source"] == src), "period_end"]
+        obs_dates = records.loc[(records[KEY] == sym) & (records["source"] == src)
+                                & (records["period"] != "static"), "as_of"]
         latest = pd.concat([dates, obs_dates]).max()
         if pd.notna(latest):
             if sym not in ends or latest > ends[sym][0]:
                 ends[sym] = (latest, rej)
     for sym, (end, rej) in ends.items():
         horizon = end + pd.Timedelta(days=365)
-        for src in set(history.loc[history[KEY] == sym, "source"]) | set(pool.loc[pool[KEY] == sym, "source"]):
+        for src in set(rows.loc[rows[KEY] == sym, "source"]) | set(records.loc[records[KEY] == sym, "source"]):
             if src == UNIVERSE_SOURCE or src in named_sources.get(sym, set()) or (sym, src) in rejected:
                 continue
-            dated = pd.concat([history.loc[(history[KEY] == sym) & (history["source"] == src), "period_end"],
-                               pool.loc[(pool[KEY] == sym) & (pool["source"] == src), "as_of"]])
+            dated = pd.concat([rows.loc[(rows[KEY] == sym) & (rows["source"] == src), "period_end"],
+                               records.loc[(records[KEY] == sym) & (records["source"] == src), "as_of"]])
             if len(dated) and dated.max() <= horizon:
                 rejected[(sym, str(src))] = identity.Rejection(
                     sym, str(src), "(no company name)", rej.member_name,
@@ -210,15 +222,20 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
         return pool, history
     report.rejections.extend(rejected.values())
     keys = pd.MultiIndex.from_tuples(list(rejected))
-    p_drop = pd.MultiIndex.from_frame(pool[[KEY, "source"]].astype(str)).isin(keys)
+    p_drop = pd.MultiIndex.from_frame(pool[[KEY, "source"]].astype(str)).isin(keys) & ~marks.to_numpy()
     h_drop = pd.MultiIndex.from_frame(history[[KEY, "source"]].astype(str)).isin(keys) if len(history) \
         else np.zeros(0, dtype=bool)
-    return pool[~p_drop], history[~h_drop].reset_index(drop=True)
-
-
-def _name_of(pool: pd.DataFrame, sym: str, src: str) -> str:
-    hit = pool.loc[(pool[KEY] == sym) & (pool["source"] == src) & (pool["field"] == "name"), "value_text"]
-    return str(hit.iloc[0]) if len(hit) else "(no company name)"
+    named_ends = {sym: end for sym, (end, rej) in ends.items()}
+    new_marks = pd.DataFrame([
+        {KEY: sym, "field": REJECTED_FIELD, "value_num": np.nan, "value_text": rej.source_name, "source": src,
+         "origin": "identity check", "as_of": named_ends.get(sym, pd.NaT), "fetched_at": pd.Timestamp(as_of),
+         "period": "static", "derived": True, "chosen": False}
+        for (sym, src), rej in rejected.items() if rej.source_name != "(no company name)"])
+    kept = pool[~p_drop]
+    if len(new_marks):
+        kept = pd.concat([kept, new_marks.astype({"as_of": "datetime64[ns]", "fetched_at": "datetime64[ns]"})],
+                         ignore_index=True)
+    return kept, history[~h_drop].reset_index(drop=True)
 
 
 def _future_warnings(as_of: date, history: pd.DataFrame, prices: pd.DataFrame, market: pd.DataFrame,
@@ -349,6 +366,8 @@ def _securities(pool: pd.DataFrame, universe: pd.DataFrame | None) -> pd.DataFra
     columns: dict[str, pd.Series] = {}
     known = {f.name: f for f in catalog.BASE_FIELDS}
     for field, part in chosen.groupby("field", sort=False):
+        if field == REJECTED_FIELD:
+            continue
         spec = known.get(str(field))
         numeric = spec.is_numeric if spec is not None else bool(part["value_num"].notna().any())
         values = part.set_index(KEY)["value_num" if numeric else "value_text"]

@@ -189,6 +189,17 @@ class DetailPane(QWidget):
             when = "" if as_of is None or (isinstance(as_of, float) and np.isnan(as_of)) or pd.isna(as_of) \
                 else pd.Timestamp(as_of).date().isoformat()
             out[str(field)] = (f"{source}{' (derived)' if bool(derived) else ''}", when)
+        # The engine's record of each value's period wins (issue #12): "simfin FY2024 (period ended ...)".
+        origin = getattr(table, "origin", None)
+        ends = getattr(table, "period_end", None)
+        if isinstance(origin, pd.DataFrame) and symbol in origin.index:
+            for field, text in origin.loc[symbol].items():
+                if not isinstance(text, str):
+                    continue
+                end: Any = ends.at[symbol, field] if isinstance(ends, pd.DataFrame) and field in ends.columns else None
+                when = "" if end is None or pd.isna(end) or "period ended" in text \
+                    else pd.Timestamp(end).date().isoformat()
+                out[str(field)] = (text, when)
         return out
 
     @staticmethod

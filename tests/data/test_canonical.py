@@ -10,7 +10,7 @@ import pytest
 from desktop.data import canonical
 from desktop.data._text import observations_frame
 from desktop.data.source import SourceData
-from desktop.engine.dataset import PROVENANCE_COLUMNS
+from desktop.engine.dataset import PROVENANCE_COLUMNS, history_frame
 from desktop.errors import InputError
 
 T0 = datetime(2026, 5, 6, 12, 0)
@@ -172,3 +172,21 @@ def test_identity_is_checked_against_the_index_name_in_later_imports() -> None:
     report = canonical.MergeReport()
     canonical.merge(first, [_source("yahoo", [("AAA", "name", "AAA Zephyr")], date(2026, 5, 1))], report=report)
     assert report.rejections == []  # "AAA Zephyr" agrees with the index's "AAA CORP"
+
+
+def test_a_rejection_holds_for_sources_imported_later() -> None:
+    # SimFin's AAA is another company (statements to 2024-06); a nameless Yahoo file of 2024-07
+    # imported in a later step is that company's too, whatever the import order.
+    u = _universe("AAA")
+    sf = _source("simfin", [("AAA", "name", "Unrelated Shipping Corp")], date(2026, 4, 9), period="static")
+    sf.history = history_frame(pd.DataFrame([{"symbol": "AAA", "fiscal_year": 2024, "source": "simfin",
+                                              "period_end": pd.Timestamp("2024-06-30"), "revenue": 5.0}]))
+    first = canonical.merge(None, [u, sf])
+    assert not (first.history["source"] == "simfin").any()
+    report = canonical.MergeReport()
+    yahoo = _source("yahoo", [("AAA", "revenue", 7.0)], date(2024, 7, 6))
+    second = canonical.merge(first, [yahoo], date(2026, 5, 5), report=report)
+    assert [(r.symbol, r.source) for r in report.rejections] == [("AAA", "yahoo")]
+    assert "Unrelated Shipping Corp" in report.rejections[0].reason
+    assert not (second.history["source"] == "yahoo").any()
+    assert "identity_rejected" not in second.securities
