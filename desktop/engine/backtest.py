@@ -577,7 +577,7 @@ def _assumptions(s: BacktestSettings) -> tuple[str, ...]:
         "A holding without a close (halted, delisted, missing data) keeps its last close: from then on it is "
         "cash, sold at that close at the next rebalance. Cash earns nothing.",
         "CAGR over calendar days; volatility = standard deviation of daily returns x sqrt(252); Sharpe = mean "
-        f"daily excess return / its standard deviation x sqrt(252), risk-free rate {s.risk_free:.2%} a year; "
+        f"daily excess return / its standard deviation x sqrt(252), risk-free rate {s.risk_free * 100:.2f} % a year; "
         "maximum drawdown on daily values; turnover one-way (half of all buys and sells).",
         f"Rate betas at each date use the {s.params.rate_beta_weeks} weekly returns up to it (at least "
         f"{s.params.min_weeks}).",
