@@ -197,22 +197,22 @@ def members_at(memberships: Sequence[Membership], when: pd.Timestamp) -> tuple[M
     return (earlier[-1], True) if earlier else (ordered[0], False)
 
 
-def run_backtest(screen: Screen, dataset: Dataset, memberships: Sequence[Membership], settings: BacktestSettings,
-                 taxonomy: ThemeTaxonomy | None = None, progress: Progress | None = None,
-                 is_cancelled: Callable[[], bool] | None = None,
-                 point_in_time: PointInTime | None = None) -> BacktestResult:
-    """Backtest ``screen`` on ``dataset`` (the latest snapshot: statements with filing dates, the
+def run_backtest(screen: Screen, data: Dataset | PointInTime, memberships: Sequence[Membership],
+                 settings: BacktestSettings, taxonomy: ThemeTaxonomy | None = None, progress: Progress | None = None,
+                 is_cancelled: Callable[[], bool] | None = None) -> BacktestResult:
+    """Backtest ``screen`` on ``data`` (the latest snapshot: statements with filing dates, the
     whole price history) with the index membership of ``memberships``.
 
     Args:
         screen: the screen.
-        dataset: the data.
+        data: the dataset, or its :class:`PointInTime` prepared before (to reuse it; it was made
+            with its own metric assumptions and themes, ``settings.params`` and ``taxonomy`` are
+            then not used).
         memberships: one per holdings file; at least one.
         settings: the run's choices.
         taxonomy: themes for theme criteria.
         progress: ``progress(done, total, message)`` once per rebalance date.
         is_cancelled: polled once per rebalance date.
-        point_in_time: a prepared :class:`PointInTime` of ``dataset`` to reuse (else built here).
 
     Raises:
         InputError: no membership, no closes in the range.
@@ -220,7 +220,7 @@ def run_backtest(screen: Screen, dataset: Dataset, memberships: Sequence[Members
     """
     if not memberships:
         raise InputError("no index holdings file: import one (iShares IWM holdings) before a backtest")
-    pit = point_in_time or PointInTime(dataset, settings.params, taxonomy)
+    pit = data if isinstance(data, PointInTime) else PointInTime(data, settings.params, taxonomy)
     periods, notes = calendar(pd.DatetimeIndex(pit.closes.index), settings)
     sim = _Simulation(pit, settings)
     allowed = _static_pass(screen, pit)
@@ -303,7 +303,8 @@ class _Simulation:
         self.max_age = pd.Timedelta(days=settings.max_price_age_days)
         iwm = pit.market["IWM"] if "IWM" in pit.market else pd.Series(dtype="float64")
         iwm = iwm.where(iwm > 0).dropna()
-        self.iwm = iwm.reindex(self.days.union(iwm.index)).ffill().reindex(self.days) if len(iwm) else None
+        self.iwm = iwm.reindex(self.days.union(pd.DatetimeIndex(iwm.index))).ffill().reindex(self.days) \
+            if len(iwm) else None
         self.values: dict[str, list[pd.Series]] = {SCREEN: [], UNIVERSE: []}
         self.state = {SCREEN: _Holdings(), UNIVERSE: _Holdings()}
         self.turnover: list[float] = []

@@ -106,8 +106,8 @@ class PointInTime:
         keep = valid.any(axis=0)
         cols = np.flatnonzero(keep)
         return pd.DataFrame({"close": block.to_numpy()[last[keep], cols], "day": block.index.to_numpy()[last[keep]]},
-                            index=pd.Index(block.columns[keep].astype(str).to_numpy(dtype=object), dtype=object,
-                                           name="symbol"))
+                            index=pd.Index(block.columns.to_numpy(dtype=object)[keep].astype(str).astype(object),
+                                           dtype=object, name="symbol"))
 
     def dataset_at(self, when: pd.Timestamp, symbols: Sequence[str], closes: pd.DataFrame | None = None,
                    max_age_days: int = 7) -> Dataset:

@@ -15,7 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from desktop.engine.backtest import IWM, SCREEN, UNIVERSE, BacktestResult, BacktestSettings, Membership, run_backtest
+from desktop.engine.backtest import (
+    IWM,
+    SCREEN,
+    UNIVERSE,
+    BacktestResult,
+    BacktestSettings,
+    Membership,
+    run_backtest,
+)
 from desktop.engine.dataset import Dataset
 from desktop.engine.pointintime import PointInTime
 from desktop.engine.screen import parse_screen
@@ -44,7 +52,7 @@ def results(real: tuple[Dataset, PointInTime, list[Membership]]) -> dict[str, Ba
     out = {}
     for path in PRESETS:
         screen = parse_screen(json.loads(path.read_text(encoding="utf-8")))
-        out[path.stem] = run_backtest(screen, dataset, members, settings, point_in_time=pit)
+        out[path.stem] = run_backtest(screen, pit, members, settings)
     return out
 
 
