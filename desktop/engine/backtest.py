@@ -606,8 +606,9 @@ def _data_rules(pit: PointInTime, memberships: Sequence[Membership], sim: _Simul
                        "from their period end.")
     for src in pit.sources:
         if src.get("source") in ("yahoo", "finviz"):
-            out.append(f"{src.get('source')} values as of {src.get('as_of')} ({src.get('origin')}): reported ratios "
-                       "and figures count from that date only.")
+            name = str(src.get("origin") or "").replace("\\", "/").rsplit("/", 1)[-1]
+            out.append(f"{src.get('source')} file as of {src.get('as_of')} ({name}): its reported values (ratios, "
+                       "beta, share count excepted) count from that date only; its profile text at every date.")
     if len(sim.days):
         out.append(f"prices: daily closes {sim.days[0]:%Y-%m-%d} to {sim.days[-1]:%Y-%m-%d}; at each date only "
                    "the closes up to it.")
