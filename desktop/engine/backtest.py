@@ -464,8 +464,8 @@ class _Explainer:
                                          catalog.get(c.field).unit)
 
     def why(self, symbol: str, passed: bool) -> str:
-        """Each criterion with its mark (✓ passes, ✗ fails, ? unknown) and the value the screen saw;
-        for a stock that does not pass, only the criteria it does not pass."""
+        """Each criterion with its mark (✓ passes, ✗ fails, ? unknown) and, after "→", the value the
+        screen saw; for a stock that does not pass, only the criteria it does not pass."""
         at = self.state_row.get(symbol, -1)
         parts = []
         for c in self.leaves:
@@ -473,7 +473,7 @@ class _Explainer:
             if not passed and state == PASS:
                 continue
             mark = {PASS: "✓", FAIL: "✗"}.get(state, "?")
-            parts.append(f"{mark} {describe(c)}: {self.value_text(symbol, c.field)}")
+            parts.append(f"{mark} {describe(c)} → {self.value_text(symbol, c.field)}")
         return "; ".join(parts) if parts else ("passes (no criteria)" if passed else "no longer passes")
 
     def value_text(self, symbol: str, field_name: str) -> str:

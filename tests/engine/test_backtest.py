@@ -139,7 +139,7 @@ def test_no_look_ahead_a_fact_filed_the_day_after_a_rebalance() -> None:
     assert by_date[pd.Timestamp("2024-02-29")] == {"AAA"}
     assert by_date[pd.Timestamp("2024-03-29")] == {"AAA", "BBB"}
     entered = held[held["symbol"] == "BBB"].iloc[0]
-    assert entered["status"] == "entered" and "✓ FCF positive: yes" in entered["reason"]
+    assert entered["status"] == "entered" and "✓ FCF positive: yes → yes" in entered["reason"]
     pit = PointInTime(universe())
     assert pit.dataset_at(pd.Timestamp("2024-02-29"), ["BBB"]).history.empty
     assert len(pit.dataset_at(pd.Timestamp("2024-03-01"), ["BBB"]).history) == 1
@@ -175,7 +175,7 @@ def test_reasons_name_the_criteria_and_values() -> None:
     result = run_backtest(FCF_SCREEN, universe(rows=rows), MEMBERS, SETTINGS)
     left = result.holdings[result.holdings["status"] == "left"]
     assert list(left["symbol"]) == ["AAA"] and left["date"].iloc[0] == pd.Timestamp("2024-03-29")
-    assert left["reason"].iloc[0] == "✗ FCF positive: yes: no"
+    assert left["reason"].iloc[0] == "✗ FCF positive: yes → no"
 
 
 def test_a_delisted_holding_keeps_its_last_close_then_is_sold() -> None:
