@@ -222,7 +222,7 @@ def run_backtest(screen: Screen, data: Dataset | PointInTime, memberships: Seque
         raise InputError("no index holdings file: import one (iShares IWM holdings) before a backtest")
     pit = data if isinstance(data, PointInTime) else PointInTime(data, settings.params, taxonomy)
     periods, notes = calendar(pd.DatetimeIndex(pit.closes.index), settings)
-    sim = _Simulation(pit, settings)
+    sim = _Simulation(pit, settings, periods)
     allowed = _static_pass(screen, pit)
     known = set(pit.symbols)
     survivorship_dates = 0
@@ -291,8 +291,9 @@ class _Simulation:
     without a new close keeps its last one, which is how a delisted holding turns into cash.
     """
 
-    def __init__(self, pit: PointInTime, settings: BacktestSettings) -> None:
-        closes = pit.closes
+    def __init__(self, pit: PointInTime, settings: BacktestSettings, periods: list[Period]) -> None:
+        # Only the backtest's days (and a month before, for the bad-print test of the first days).
+        closes = pit.closes.loc[periods[0].start - pd.Timedelta(days=31):periods[-1].end]
         self.days = pd.DatetimeIndex(closes.index)
         repaired = np.exp(despiked_log(closes.to_numpy(dtype="float64", na_value=np.nan),
                                        settings.params.spike_threshold))

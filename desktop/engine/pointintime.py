@@ -57,6 +57,8 @@ class PointInTime:
     def __init__(self, dataset: Dataset, params: MetricParams = MetricParams(),
                  taxonomy: ThemeTaxonomy | None = None) -> None:
         self.params = params
+        # Rate betas read rate_beta_weeks of weekly returns (plus the week before): a margin on top.
+        self.window = pd.Timedelta(weeks=params.rate_beta_weeks + 8)
         self.sources = dataset.sources
         index = pd.Index(dataset.securities.index.astype(str).to_numpy(dtype=object), dtype=object, name="symbol")
         sec = dataset.securities.set_axis(index)
@@ -137,9 +139,11 @@ class PointInTime:
         data["price"] = close["close"].to_numpy(dtype="float64", na_value=np.nan)
         sec = pd.DataFrame({c: pd.Series(v, index=index, dtype=v.dtype) for c, v in data.items()}, index=index)
         keep = (self._rows_known <= stamp) & self._rows["symbol"].isin(index).to_numpy()
-        cols = [s for s in index if s in self.closes.columns]
+        # The closes and market series of the window price metrics read (a test checks that a longer
+        # history gives the same table), sliced by rows only: views, not copies of the history.
+        first = when - self.window
         return Dataset(as_of=when.date(), securities=sec, history=history_frame(self._rows[keep]),
-                       prices=self.closes.loc[:when, cols], market=self.market.loc[:when],
+                       prices=self.closes.loc[first:when], market=self.market.loc[first:when],
                        provenance=self._provenance_at(when, index, close), sources=self.sources)
 
     def table_at(self, when: pd.Timestamp, symbols: Sequence[str], closes: pd.DataFrame | None = None,

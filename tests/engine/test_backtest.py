@@ -272,3 +272,28 @@ def test_themes_tagged_once_match_a_screen_run_on_that_day() -> None:
     pd.testing.assert_frame_equal(table.theme_matches.reset_index(drop=True),
                                   direct.theme_matches.reset_index(drop=True))
     assert table.values.loc["AAA", "themes"] == ("semiconductors",)
+
+
+def test_the_price_window_given_to_the_metrics_is_long_enough() -> None:
+    """dataset_at passes the closes and market of a window only (speed); every price-based metric
+    must come out the same as with the whole history before the date."""
+    from dataclasses import replace as copy_with
+
+    from desktop.engine.metrics import compute_metrics
+
+    days = pd.bdate_range("2019-01-01", "2024-04-30", name="date")
+    rng = np.random.default_rng(7)
+    closes = pd.DataFrame(np.exp(np.cumsum(rng.normal(0, 0.02, (len(days), 3)), axis=0)) * 20,
+                          index=days, columns=list(PATHS))
+    market = pd.DataFrame({"IWM": np.exp(np.cumsum(rng.normal(0, 0.01, len(days)))) * 100,
+                           "yield_10y": 2 + np.cumsum(rng.normal(0, 0.03, len(days)))}, index=days)
+    data = copy_with(universe(), prices=closes, market=market)
+    pit = PointInTime(data)
+    when = pd.Timestamp("2024-03-28")
+    windowed = pit.dataset_at(when, list(PATHS))
+    assert windowed.prices.index.min() > days[0]
+    full = copy_with(windowed, prices=closes.loc[:when], market=market.loc[:when])
+    a, b = compute_metrics(windowed), compute_metrics(full)
+    assert a.values["rate_beta"].notna().all()
+    pd.testing.assert_frame_equal(a.values.drop(columns=["themes"]), b.values.drop(columns=["themes"]))
+    pd.testing.assert_frame_equal(a.status, b.status)
