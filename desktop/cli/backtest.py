@@ -107,7 +107,7 @@ def print_report(out: IO[str], r: BacktestResult, data: str) -> None:
     out.write("\n")
     for key, label, unit in SUMMARY_ROWS:
         value = r.summary.get(key)
-        text = format_value(_float(value), unit if key != "average_holdings" else "number")
+        text = format_value(_float(value), unit)
         out.write(f"{label.ljust(width)}  {text}\n")
     out.write("\nAssumptions:\n")
     for a in r.assumptions:

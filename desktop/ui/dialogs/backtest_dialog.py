@@ -54,7 +54,7 @@ STAT_ROWS = (("total_return", "Total return", "fraction"), ("cagr", "CAGR", "fra
              ("max_drawdown", "Maximum drawdown", "fraction"))
 SUMMARY_ROWS = (("share_beating_iwm", "Periods beating IWM", "fraction"),
                 ("share_beating_universe", "Periods beating the universe", "fraction"),
-                ("average_holdings", "Average holdings", "number"),
+                ("average_holdings", "Average holdings", "count"),
                 ("average_turnover", "Average turnover per rebalance (one-way)", "fraction"),
                 ("annual_turnover", "Annual turnover", "fraction"),
                 ("total_cost", "Costs paid (share of the portfolio, summed)", "fraction"),
@@ -412,9 +412,9 @@ class BacktestDialog(QDialog):
         counts = holdings["status"].value_counts()
         self.period_label.setText(self.tr(
             "Formed at the close of %s, held to %s: %d held (%d entered, %d left) of %d passing in a universe of "
-            "%d. Returns: Screen %s, IWM %s, universe %s.") % (
+            "%s. Returns: Screen %s, IWM %s, universe %s.") % (
             f"{start:%Y-%m-%d}", f"{row['end']:%Y-%m-%d}", int(row["holdings"]), int(counts.get("entered", 0)),
-            int(counts.get("left", 0)), int(row["passed"]), int(row["universe"]),
+            int(counts.get("left", 0)), int(row["passed"]), f"{int(row['universe']):,}",
             format_value(row[SCREEN], "fraction"), format_value(row[IWM], "fraction"),
             format_value(row[UNIVERSE], "fraction")))
         lo, hi = epoch_seconds(pd.DatetimeIndex([start, row["end"]]))
