@@ -520,8 +520,10 @@ def _result(screen: Screen, pit: PointInTime, settings: BacktestSettings, period
         col = curves[name]
         frame[name] = [float(col.get(p.end, np.nan) / col.get(p.start, np.nan) - 1.0) for p in periods]
     frame = frame[list(PERIOD_COLUMNS)]
-    stats = pd.DataFrame({name: _series_stats(curves[name], settings.risk_free) for name in SERIES}).T
-    stats.index.name = "series"
+    stats = pd.DataFrame.from_records([_series_stats(curves[name], settings.risk_free) for name in SERIES],
+                                      index=pd.Index(SERIES, name="series"))
+    for col in ("max_drawdown_start", "max_drawdown_end"):
+        stats[col] = pd.to_datetime(stats[col])
     known = frame[IWM].notna()
     per_year = 12 if settings.rebalance == "monthly" else 4
     later = frame["turnover"].iloc[1:]

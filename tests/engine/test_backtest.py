@@ -297,3 +297,14 @@ def test_the_price_window_given_to_the_metrics_is_long_enough() -> None:
     assert a.values["rate_beta"].notna().all()
     pd.testing.assert_frame_equal(a.values.drop(columns=["themes"]), b.values.drop(columns=["themes"]))
     pd.testing.assert_frame_equal(a.status, b.status)
+
+
+def test_without_iwm_the_result_says_so() -> None:
+    from dataclasses import replace as copy_with
+
+    data = universe()
+    result = run_backtest(FCF_SCREEN, copy_with(data, market=data.market[["yield_10y"]]), MEMBERS, SETTINGS)
+    assert result.curves[IWM].isna().all() and np.isnan(result.stats.loc[IWM, "cagr"])
+    assert np.isnan(result.summary["share_beating_iwm"])
+    assert any("IWM is not in the market data" in w for w in result.warnings)
+    assert result.periods[SCREEN].iloc[0] == pytest.approx(0.10)
