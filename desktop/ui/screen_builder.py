@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QAction, QActionGroup, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -38,9 +39,9 @@ from desktop.engine.formatting import parse_quantity
 
 ChoiceProvider = Callable[[str], list[str]]
 
-_MISSING_POLICIES = ("fail", "pass", "unknown")
 _SET_FIELDS_UNITS = ("category", "tags", "text")
-_MANAGED_KEYS = {"field", "min", "max", "percentile_min", "within", "any_of", "none_of", "is", "missing"}
+_MANAGED_KEYS = {"field", "min", "max", "percentile_min", "within", "any_of", "none_of", "is", "missing",
+                 "stale", "suspect"}
 _DEFAULT_POLICY = "unknown"  # the engine's default when a criterion names no policy
 
 
@@ -56,6 +57,13 @@ def quantity_text(value: float | None, unit: str) -> str:
             if magnitude >= scale:
                 return f"{value / scale:.6g}{suffix}"
     return f"{value:.6g}"
+
+
+def _shrinkable(combo: QComboBox) -> QComboBox:
+    """A combo box that may shrink (eliding its text) in a narrow pane rather than clip the row."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(6)
+    return combo
 
 
 def _line_edit(combo: QComboBox) -> QLineEdit:
@@ -224,6 +232,83 @@ class _ChecklistPopup(QFrame):
         super().hideEvent(event)
 
 
+# What a criterion does with a stock whose value is not a trustworthy number (issue #12):
+# key -> (menu title, tooltip, {policy: menu label}); the engine's default is "unknown".
+POLICY_KEYS = ("missing", "stale", "suspect")
+_POLICIES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "missing": ("If missing", "a stock without data for this field",
+                {"unknown": "unknown (neither passes nor fails)", "fail": "fails", "pass": "passes"}),
+    "stale": ("If stale", "a value whose period ended more than the stale limit before the snapshot",
+              {"unknown": "unknown (neither passes nor fails)", "fail": "fails", "pass": "passes",
+               "use": "judge the old number as if fresh"}),
+    "suspect": ("If suspect", "a value that breaks a sanity rule (positive capex, margin above 80 %, "
+                "an immaterial interest bill, …)",
+                {"unknown": "unknown (neither passes nor fails)", "fail": "fails", "pass": "passes",
+                 "use": "judge the number anyway"}),
+}
+_SHORT = {"unknown": "unknown", "fail": "fails", "pass": "passes", "use": "used"}
+
+
+class PolicyButton(QToolButton):
+    """One button for a criterion's missing / stale / suspect policies, each a radio group in its menu.
+
+    Its text names only the policies that differ from the default, so a row stays one short line.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("PolicyButton")
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setAutoRaise(True)
+        self._actions: dict[str, dict[str, QAction]] = {}
+        self._sections: dict[str, QAction] = {}
+        menu = QMenu(self)
+        for key, (title, _tip, labels) in _POLICIES.items():
+            self._sections[key] = menu.addSection(self.tr(title))
+            group = QActionGroup(menu)
+            self._actions[key] = {}
+            for policy, label in labels.items():
+                action = menu.addAction(self.tr(label))
+                action.setCheckable(True)
+                action.setData(policy)
+                group.addAction(action)
+                action.triggered.connect(self._picked)
+                self._actions[key][policy] = action
+            self._actions[key]["unknown"].setChecked(True)
+        self.setMenu(menu)
+        self._shown = set(POLICY_KEYS)
+        self._refresh_text()
+
+    def policy(self, key: str) -> str:
+        return next(p for p, a in self._actions[key].items() if a.isChecked())
+
+    def set_policy(self, key: str, policy: str) -> None:
+        self._actions[key].get(policy, self._actions[key]["unknown"]).setChecked(True)
+        self._refresh_text()
+
+    def set_states_shown(self, shown: bool) -> None:
+        """Stale and suspect apply to numbers and flags only; a set criterion shows "missing" alone."""
+        self._shown = set(POLICY_KEYS) if shown else {"missing"}
+        for key in ("stale", "suspect"):
+            self._sections[key].setVisible(shown)
+            for action in self._actions[key].values():
+                action.setVisible(shown)
+        self._refresh_text()
+
+    def _picked(self) -> None:
+        self._refresh_text()
+        self.changed.emit()
+
+    def _refresh_text(self) -> None:
+        keys = [k for k in POLICY_KEYS if k in self._shown]
+        odd = [f"{k} {_SHORT[self.policy(k)]}" for k in keys if self.policy(k) != "unknown"]
+        self.setText(" · ".join(odd) if odd else self.tr("%s: unknown") % ", ".join(keys))
+        self.setToolTip("\n".join(f"{_POLICIES[k][0]} ({_POLICIES[k][1]}): {_POLICIES[k][2][self.policy(k)]}"
+                                   for k in keys) + "\n" + self.tr("Click to change"))
+
+
 class BoundEdit(QLineEdit):
     """A bound editor reading "300M", "2B", "15%" through the engine's ``parse_quantity``."""
 
@@ -318,16 +403,14 @@ class CriterionRow(QFrame):
         self.within.addItem(self.tr("in universe"), "universe")
         self.within.addItem(self.tr("in sector"), "sector")
         self.values = ValuesPicker(self.editors)
-        self.missing = QComboBox(self.editors)
-        for policy, label in zip(_MISSING_POLICIES, (self.tr("missing fails"), self.tr("missing passes"),
-                                                     self.tr("missing = unknown")), strict=True):
-            self.missing.addItem(label, policy)
-        self.missing.setToolTip(self.tr("What happens to a stock without data for this field"))
+        self.policies = PolicyButton(self.editors)
+        for combo in (self.mode, self.within):
+            _shrinkable(combo)
         for w in (self.mode, self.min_edit, self.max_edit, self.within, self.values):
             self.editor_layout.addWidget(w)
         outer.addWidget(self.editors)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.missing)
+        bottom.addWidget(self.policies)
         bottom.addStretch(1)
         outer.addLayout(bottom)
 
@@ -335,9 +418,9 @@ class CriterionRow(QFrame):
         self.max_edit.value_changed.connect(self._edited)
         self.within.currentIndexChanged.connect(self._edited)
         self.values.changed.connect(self._edited)
-        self.missing.currentIndexChanged.connect(self._edited)
+        self.policies.changed.connect(self._edited)
         watched: tuple[QWidget, ...] = (self.picker, self.mode, self.min_edit, self.max_edit, self.within,
-                                        self.values, self.missing, _line_edit(self.picker))
+                                        self.values, self.policies, _line_edit(self.picker))
         for widget in watched:
             widget.installEventFilter(self)
         self._load(doc)
@@ -377,7 +460,8 @@ class CriterionRow(QFrame):
             self.values.set_selected(list(doc.get("none_of", doc.get("any_of", []))))
         else:
             self.mode.setCurrentIndex(1 if doc.get("is") is False else 0)
-        self.missing.setCurrentIndex(max(self.missing.findData(doc.get("missing", "unknown")), 0))
+        for key in POLICY_KEYS:
+            self.policies.set_policy(key, str(doc.get(key, _DEFAULT_POLICY)))
         self._building = False
         self._show_editors()
 
@@ -403,6 +487,7 @@ class CriterionRow(QFrame):
         self.max_edit.setVisible(kind == "numeric" and mode == "range")
         self.within.setVisible(kind == "numeric" and mode == "percentile")
         self.values.setVisible(kind == "set")
+        self.policies.set_states_shown(kind != "set")
         self.min_edit.setPlaceholderText(self.tr("min") if mode == "range" else self.tr("percentile"))
         hint = {"fraction": self.tr("e.g. 15%"), "usd": self.tr("e.g. 300M, 2B")}.get(self.unit, "")
         self.min_edit.setToolTip(hint)
@@ -424,7 +509,11 @@ class CriterionRow(QFrame):
             doc[str(mode)] = self.values.selected()
         else:
             doc["is"] = bool(mode)
-        doc["missing"] = self.missing.currentData()
+        doc["missing"] = self.policies.policy("missing")
+        if kind != "set":  # the engine judges stale / suspect states on numbers and flags only
+            for key in ("stale", "suspect"):
+                if self.policies.policy(key) != _DEFAULT_POLICY:
+                    doc[key] = self.policies.policy(key)
         doc.update(copy.deepcopy(self._extra))
         return doc
 
@@ -473,9 +562,9 @@ class CriterionRow(QFrame):
             self._change_field(name)
 
     def _change_field(self, name: str) -> None:
-        missing = self.missing.currentData()
+        kept = {key: self.policies.policy(key) for key in POLICY_KEYS}
         self._extra = {}
-        self._load({"field": name, "missing": missing})
+        self._load({"field": name, **kept})
         self.activated.emit(self)
         self._edited()
 
