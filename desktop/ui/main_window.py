@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from desktop import APP_NAME, paths
 from desktop.engine import catalog
+from desktop.engine.coverage import field_coverage
 from desktop.errors import PickaxeError, ScreenDefinitionError, SourceUnreachableError
 from desktop.resources import resource_path
 from desktop.ui import messages
@@ -532,9 +533,11 @@ class MainWindow(QMainWindow):
         t0 = time.perf_counter()
         self.bundle = bundle
         table = bundle.table
-        self.ftable = FormattedTable(table.values, table.status, getattr(table, "notes", {}))
+        self.ftable = FormattedTable(table.values, table.status, getattr(table, "notes", {}),
+                                     getattr(table, "period_end", None))
         self._choices = {}
         self.builder.set_choice_provider(self._choices_for)
+        self.builder.set_coverage(field_coverage(table.values, table.status))
         try:
             self._pinned = self.backend.watchlist() if self.backend else set()
         except (PickaxeError, ImportError) as exc:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QAction, QActionGroup, QColor, QPainter, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -29,15 +30,28 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.engine import catalog
+from desktop.engine.coverage import FieldCoverage
 from desktop.engine.formatting import parse_quantity
 
 ChoiceProvider = Callable[[str], list[str]]
+CoverageProvider = Callable[[str], FieldCoverage | None]  # how many members have a value (issue #12)
+
+
+@dataclass(frozen=True)
+class SnapshotFacts:
+    """What the editors learn from the current snapshot: values to pick from, and field coverage."""
+
+    choices: ChoiceProvider
+    coverage: CoverageProvider
 
 _SET_FIELDS_UNITS = ("category", "tags", "text")
 _MANAGED_KEYS = {"field", "min", "max", "percentile_min", "within", "any_of", "none_of", "is", "missing",
@@ -100,11 +114,47 @@ def field_tooltip(field: catalog.Field) -> str:
     return "<br>".join(parts)
 
 
-class FieldPicker(QComboBox):
-    """A combo over the field catalogue with type-to-search on label, name and group."""
+class _CoverageDelegate(QStyledItemDelegate):
+    """Draws each field's coverage in the snapshot ("898 of 1,914") right-aligned and muted."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, coverage: CoverageProvider, parent: QObject) -> None:
         super().__init__(parent)
+        self._coverage = coverage
+
+    def _of(self, index: Any) -> FieldCoverage | None:
+        return self._coverage(str(index.data(Qt.ItemDataRole.UserRole) or ""))
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Any) -> None:
+        super().paint(painter, option, index)
+        cov = self._of(index)
+        if cov is not None:
+            painter.save()
+            if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+                painter.setPen(option.palette.highlightedText().color())  # type: ignore[attr-defined]
+            else:  # muted; an empty field in a warning colour
+                painter.setPen(QColor("#b04a2a") if cov.with_value == 0 else QColor("#7a7a7a"))
+            painter.drawText(option.rect.adjusted(0, 0, -6, 0),  # type: ignore[attr-defined]
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), cov.short())
+            painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> Any:  # noqa: N802 - Qt override
+        hint = super().sizeHint(option, index)
+        cov = self._of(index)
+        if cov is not None:
+            extra = option.fontMetrics.horizontalAdvance(cov.short()) + 18  # type: ignore[attr-defined]
+            hint.setWidth(hint.width() + extra)
+        return hint
+
+
+class FieldPicker(QComboBox):
+    """A combo over the field catalogue with type-to-search on label, name and group.
+
+    With a coverage provider, every field in the list shows how many members have a value.
+    """
+
+    def __init__(self, parent: QWidget | None = None, coverage: CoverageProvider | None = None) -> None:
+        super().__init__(parent)
+        self._coverage: CoverageProvider = coverage or (lambda _name: None)
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -130,6 +180,13 @@ class FieldPicker(QComboBox):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.setCompleter(completer)
+        delegate = _CoverageDelegate(self._coverage, self)
+        # The list is wider than a narrow row: the longest label and "1,914 of 1,914" side by side.
+        fm = self.fontMetrics()
+        width = max((fm.horizontalAdvance(model.item(i).text()) for i in range(model.rowCount())), default=0)
+        for view in (self.view(), completer.popup()):
+            view.setItemDelegate(delegate)
+            view.setMinimumWidth(width + fm.horizontalAdvance("0,000 of 0,000") + 56)
         _line_edit(self).setPlaceholderText(self.tr("Type to search fields…"))
 
     def field_name(self) -> str:
@@ -144,8 +201,16 @@ class FieldPicker(QComboBox):
             self.addItem(name, name)
             index = self.count() - 1
         self.setCurrentIndex(index)
+        self.refresh_tooltip()
+
+    def refresh_tooltip(self) -> None:
+        name = self.field_name()
         field = _field_or_none(name)
-        self.setToolTip(field_tooltip(field) if field else name)
+        tip = field_tooltip(field) if field else name
+        cov = self._coverage(name)
+        if cov is not None:
+            tip += f"<br><span style='color:#555'>{cov.sentence()} in this snapshot</span>"
+        self.setToolTip(tip)
 
 
 class ValuesPicker(QToolButton):
@@ -362,11 +427,11 @@ class CriterionRow(QFrame):
     remove_requested = Signal(object)
     activated = Signal(object)
 
-    def __init__(self, doc: dict[str, Any], choices: ChoiceProvider, parent: QWidget | None = None) -> None:
+    def __init__(self, doc: dict[str, Any], facts: SnapshotFacts, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("CriterionRow")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self._choices = choices
+        self._choices = facts.choices
         self._extra = {k: copy.deepcopy(v) for k, v in doc.items() if k not in _MANAGED_KEYS}
         self._building = False
 
@@ -374,7 +439,7 @@ class CriterionRow(QFrame):
         outer.setContentsMargins(6, 4, 6, 4)
         outer.setSpacing(3)
         top = QHBoxLayout()
-        self.picker = FieldPicker(self)
+        self.picker = FieldPicker(self, facts.coverage)
         self.picker.activated.connect(self._field_picked)
         _line_edit(self.picker).editingFinished.connect(self._field_typed)
         self.funnel = QLabel(self)
@@ -598,11 +663,11 @@ class GroupWidget(QFrame):
 
     KINDS = ("all", "any", "not")
 
-    def __init__(self, kind: str, children: list[dict[str, Any]], choices: ChoiceProvider, *,
+    def __init__(self, kind: str, children: list[dict[str, Any]], facts: SnapshotFacts, *,
                  root: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("RootGroup" if root else "CriterionGroup")
-        self._choices = choices
+        self._facts = facts
         self._root = root
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0 if root else 8, 0 if root else 4, 0 if root else 4, 4)
@@ -662,14 +727,14 @@ class GroupWidget(QFrame):
                 children = list(inner["any"]) if isinstance(inner, dict) and "any" in inner else [inner]
             else:
                 children = list(inner)
-            widget = GroupWidget(group_kind, children, self._choices, parent=self)
+            widget = GroupWidget(group_kind, children, self._facts, parent=self)
             widget.changed.connect(self.changed)
             widget.row_activated.connect(self.row_activated)
             widget.remove_requested.connect(self._remove)
         else:
             if not doc.get("field"):
                 doc = {**doc, "field": "market_cap"}
-            widget = CriterionRow(doc, self._choices, self)
+            widget = CriterionRow(doc, self._facts, self)
             widget.changed.connect(self.changed)
             widget.activated.connect(self.row_activated)
             widget.remove_requested.connect(self._remove)
@@ -741,6 +806,7 @@ class ScreenBuilderWidget(QWidget):
         super().__init__(parent)
         self._doc: dict[str, Any] = {"version": 1, "name": "", "criteria": []}
         self._choices: ChoiceProvider = lambda _field: []
+        self._coverage: Mapping[str, FieldCoverage] = {}
         self._current: CriterionRow | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -775,14 +841,21 @@ class ScreenBuilderWidget(QWidget):
             for row in self.root.leaves():
                 row.refresh_choices()
 
+    def set_coverage(self, coverage: Mapping[str, FieldCoverage]) -> None:
+        """How many members of the current snapshot have a value, per field (shown in the pickers)."""
+        self._coverage = coverage
+        if self.root is not None:
+            for row in self.root.leaves():
+                row.picker.refresh_tooltip()
+
     # -- document ---------------------------------------------------------------------------
     def set_document(self, doc: dict[str, Any]) -> None:
         """Show the screen document ``doc`` (as ``screen_to_dict`` writes it)."""
         self._doc = copy.deepcopy(doc)
         self._current = None
         old = self.scroll_area.takeWidget()
-        self.root = GroupWidget(str(doc.get("match", "all")), list(doc.get("criteria", [])),
-                                lambda f: self._choices(f), root=True)
+        facts = SnapshotFacts(lambda f: self._choices(f), lambda f: self._coverage.get(f))
+        self.root = GroupWidget(str(doc.get("match", "all")), list(doc.get("criteria", [])), facts, root=True)
         self.root.changed.connect(self._changed)
         self.root.row_activated.connect(self._activate)
         self.scroll_area.setWidget(self.root)

@@ -231,7 +231,7 @@ def test_histogram_draws_bounds_as_lines(histogram: HistogramWidget) -> None:
     assert histogram.minimum_line.value() == pytest.approx(math.log10(3e8))
     assert histogram.minimum_button.isChecked() and not histogram.maximum_button.isChecked()
     note = _footnote(histogram)
-    assert "5 without a value" in note and "1st–99th percentile" in note
+    assert "395 of 400 have a value" in note and "1st–99th percentile" in note
     assert histogram._plot.getAxis("bottom").labelText == "Market cap (USD), log scale"
 
 
@@ -291,7 +291,7 @@ def test_histogram_buttons_add_and_remove_bounds(histogram: HistogramWidget, qtb
 
 def test_histogram_empty_field_shows_message(histogram: HistogramWidget) -> None:
     histogram.set_field(np.array([np.nan, np.nan]), catalog.get("free_cash_flow"), None, None)
-    assert "No stock has a value for Free cash flow" in (histogram.message() or "")
+    assert "None of the 2 stocks has a value for Free cash flow" in (histogram.message() or "")
 
 
 def test_histogram_text_field_shows_message(histogram: HistogramWidget) -> None:

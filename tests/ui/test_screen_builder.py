@@ -134,3 +134,20 @@ def test_stale_and_suspect_policies_are_edited_per_criterion(qtbot: Any, builder
     rows[0].policies.set_policy("suspect", "pass")
     rows[0]._change_field("fcf_yield")
     assert builder.leaves()[0].to_dict()["suspect"] == "pass"
+
+
+def test_field_pickers_show_how_many_members_have_a_value(builder: ScreenBuilderWidget) -> None:
+    # Issue #12: a user sees at once that a field is empty in this snapshot.
+    from desktop.engine.coverage import FieldCoverage
+
+    builder.set_coverage({"market_cap": FieldCoverage(1914, 1800, stale=10), "fcf_yield": FieldCoverage(1914, 0)})
+    row = builder.leaves()[0]
+    assert "1,810 of 1,914 stocks have a value (10 stale)" in row.picker.toolTip()
+    delegate = row.picker.view().itemDelegate()
+    model = row.picker.model()
+    shown = {str(model.index(i, 0).data(Qt.ItemDataRole.UserRole)): delegate._of(model.index(i, 0))
+             for i in range(model.rowCount())}
+    assert shown["market_cap"].short() == "1,810 of 1,914" and shown["fcf_yield"].short() == "0 of 1,914"
+    assert shown["interest_coverage"] is None  # no coverage known: nothing drawn
+    new = builder.add_criterion("fcf_yield")  # rows added later see the same coverage
+    assert "0 of 1,914 stocks have a value" in new.picker.toolTip()
