@@ -277,7 +277,10 @@ def _apply_dates(sources: list[SourceData], explicit: date | None, report: Impor
             else:
                 report.warnings.append(f"{s.origin}: no as-of date; used {(explicit or today).isoformat()}")
             s.as_of = explicit or today
-        elif explicit is not None and s.source == canonical.UNIVERSE_SOURCE and s.as_of != explicit:
+        elif explicit is not None and (s.as_of > explicit or
+                                       (s.source == canonical.UNIVERSE_SOURCE and s.as_of != explicit)):
+            # The holdings file dates the snapshot; any file dated after it describes a later day.
+            # (Older vendor data is normal and gets the age warnings below.)
             report.warnings.append(f"{s.origin}: the file is dated {s.as_of}; the snapshot is dated --as-of {explicit}")
 
 
