@@ -711,13 +711,13 @@ class MainWindow(QMainWindow):
         selected = self.view.selected_symbols()
         new_document, self._new_document = self._new_document, False
         self.model.set_rows(ftable, positions, columns, cell_states, extra)
+        if selected:
+            self.view.select_symbols(selected, scroll=False)
         if new_document:
             # A new screen's result starts at the top (not at the old scroll position); the
             # selection is kept when the stock is still listed.
             self.view.scrollToTop()
             self.view.horizontalScrollBar().setValue(0)
-        if selected:
-            self.view.select_symbols(selected, scroll=False)
         self.results_title.setText(self.tr("Shortlist · %s stocks") % f"{len(ranked):,}")
         self.charts.screened(table.values, ranked, self.settings.scatter_fields, self.settings.color_by,
                              self.view.selected_symbols(), histogram_current=self._from_histogram)
