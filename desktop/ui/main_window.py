@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         self._show_failing = False
         self._new_document = False  # the next result is of a newly opened screen: start at the top
         self._known_snapshots: set[int] = set()
+        self.watchlist_dialog: Any = None  # built on first use
         self.last_screen_ms = 0.0
         self._leaf_ids: list[str | None] = []  # engine criterion id per builder leaf (None: skipped)
 
@@ -377,6 +378,8 @@ class MainWindow(QMainWindow):
         self.act_changes = a(self.tr("What &changed since the last run…"), self.what_changed, "Ctrl+D")
         self.act_pin = a(self.tr("&Pin to watchlist"), self.toggle_pin, "Ctrl+B",
                          self.tr("Pin or unpin the selected stocks"))
+        self.act_watchlist = a(self.tr("&Watchlist…"), self.show_watchlist, "Ctrl+Shift+W",
+                               self.tr("The pinned stocks with your notes"))
         self.act_focus_builder = a(self.tr("Focus screen &builder"), lambda: self.builder.setFocus(), "Ctrl+1")
         self.act_focus_table = a(self.tr("Focus &table"), lambda: self.view.setFocus(), "Ctrl+2")
         self.act_focus_charts = a(self.tr("Focus c&harts"), self.charts.focus, "Ctrl+3")
@@ -402,7 +405,8 @@ class MainWindow(QMainWindow):
         screen_menu.insertMenu(self.act_save, self.presets_menu)
         screen_menu.insertMenu(self.act_save, self.saved_menu)
         data_menu = menu.addMenu(self.tr("&Data"))
-        for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin):
+        for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin,
+                    self.act_watchlist):
             data_menu.addSeparator() if act is None else data_menu.addAction(act)
         self.data_menu = data_menu
         view_menu = menu.addMenu(self.tr("&View"))
@@ -834,8 +838,62 @@ class MainWindow(QMainWindow):
         def done(_r: Any) -> None:
             self._pinned = (self._pinned | set(symbols)) if pin else (self._pinned - set(symbols))
             self._selection_changed(self.view.selected_symbols())
+            self._fill_watchlist()
             self.statusBar().showMessage((self.tr("Pinned %s") if pin else self.tr("Unpinned %s"))
                                          % ", ".join(symbols), 4000)
+
+        self.write_slot.start(work, done, lambda exc: messages.show_error(self, exc))
+
+    def show_watchlist(self) -> None:
+        """The watchlist view: pinned stocks with notes (non-modal, kept in step with pins)."""
+        if self.backend is None:
+            return
+        if self.watchlist_dialog is None:
+            from desktop.ui.dialogs.watchlist_dialog import WatchlistDialog
+
+            dialog = WatchlistDialog(self)
+            dialog.note_edited.connect(self._note_edited)
+            dialog.unpin_requested.connect(self._unpin)
+            dialog.symbol_activated.connect(self.select_symbol)
+            self.watchlist_dialog = dialog
+        self._fill_watchlist()
+        self.watchlist_dialog.show()
+        self.watchlist_dialog.raise_()
+
+    def _fill_watchlist(self) -> None:
+        if self.watchlist_dialog is None or self.backend is None:
+            return
+        try:
+            entries = self.backend.watch_entries()
+        except PickaxeError as exc:
+            messages.show_error(self, exc)
+            return
+        names: dict[str, str] = {}
+        if self.bundle is not None and "name" in self.bundle.table.values.columns:
+            col = self.bundle.table.values["name"]
+            names = {str(e.symbol): str(col.get(e.symbol)) for e in entries if isinstance(col.get(e.symbol), str)}
+        self.watchlist_dialog.set_entries(entries, names)
+
+    def _note_edited(self, symbol: str, note: str) -> None:
+        assert self.backend is not None
+        backend = self.backend
+        self.write_slot.start(lambda state: backend.set_note(symbol, note),
+                              lambda _r: self.statusBar().showMessage(self.tr("Note saved for %s") % symbol, 3000),
+                              lambda exc: messages.show_error(self, exc))
+
+    def _unpin(self, symbols: list[str]) -> None:
+        if not symbols or self.backend is None:
+            return
+        backend = self.backend
+
+        def work(state: TaskState) -> None:
+            for s in symbols:
+                backend.set_pinned(s, False)
+
+        def done(_r: Any) -> None:
+            self._pinned -= set(symbols)
+            self._fill_watchlist()
+            self._selection_changed(self.view.selected_symbols())
 
         self.write_slot.start(work, done, lambda exc: messages.show_error(self, exc))
 

@@ -107,3 +107,29 @@ def test_menu_shortcuts_work_while_a_bound_field_has_focus(qtbot: Any, window: M
     text = row.min_edit.text()
     qtbot.keyClick(row.min_edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # editing keys stay the field's
     assert row.min_edit.selectedText() == text
+
+
+def test_the_watchlist_is_a_view_with_notes(qtbot: Any, window: MainWindow) -> None:
+    # Issue #17: the watchlist existed only in the CLI.
+    window.show_failing.setChecked(True)
+    first, second = window.model.symbols()[:2]
+    window.view.select_symbols([first])
+    with qtbot.waitSignal(window.write_slot.busy_changed, check_params_cb=lambda busy: not busy):
+        window.act_pin.trigger()
+    window.act_watchlist.trigger()
+    dialog = window.watchlist_dialog
+    assert dialog.isVisible() and dialog.table.rowCount() == 1
+    assert dialog.table.item(0, 0).text() == first and dialog.table.item(0, 1).text() != ""
+    with qtbot.waitSignal(window.write_slot.busy_changed, check_params_cb=lambda busy: not busy):
+        dialog.table.item(0, 2).setText("  cash pile, watch the refinancing  ")
+    assert [(e.symbol, e.note) for e in window.backend.watch_entries()] == [(first, "cash pile, watch the refinancing")]
+    window.view.select_symbols([second])
+    with qtbot.waitSignal(window.write_slot.busy_changed, check_params_cb=lambda busy: not busy):
+        window.act_pin.trigger()
+    assert dialog.table.rowCount() == 2  # the open view follows the pins
+    dialog._double_clicked(1, 0)
+    assert window.view.selected_symbols() == [second]
+    dialog.table.selectRow(0)
+    with qtbot.waitSignal(window.write_slot.busy_changed, check_params_cb=lambda busy: not busy):
+        dialog.unpin.click()
+    assert [e.symbol for e in window.backend.watch_entries()] == [second] and dialog.table.rowCount() == 1
