@@ -527,7 +527,7 @@ def test_tick_strings(values: list[float], spacing: float | None, unit: str, log
     assert tick_strings(values, spacing, unit, log) == expected
 
 
-def test_count_axes_tick_whole_numbers_only(qtbot: Any) -> None:
+def test_count_axes_tick_whole_numbers_only(qtbot: object) -> None:
     # Issue #17: "12.5 stocks" is not a count; small ranges keep whole-number ticks.
     from desktop.ui.charts._axes import CountAxisItem
 
