@@ -93,12 +93,14 @@ class WatchlistDialog(QDialog):
 
     def selected_symbols(self) -> list[str]:
         rows = sorted({index.row() for index in self.table.selectedIndexes()})
-        return [str(self.table.item(r, _SYMBOL).text()) for r in rows if self.table.item(r, _SYMBOL)]
+        items = [self.table.item(r, _SYMBOL) for r in rows]
+        return [item.text() for item in items if item is not None]
 
     def _item_changed(self, item: QTableWidgetItem) -> None:
         if not self._filling and item.column() == _NOTE:
             self.note_edited.emit(str(item.data(Qt.ItemDataRole.UserRole)), item.text().strip())
 
     def _double_clicked(self, row: int, column: int) -> None:
-        if column != _NOTE and self.table.item(row, _SYMBOL) is not None:
-            self.symbol_activated.emit(self.table.item(row, _SYMBOL).text())
+        item = self.table.item(row, _SYMBOL)
+        if column != _NOTE and item is not None:
+            self.symbol_activated.emit(item.text())
