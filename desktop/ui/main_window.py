@@ -1059,10 +1059,10 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         s = self.settings
-        if not s.geometry.isEmpty():
-            self.restoreGeometry(s.geometry)
-        else:
-            self.resize(*self._first_size())
+        first = self._first_size()
+        if s.geometry.isEmpty() or not self.restoreGeometry(s.geometry) \
+                or self.width() < min(900, first[0]) or self.height() < min(600, first[1]):
+            self.resize(*first)  # never reopen as a sliver (a geometry saved on another screen)
         if not s.window_state.isEmpty():
             self.restoreState(s.window_state)
         for split in (self.main_split, self.centre_split, self.charts_split):

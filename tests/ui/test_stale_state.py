@@ -133,3 +133,27 @@ def test_the_watchlist_is_a_view_with_notes(qtbot: Any, window: MainWindow) -> N
     with qtbot.waitSignal(window.write_slot.busy_changed, check_params_cb=lambda busy: not busy):
         dialog.unpin.click()
     assert [e.symbol for e in window.backend.watch_entries()] == [second] and dialog.table.rowCount() == 1
+
+
+def test_the_first_window_fills_most_of_the_screen(qtbot: Any, store_path: Path) -> None:
+    # Issue #17: the first window opened at 1229×370 on a 1600×1000 screen; a saved sliver too.
+    from PySide6.QtCore import QByteArray
+
+    from desktop.ui.settings import Settings
+
+    settings = Settings()
+    settings.geometry = QByteArray()
+    settings.sync()
+    w = MainWindow(db_url=str(store_path))
+    qtbot.addWidget(w)
+    expected = w._first_size()
+    area = w.screen().availableGeometry()
+    assert expected == (min(1500, int(area.width() * 0.94)), min(940, int(area.height() * 0.94)))
+    assert (w.width(), w.height()) == expected
+    w.resize(400, 300)
+    w.save_settings()
+    again = MainWindow(db_url=str(store_path))
+    qtbot.addWidget(again)
+    assert (again.width(), again.height()) == expected
+    w.close()
+    again.close()
