@@ -2,8 +2,10 @@
 
 Columns are catalogue field names and values are raw (USD units, fractions), as in
 ``pickaxe-cli run --format csv``: a missing value is an empty field, a not-meaningful one is
-``n.m.``, an unbounded one is ``inf``; themes are joined with ``"; "``. Text from data that could
-start a formula gets a leading apostrophe (see :mod:`desktop.export.safe`).
+``n.m.``, an unbounded one is ``inf``; themes are joined with ``"; "``. After each field that has a
+state come ``<field>_period`` (ISO date: period end or as-of date) and ``<field>_state`` (ok,
+missing, n.m., stale, suspect): a stale or suspect value keeps its number. Text from data that
+could start a formula gets a leading apostrophe (see :mod:`desktop.export.safe`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from desktop.export.content import (
     ExportInput,
     column_data,
     shortlist_columns,
+    with_states,
 )
 from desktop.export.safe import csv_text
 
@@ -55,7 +58,7 @@ def raw_text(value: Any, status: int) -> str:
 
 def rows(data: ExportInput) -> Iterator[list[str]]:
     """The header (field names) then one list of texts per shortlisted stock, in rank order."""
-    columns = shortlist_columns(data)
+    columns = with_states(data, shortlist_columns(data))
     yield [c.name for c in columns]
     per_column: list[ColumnData] = [column_data(data, c) for c in columns]
     lists = [c.values.tolist() if hasattr(c.values, "tolist") else c.values for c in per_column]
