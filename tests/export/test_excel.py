@@ -284,3 +284,28 @@ def test_two_thousand_rows(tmp_path: Path) -> None:
     ws = load_workbook(path, read_only=True)["Shortlist"]
     assert len(data.result.ranked) == 2000
     assert sum(1 for _ in ws.iter_rows(values_only=True)) == 2001
+
+
+def test_every_threshold_names_a_catalogue_field() -> None:
+    from fnmatch import fnmatchcase
+
+    from desktop.engine import catalog
+
+    names = catalog.names()
+    for pattern, limits in catalog.THRESHOLDS.items():
+        assert any(fnmatchcase(n, pattern) for n in names), pattern
+        assert min(limits.bad, limits.good) < limits.fair < max(limits.bad, limits.good), pattern
+    assert catalog.thresholds("shocked_coverage_200") == catalog.THRESHOLDS["shocked_coverage_*"]
+    assert catalog.thresholds("market_cap") is None
+    assert catalog.thresholds("net_debt_to_ebitda").higher_is_better is False  # type: ignore[union-attr]
+
+
+def test_unbounded_numbers_stay_numbers_everywhere() -> None:
+    from openpyxl import Workbook
+
+    from desktop.export.excel import _Cells
+
+    cells = _Cells(Workbook().active)
+    for value, shown in ((float("inf"), 1e300), (float("-inf"), -1e300)):
+        made = cells.number(value, "ratio")  # Near misses use this for values and thresholds
+        assert made.value == shown and made.data_type == "n" and made.number_format == '"∞";"-∞"'
