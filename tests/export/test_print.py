@@ -61,3 +61,12 @@ def test_a_long_shortlist_is_one_page_wide(tmp_path: Path) -> None:
     ws = load_workbook(write_workbook(tmp_path / "long.xlsx", make_input(n_extra=300)))["Shortlist"]
     assert ws.max_row == 305 and ws.print_title_rows == "$1:$1"
     assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+
+
+def test_long_screen_facts_get_rows_tall_enough(workbook: Any) -> None:
+    ws = workbook["Screen"]
+    columns = next(c.row for c in ws["A"] if c.value == "Columns")
+    text = ws.cell(columns, 2).value
+    assert len(text) > 132 and ws.cell(columns, 2).alignment.wrap_text
+    assert ws.row_dimensions[columns].height == 15 * 3  # three wrapped lines, not one overlapping the next
+    assert ws.row_dimensions[columns - 1].height is None  # a short fact keeps the default height
