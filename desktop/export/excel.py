@@ -728,6 +728,7 @@ def _provenance(ws: Sheet, data: ExportInput) -> None:
         rows.append([cells.text(name), cells.text(note), n])
     if not note_counts:
         rows.append([cells.text("None.", font=st.NM_FONT)])
+    rows += _threshold_rows(cells, data)
     rows += _state_count_rows(cells, data)
     rows += [[], [cells.bold("Values that are not ok: the rule behind every n.m., stale and suspect value "
                              "shown in this workbook (Shortlist values, and criterion values on the Why sheet)")]]
@@ -750,12 +751,26 @@ LEGEND = (
     "Money is in millions of US dollars ($M); percentages and ratios are as formatted; "
     "\"∞\" is an unbounded value (e.g. the cash runway of a company that burns no cash), stored as the "
     "number 1E+300 so the column stays numeric and sorts it above every real value.",
-    "Colour scales use fixed thresholds (weak red, fair yellow, healthy green), the same for every "
-    "export: FCF yield 0 / 5 / 10 %, interest coverage 1 / 3 / 8x, net debt / EBITDA 4 / 2 / 0x, ... "
-    "(docs/export.md).",
+    "Colour scales use fixed thresholds, the same for every export (red at weak, yellow at fair, green at "
+    "healthy; the table \"Colour scale thresholds\" below): a colour never compares a stock with its "
+    "neighbours on the shortlist.",
 )
 STATE_HEADERS = ("Symbol", "Field", "State", "Reason", "Rule", "Period", "Origin")
 STATE_TABLE = "ValueStates"
+
+
+def _threshold_rows(cells: _Cells, data: ExportInput) -> list[list[Any]]:
+    """The fixed thresholds behind the Shortlist's colour scales, in the cells' units."""
+    rows: list[list[Any]] = [[], [cells.bold("Colour scale thresholds")],
+                             [cells.head(h) for h in ("Field", "Weak (red)", "Fair (yellow)", "Healthy (green)")]]
+    for col in shortlist_columns(data):
+        limits = SCORE_THRESHOLDS if col.name == "score" else catalog.thresholds(col.name)
+        if limits is not None and col.is_numeric:
+            rows.append([cells.text(col.name), *(cells.number(v, col.unit) for v in
+                                                 (limits.bad, limits.fair, limits.good))])
+    if len(rows) == 3:
+        rows.append([cells.text("No shortlist column has thresholds.", font=st.NM_FONT)])
+    return rows
 
 
 def _state_count_rows(cells: _Cells, data: ExportInput) -> list[list[Any]]:

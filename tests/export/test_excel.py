@@ -309,3 +309,19 @@ def test_unbounded_numbers_stay_numbers_everywhere() -> None:
     for value, shown in ((float("inf"), 1e300), (float("-inf"), -1e300)):
         made = cells.number(value, "ratio")  # Near misses use this for values and thresholds
         assert made.value == shown and made.data_type == "n" and made.number_format == '"∞";"-∞"'
+
+
+def test_provenance_lists_the_colour_thresholds(workbook: Any) -> None:
+    lines = list(workbook["Provenance"].iter_rows(max_col=4))
+    top = next(i for i, r in enumerate(lines) if r[0].value == "Colour scale thresholds")
+    assert [c.value for c in lines[top + 1]] == ["Field", "Weak (red)", "Fair (yellow)", "Healthy (green)"]
+    rows = {}
+    for r in lines[top + 2:]:
+        if r[0].value is None:
+            break
+        rows[r[0].value] = r
+    assert list(rows) == ["score", "fcf_yield", "net_debt_to_ebitda", "debt_to_equity", "interest_coverage",
+                          "cash_runway_months"]  # the shortlist's judged columns, in order
+    assert [c.value for c in rows["fcf_yield"][1:]] == [0.0, 0.05, 0.1]
+    assert rows["fcf_yield"][2].number_format == "0.0%"
+    assert [c.value for c in rows["net_debt_to_ebitda"][1:]] == [4.0, 2.0, 0.0]
