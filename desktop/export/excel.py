@@ -3,13 +3,16 @@
 Written with openpyxl through :func:`desktop.export.atomic.atomic_target`, so a failed or cancelled
 export never leaves a half-written file. Each sheet is built row by row from prepared cells (see
 :class:`_Cells`) and saved by :func:`desktop.export.xlsx_writer.save_workbook` (openpyxl's writer
-with the cells written as text), with the garbage collector paused: 2,000 rows x 40 columns take
-~0.8 s against the 1.5 s budget of issue #7 (``benchmarks/bench_export.py``). openpyxl's streaming
-(write-only) mode was measured too and is no faster here: it re-binds every prepared cell.
+with the cells written as text), with the garbage collector paused (timings in docs/export.md,
+``benchmarks/bench_export.py``). openpyxl's streaming (write-only) mode was measured too and is no
+faster here: it re-binds every prepared cell.
 
 Missing values are empty cells; "not meaningful" values are the text "n.m." with a comment giving
-the reason - never a zero. Text from data that could start a formula is stored as a quoted string
-cell (see :mod:`desktop.export.safe`): every text cell goes through :class:`_Cells`.
+the reason - never a zero; stale and suspect values keep their number, greyed or amber, and on the
+Shortlist each value is followed by its period and state (issue #12); the Provenance sheet names the
+rule behind every n.m., stale and suspect value shown. An unbounded value is a number shown as "∞"
+(issue #17). Text from data that could start a formula is stored as a quoted string cell (see
+:mod:`desktop.export.safe`): every text cell goes through :class:`_Cells`.
 """
 
 from __future__ import annotations
@@ -167,6 +170,9 @@ def _cell(ws: Sheet, value: Any, style_array: Any = None) -> Cell:
     return cell
 
 
+_new_cell = Cell.__new__
+
+
 def _known_cell(ws: Sheet, value: float | str, data_type: str, style_array: Any = None) -> Cell:
     """:func:`_cell` for a float or one of our own words ("ok", "stale"): the very cell openpyxl
     makes, without its type dispatch and text checks (1.3 µs of 1.5 µs a cell, ~0.25 s of the
@@ -175,9 +181,6 @@ def _known_cell(ws: Sheet, value: float | str, data_type: str, style_array: Any 
     cell.parent, cell._style, cell.row, cell.column = ws, style_array, 1, 1
     cell._value, cell.data_type, cell._hyperlink, cell._comment = value, data_type, None, None
     return cell
-
-
-_new_cell = Cell.__new__
 
 
 class _Cells:
@@ -694,7 +697,7 @@ def _provenance(ws: Sheet, data: ExportInput) -> None:
     ]
     rows += [[cells.bold(label), cells.any(value)] for label, value in facts]
     rows += [[], [cells.bold("How to read the numbers")]]
-    rows += [[cells.text(line)] for line in LEGEND]
+    rows += [[cells.text(line)] for line in _legend(data)]
     rows += [[], [cells.bold("Sources")],
              [cells.head(h) for h in ("Source", "File or endpoint", "Data as of", "Fetched at", "Rows")]]
     for source in data.sources:
@@ -738,23 +741,27 @@ def _provenance(ws: Sheet, data: ExportInput) -> None:
     _print_setup(ws, data, repeat_header=False)
 
 
-LEGEND = (
-    "An empty cell means the value is missing from every source.",
-    "\"n.m.\" means not meaningful (e.g. net debt / EBITDA with negative EBITDA); its comment gives "
-    "the reason. Neither is ever written as zero.",
-    "Each value on the Shortlist is followed by its period (the period end of the statement it comes "
-    "from, or the as-of date of a market or reported value) and its state: ok, missing, n.m., stale "
-    "(older than the limit: 18 months for statements, 45 days for market values; greyed) or suspect "
-    "(breaks a sanity rule; amber). Stale and suspect values keep their number; the table at the end of "
-    "this sheet names the rule behind each. The outline button \"1\" above the columns hides the period "
-    "and state columns, \"2\" shows them.",
-    "Money is in millions of US dollars ($M); percentages and ratios are as formatted; "
-    "\"∞\" is an unbounded value (e.g. the cash runway of a company that burns no cash), stored as the "
-    "number 1E+300 so the column stays numeric and sorts it above every real value.",
-    "Colour scales use fixed thresholds, the same for every export (red at weak, yellow at fair, green at "
-    "healthy; the table \"Colour scale thresholds\" below): a colour never compares a stock with its "
-    "neighbours on the shortlist.",
-)
+def _legend(data: ExportInput) -> tuple[str, ...]:
+    params = data.table.params
+    return (
+        "An empty cell means the value is missing from every source.",
+        "\"n.m.\" means not meaningful (e.g. net debt / EBITDA with negative EBITDA); its comment gives "
+        "the reason. Neither is ever written as zero.",
+        "Each value on the Shortlist has its period (the period end of the statement it comes from, or the "
+        "as-of date of a market or reported value) and its state: ok, missing, n.m., stale (older than "
+        f"{params.stale_months:g} months for statements, {params.market_stale_days} days for market values; "
+        "greyed) or suspect (breaks a sanity rule; amber). Stale and suspect values keep their number; the "
+        "table at the end of this sheet names the rule behind each. The period and state columns start "
+        "collapsed: the \"+\" above a value, or the outline button \"2\", shows them; \"1\" hides them.",
+        "Money is in millions of US dollars ($M); percentages and ratios are as formatted; "
+        "\"∞\" is an unbounded value (e.g. the cash runway of a company that burns no cash), stored as the "
+        "number 1E+300 so the column stays numeric and sorts it above every real value.",
+        "Colour scales use fixed thresholds, the same for every export (red at weak, yellow at fair, green "
+        "at healthy; the table \"Colour scale thresholds\" below): a colour never compares a stock with its "
+        "neighbours on the shortlist.",
+    )
+
+
 STATE_HEADERS = ("Symbol", "Field", "State", "Reason", "Rule", "Period", "Origin")
 STATE_TABLE = "ValueStates"
 

@@ -41,7 +41,6 @@ UNIT_STYLES: dict[str, UnitStyle] = {
 }
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-INFINITY_TEXT = "∞"
 # Excel has no infinity: an unbounded value is stored as +/-1E+300 (above any real figure, so it
 # sorts, filters and colours as the largest value) and shown as "∞" by its number format.
 INFINITY_VALUE = 1e300
