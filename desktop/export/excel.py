@@ -21,6 +21,7 @@ import contextlib
 import gc
 import math
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -370,12 +371,12 @@ def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: dict
     return out
 
 
-def _state_cells(cells: _Cells, words: list[str]) -> list[Any]:
+def _state_cells(cells: _Cells, words: list[str], alignment: Any = None) -> list[Any]:
     """A state column: "ok" plain, the other states in the look their values have."""
-    looks = {"stale": cells.style(font=st.STALE_FONT, fill=st.STALE_FILL),
-             "suspect": cells.style(font=st.SUSPECT_FONT, fill=st.SUSPECT_FILL),
-             NOT_MEANINGFUL_TEXT: cells.style(font=st.NM_FONT),
-             "missing": cells.style(font=st.NM_FONT)}
+    looks = {"stale": cells.style(font=st.STALE_FONT, fill=st.STALE_FILL, alignment=alignment),
+             "suspect": cells.style(font=st.SUSPECT_FONT, fill=st.SUSPECT_FILL, alignment=alignment),
+             NOT_MEANINGFUL_TEXT: cells.style(font=st.NM_FONT, alignment=alignment),
+             "missing": cells.style(font=st.NM_FONT, alignment=alignment)}
     return [_known_cell(cells.ws, word, "s", looks.get(word)) for word in words]
 
 
@@ -659,30 +660,31 @@ def _unit_words(unit: str) -> str:
             "months": "months", "years": "years", "percentile": "percentile"}.get(unit, unit)
 
 
+SCREEN_WIDTHS = (28, 70, 24, 24, 24, 24, 24)
+
+
 def _screen(ws: Sheet, data: ExportInput) -> None:
     cells = _Cells(ws)
-    _widths(ws, [28, 70, 24, 24, 24, 24, 24])
+    _widths(ws, SCREEN_WIDTHS)
     looks = {"title": lambda v: cells.text(v, font=st.TITLE),
              "bold": lambda v: cells.text(v, font=st.BOLD, alignment=st.TOP),
              "italic": lambda v: cells.text(v, font=st.ITALIC), "wrap": lambda v: cells.text(v, alignment=st.WRAP_TOP),
              "text": cells.text, "number": lambda v: v}
     rows = screen_sheet_rows(data.screen_definition, data.criteria)
-    for number, row in enumerate(rows, start=1):
-        ws.append([looks[kind](value) if value is not None else None for kind, value in row])
-        wrapped = max((len(str(v)) for kind, v in row if kind == "wrap" and v), default=0)
-        if wrapped > SCREEN_TEXT_WIDTH:  # LibreOffice keeps a loaded row one line high: its text overlapped
-            ws.row_dimensions[number].height = 15 * math.ceil(wrapped / SCREEN_TEXT_WIDTH)
+    _append_fitted(ws, [[looks[kind](value) if value is not None else None for kind, value in row] for row in rows],
+                   SCREEN_WIDTHS)
     # The printout is the screen in words, up to the criteria; the JSON note and the JSON are for Pickaxe.
     last_printed = next(i for i, row in enumerate(rows) if row and row[0] == ("text", MARKER)) - 1
     _print_setup(ws, data, repeat_header=False, area=f"A1:G{last_printed}")
 
 
-SCREEN_TEXT_WIDTH = 66  # characters of a wrapped fact in the Screen sheet's column B (70 wide) per line
+
+PROVENANCE_WIDTHS = (22, 34, 14, 48, 28, 28, 34, 24)  # ~230 characters: one landscape page at ~60 %
 
 
 def _provenance(ws: Sheet, data: ExportInput) -> None:
     cells = _Cells(ws)
-    _widths(ws, [24, 60, 14, 60, 40, 40, 40, 40])
+    _widths(ws, PROVENANCE_WIDTHS)
     rows: list[list[Any]] = [[cells.text("Provenance", font=st.TITLE)], []]
     facts: list[tuple[str, Any]] = [
         ("Screen", data.screen_name),
@@ -697,7 +699,8 @@ def _provenance(ws: Sheet, data: ExportInput) -> None:
     ]
     rows += [[cells.bold(label), cells.any(value)] for label, value in facts]
     rows += [[], [cells.bold("How to read the numbers")]]
-    rows += [[cells.text(line)] for line in _legend(data)]
+    legend = range(len(rows) + 1, len(rows) + 1 + len(_legend(data)))  # rows spanning the sheet's width
+    rows += [[cells.text(line, alignment=st.WRAP_TOP)] for line in _legend(data)]
     rows += [[], [cells.bold("Sources")],
              [cells.head(h) for h in ("Source", "File or endpoint", "Data as of", "Fetched at", "Rows")]]
     for source in data.sources:
@@ -728,17 +731,47 @@ def _provenance(ws: Sheet, data: ExportInput) -> None:
         if symbol in passed and name in shown:
             note_counts[(name, note)] = note_counts.get((name, note), 0) + 1
     for (name, note), n in sorted(note_counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
-        rows.append([cells.text(name), cells.text(note), n])
+        rows.append([cells.text(name, alignment=st.TOP), cells.text(note, alignment=st.WRAP_TOP),
+                     _cell(ws, n, cells.style(alignment=st.TOP))])
     if not note_counts:
         rows.append([cells.text("None.", font=st.NM_FONT)])
     rows += _threshold_rows(cells, data)
     rows += _state_count_rows(cells, data)
     rows += [[], [cells.bold("Values that are not ok: the rule behind every n.m., stale and suspect value "
                              "shown in this workbook (Shortlist values, and criterion values on the Why sheet)")]]
-    for row in rows:
-        ws.append(row)
+    _append_fitted(ws, rows, PROVENANCE_WIDTHS, spanning=set(legend))
+    for number in legend:
+        ws.merge_cells(start_row=number, start_column=1, end_row=number, end_column=len(PROVENANCE_WIDTHS))
     _state_table(ws, cells, data)
     _print_setup(ws, data, repeat_header=False)
+
+
+LINE_POINTS = 15  # the height of one line of 11-point text
+
+
+def _append_fitted(ws: Sheet, rows: list[list[Any]], widths: Sequence[float], spanning: AbstractSet[int] = frozenset(),
+                   ) -> None:
+    """Append ``rows``, each as tall as its longest wrapped text needs: LibreOffice keeps a loaded row
+    one line high, so such text overlapped the rows below on screen and in print. A row in
+    ``spanning`` (numbers) is one cell merged across every column."""
+    total = float(sum(widths))
+    for row in rows:
+        ws.append(row)
+        number = ws.max_row
+        lines = 1
+        for index, item in enumerate(row):
+            if not isinstance(item, Cell) or not isinstance(item.value, str) or not item.alignment.wrap_text:
+                continue
+            width = total if number in spanning else float(widths[index]) if index < len(widths) else 8.43
+            lines = max(lines, _lines(item.value, width))
+        if lines > 1:
+            ws.row_dimensions[number].height = LINE_POINTS * lines
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` takes in a column ``width`` characters wide (word wrap, rounded up)."""
+    per_line = max(width * 1.15 - 2.0, 1.0)  # a column holds ~15 % more letters than its width in "0"s
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
 
 
 def _legend(data: ExportInput) -> tuple[str, ...]:
@@ -803,13 +836,13 @@ def _state_table(ws: Sheet, cells: _Cells, data: ExportInput) -> None:
     if not found:
         ws.append([cells.text("None: every value shown is ok or missing.", font=st.NM_FONT)])
         return
-    date_style = cells.style(st.DATE_FORMAT)
-    states = _state_cells(cells, [row.state for row in found])
-    for row, state in zip(found, states, strict=True):
-        ws.append([cells.text(row.symbol), cells.text(row.field), state,
-                   cells.text(row.reason, alignment=st.WRAP_TOP), cells.text(row.rule),
-                   _cell(ws, _serial(row.period), date_style) if row.period else None,
-                   cells.text(row.origin)])
+    date_style = cells.style(st.DATE_FORMAT, alignment=st.TOP_LEFT)
+    states = _state_cells(cells, [row.state for row in found], st.TOP)
+    _append_fitted(ws, [[cells.text(row.symbol, alignment=st.TOP), cells.text(row.field, alignment=st.TOP), state,
+                         cells.text(row.reason, alignment=st.WRAP_TOP), cells.text(row.rule, alignment=st.TOP),
+                         _cell(ws, _serial(row.period), date_style) if row.period else None,
+                         cells.text(row.origin, alignment=st.WRAP_TOP)]
+                        for row, state in zip(found, states, strict=True)], PROVENANCE_WIDTHS)
     _add_table(ws, STATE_TABLE, f"A{top}:G{top + len(found)}", STATE_HEADERS)
 
 

