@@ -679,7 +679,7 @@ def _screen(ws: Sheet, data: ExportInput) -> None:
 
 
 
-PROVENANCE_WIDTHS = (22, 34, 14, 48, 28, 28, 34, 24)  # ~230 characters: one landscape page at ~60 %
+PROVENANCE_WIDTHS = (22, 28, 12, 62, 28, 22, 42, 20)  # ~230 characters: one landscape page at ~60 %
 
 
 def _provenance(ws: Sheet, data: ExportInput) -> None:
