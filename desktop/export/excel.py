@@ -757,13 +757,14 @@ def _append_fitted(ws: Sheet, rows: list[list[Any]], widths: Sequence[float], sp
     total = float(sum(widths))
     for row in rows:
         ws.append(row)
-        number = ws.max_row
-        lines = 1
+        lines, number = 1, 0
         for index, item in enumerate(row):
-            if not isinstance(item, Cell) or not isinstance(item.value, str) or not item.alignment.wrap_text:
-                continue
-            width = total if number in spanning else float(widths[index]) if index < len(widths) else 8.43
-            lines = max(lines, _lines(item.value, width))
+            if not isinstance(item, Cell) or not isinstance(item.value, str):
+                continue  # only a prepared cell wraps; append gave it its row
+            width = total if item.row in spanning else float(widths[index]) if index < len(widths) else 8.43
+            needed = _lines(item.value, width)
+            if needed > lines and item.alignment.wrap_text:  # the style lookup last: it is the slow part
+                lines, number = needed, item.row
         if lines > 1:
             ws.row_dimensions[number].height = LINE_POINTS * lines
 
