@@ -522,8 +522,8 @@ def _result(screen: Screen, pit: PointInTime, settings: BacktestSettings, period
     frame = frame[list(PERIOD_COLUMNS)]
     stats = pd.DataFrame.from_records([_series_stats(curves[name], settings.risk_free) for name in SERIES],
                                       index=pd.Index(SERIES, name="series"))
-    for col in ("max_drawdown_start", "max_drawdown_end"):
-        stats[col] = pd.to_datetime(stats[col])
+    for when in ("max_drawdown_start", "max_drawdown_end"):
+        stats[when] = pd.to_datetime(stats[when])
     known = frame[IWM].notna()
     per_year = 12 if settings.rebalance == "monthly" else 4
     later = frame["turnover"].iloc[1:]
