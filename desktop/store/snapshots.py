@@ -527,6 +527,11 @@ def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = 
     return pd.DataFrame(matrix.T, index=full_index, columns=pd.Index([s for _, s, _ in series]), copy=False)
 
 
+def load_market(session: Session, snapshot_id: int) -> pd.DataFrame:
+    """The snapshot's market series (IWM, SPY, the 10-year yield...), without the rest."""
+    return _frame_part(session, snapshot_id, "market", empty_series_frame())
+
+
 def price_coverage(session: Session, snapshot_id: int) -> tuple[int, int]:
     """(symbols with stored closes, trading days in the price index) of a snapshot."""
     n_symbols = session.scalar(sa.select(sa.func.count()).select_from(SnapshotPart).where(
