@@ -89,6 +89,19 @@ class Backend:
 
         return run_screen(self.db, screen, snapshot=snapshot, record=record)
 
+    def runs(self, screen_name: str, n: int = 20) -> list[Any]:
+        """The screen's recorded runs, newest first (``RunInfo``)."""
+        from desktop.store import runs
+
+        with self.db.read_session() as session:
+            return runs.latest_runs(session, screen_name, n)
+
+    def record_run(self, screen: Any, snapshot: int, ranked: Any) -> int:
+        """Record ``screen``'s ranked result on ``snapshot`` as a run; returns the run id."""
+        from desktop.services.screening import record_result
+
+        return record_result(self.db, screen, snapshot, ranked)
+
     # -- watchlist --------------------------------------------------------------------------
     def watchlist(self) -> set[str]:
         from desktop.store import watchlist

@@ -185,6 +185,7 @@ class FieldPicker(QComboBox):
         fm = self.fontMetrics()
         width = max((fm.horizontalAdvance(model.item(i).text()) for i in range(model.rowCount())), default=0)
         for view in (self.view(), completer.popup()):
+            assert view is not None  # both exist once the model and the completer are set
             view.setItemDelegate(delegate)
             view.setMinimumWidth(width + fm.horizontalAdvance("0,000 of 0,000") + 56)
         _line_edit(self).setPlaceholderText(self.tr("Type to search fields…"))
