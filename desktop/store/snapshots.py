@@ -30,7 +30,6 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from desktop.engine.dataset import KEY, Dataset, empty_history, empty_provenance, empty_series_frame
@@ -170,8 +169,16 @@ def _insert_blobs(session: Session, parts: list[tuple[str, str, str, bytes, int]
     if new_blobs:
         dialect = session.get_bind().dialect.name
         # Another writer (PostgreSQL) may insert the same content concurrently: that is fine.
-        insert: Any = (postgresql.insert(Blob) if dialect == "postgresql" else
-                       sqlite.insert(Blob) if dialect == "sqlite" else sa.insert(Blob))
+        if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql  # here, not at import: ~25 ms of start-up
+
+            insert: Any = postgresql.insert(Blob)
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            insert = sqlite.insert(Blob)
+        else:
+            insert = sa.insert(Blob)
         if hasattr(insert, "on_conflict_do_nothing"):
             insert = insert.on_conflict_do_nothing(index_elements=["digest"])
         values = list(new_blobs.values())

@@ -44,10 +44,12 @@ class Backend:
         return sorted(infos, key=lambda s: (s.as_of, s.id), reverse=True)
 
     def load_table(self, snapshot: int | None = None) -> Any:
-        """``TableBundle(info, dataset, table)`` of a snapshot (None = latest)."""
+        """``TableBundle(info, table, data)`` of a snapshot (None = latest), its market series read."""
         from desktop.services.screening import load_table
 
-        return load_table(self.db, snapshot)
+        bundle = load_table(self.db, snapshot)
+        bundle.data.market()  # read here, on the worker, not when the window draws the market chart
+        return bundle
 
     # -- screens ----------------------------------------------------------------------------
     def presets(self) -> dict[str, dict]:
