@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from desktop import __version__, engine, paths
 from desktop.engine.dataset import Dataset
 from desktop.engine.evaluate import ScreenResult, evaluate
-from desktop.engine.metrics import MetricParams, StockTable, compute_metrics
+from desktop.engine.metrics import MetricParams, StockTable, compute_metrics, rate_beta_window
 from desktop.engine.screen import Screen, parse_screen, screen_to_dict
 from desktop.engine.themes import ThemeFileError, ThemeTaxonomy
 from desktop.errors import InputError, PickaxeError
@@ -62,9 +62,9 @@ class SnapshotData:
     instead of all prices (~100 MB, ~0.2 s). Thread-safe.
     """
 
-    def __init__(self, db: Database, snapshot_id: int, dataset: Dataset | None = None) -> None:
+    def __init__(self, db: Database, snapshot_id: int) -> None:
         self._db, self._id = db, snapshot_id
-        self._dataset = dataset
+        self._dataset: Dataset | None = None
         self._market: pd.DataFrame | None = None
         self._lock = threading.Lock()
 
@@ -206,24 +206,35 @@ def load_table(db: Database, snapshot: int | str | None = None, *, params: Metri
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    taxonomy = _taxonomy(override)  # parsed even on a cache hit: a broken override file is reported
     stored_key = table_key(info, params, override)
     with db.read_session() as session:
         table = tables.load_table(session, info.id, stored_key)
-    if table is not None:
+    if table is not None:  # (computed with this very override file, so it parses)
         bundle = TableBundle(info, table, SnapshotData(db, info.id), from_store=True)
     else:
+        taxonomy = _taxonomy(override)
         with db.read_session() as session:
-            dataset = snapshots.load_dataset(session, info.id, with_prices=True)
+            dataset = _metrics_input(session, info.id, params)
         log.info("computing metrics for snapshot %s (%s securities)", info.id, len(dataset.securities))
         table = compute_metrics(dataset, params, taxonomy=taxonomy, progress=progress, is_cancelled=is_cancelled)
-        bundle = TableBundle(info, table, SnapshotData(db, info.id, dataset))
+        bundle = TableBundle(info, table, SnapshotData(db, info.id))
         _write_later(db, info.id, stored_key, table)
     with _lock:
         _cache[key] = bundle
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return bundle
+
+
+def _metrics_input(session: Any, snapshot_id: int, params: MetricParams) -> Dataset:
+    """The snapshot as compute_metrics reads it: everything, but daily closes only over the days
+    the rate betas use (a real snapshot's closes span ~25 years, ~100 MB; issue #17: peak memory)."""
+    dataset = snapshots.load_dataset(session, snapshot_id, with_prices=False)
+    window = rate_beta_window(snapshots.load_price_dates(session, snapshot_id), dataset.market, dataset.as_of,
+                              params)
+    if window is None:
+        return dataset
+    return dataclasses.replace(dataset, prices=snapshots.load_prices(session, snapshot_id, since=window[0]))
 
 
 @cache

@@ -502,12 +502,32 @@ def _frame_part(session: Session, snapshot_id: int, kind: str, default: pd.DataF
     return _decoded(session, snapshot_id, kind, "", codec.decode_frame, parts[0][2]) if parts else default
 
 
-def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = None) -> pd.DataFrame:
-    """Daily closes of a snapshot (all symbols, or just ``symbols``), columns sorted by symbol."""
-    index_parts = _blob_bytes(session, snapshot_id, ["prices_index"])
-    if not index_parts:
+def _price_index(session: Session, snapshot_id: int) -> pd.Index | None:
+    parts = _blob_bytes(session, snapshot_id, ["prices_index"])
+    return _decoded(session, snapshot_id, "prices_index", "", codec.decode_frame, parts[0][2]).index if parts else None
+
+
+def load_price_dates(session: Session, snapshot_id: int) -> pd.DatetimeIndex:
+    """Every trading day of the snapshot's daily closes (the index of :func:`load_prices`)."""
+    index = _price_index(session, snapshot_id)
+    return pd.DatetimeIndex(empty_series_frame().index if index is None else index)
+
+
+def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = None, *,
+                since: Any = None) -> pd.DataFrame:
+    """Daily closes of a snapshot (all symbols, or just ``symbols``), columns sorted by symbol.
+
+    ``since`` (a date) keeps only the days from it on: the metrics read two years of closes, and
+    a real snapshot's price dates span ~25 years (~100 MB for 2,000 stocks, issue #17). Every part
+    read is checked as a whole either way.
+    """
+    full_index = _price_index(session, snapshot_id)
+    if full_index is None:
         return empty_series_frame()
-    full_index = _decoded(session, snapshot_id, "prices_index", "", codec.decode_frame, index_parts[0][2]).index
+    first_day = None
+    if since is not None:
+        first_day = np.datetime64(pd.Timestamp(since).date(), "D")
+        full_index = full_index[full_index.to_numpy().astype("datetime64[D]") >= first_day]
     series = _blob_bytes(session, snapshot_id, ["prices"], symbols)
     series.sort(key=lambda part: part[1])
     days_index = full_index.to_numpy().astype("datetime64[D]")
@@ -516,10 +536,13 @@ def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = 
     matrix = np.full((len(series), len(full_index)), np.nan)
     for j, (_, symbol, raw) in enumerate(series):
         days, values = _decoded(session, snapshot_id, "prices", symbol, codec.decode_series, raw)
-        if not len(days):
-            continue
         if len(days) != len(values):
             raise _damaged(session, snapshot_id, f"{_part_name('prices', symbol)} is cut short")
+        if first_day is not None:
+            keep = int(np.searchsorted(days, first_day))
+            days, values = days[keep:], values[keep:]
+        if not len(days):
+            continue
         start = int(np.searchsorted(days_index, days[0]))
         stop = start + len(days)
         if stop <= len(days_index) and days_index[stop - 1] == days[-1]:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from desktop import paths
 from desktop.engine.dataset import Dataset
-from desktop.engine.metrics import MetricParams
+from desktop.engine.metrics import MetricParams, compute_metrics
 from desktop.services import screening
 from desktop.store import snapshots, tables
 from desktop.store.db import Database, open_database
@@ -28,9 +28,10 @@ FRAMES = ("values", "status", "theme_matches", "provenance", "period_end", "orig
 
 
 def dataset_with_prices() -> Dataset:
-    """The screening fixture plus 400 days of closes and market series (so rate betas are computed)."""
+    """The screening fixture plus 900 days of closes and market series: rate betas are computed, from
+    the last ~530 of them."""
     dataset = make_dataset()
-    days = pd.bdate_range(end=str(dataset.as_of), periods=400, name="date")
+    days = pd.bdate_range(end=str(dataset.as_of), periods=900, name="date")
     rng = np.random.default_rng(3)
     walk = np.exp(np.cumsum(rng.normal(0, 0.02, size=(len(days), len(dataset.securities))), axis=0))
     prices = pd.DataFrame(20 * walk, index=days, columns=pd.Index(dataset.securities.index, dtype=object))
@@ -93,6 +94,29 @@ def test_a_computed_table_is_read_back_by_the_next_start(db: Database, computati
     pd.testing.assert_series_equal(second.data.prices_of(symbol), first.data.prices_of(symbol))
     assert second.data.prices_of("NOT-THERE").empty
     pd.testing.assert_frame_equal(second.dataset.prices, first.dataset.prices)
+
+
+def test_metrics_read_only_the_closes_they_use_and_equal_those_from_all(db: Database,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    windows: list[Any] = []
+    load_prices = snapshots.load_prices
+
+    def recording(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        frame = load_prices(*args, **kwargs)
+        windows.append((kwargs.get("since"), len(frame)))
+        return frame
+
+    monkeypatch.setattr(snapshots, "load_prices", recording)
+    bundle = fresh_load(db)
+    (since, days), = windows
+    assert since is not None and 500 < days < 600  # two years of the 900 days
+    with db.read_session() as session:
+        everything = snapshots.load_dataset(session, bundle.info.id)
+    assert len(everything.prices) == 900
+    expected = compute_metrics(everything, MetricParams(), taxonomy=screening.load_taxonomy())
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(getattr(bundle.table, name), getattr(expected, name), check_exact=True)
+    assert bundle.table.notes == expected.notes and bundle.table.zombie_years == expected.zombie_years
 
 
 def test_other_parameters_miss_and_are_cached_beside(db: Database, computations: list[int]) -> None:
