@@ -112,6 +112,19 @@ class Backend:
             rows = watchlist.list_watchlist(session)
         return {str(getattr(r, "symbol", r)) for r in rows}
 
+    def watch_entries(self) -> list[Any]:
+        """The watchlist with notes and dates (``WatchEntry``), alphabetically."""
+        from desktop.store import watchlist
+
+        with self.db.read_session() as session:
+            return watchlist.list_watchlist(session)
+
+    def set_note(self, symbol: str, note: str) -> None:
+        from desktop.store import watchlist
+
+        with self.db.session() as session:
+            watchlist.set_note(session, symbol, note)
+
     def set_pinned(self, symbol: str, pinned: bool) -> None:
         from desktop.store import watchlist
 

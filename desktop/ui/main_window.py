@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         self._show_failing = False
         self._new_document = False  # the next result is of a newly opened screen: start at the top
         self._known_snapshots: set[int] = set()
+        self.watchlist_dialog: Any = None  # built on first use
         self.last_screen_ms = 0.0
         self._leaf_ids: list[str | None] = []  # engine criterion id per builder leaf (None: skipped)
 
@@ -379,6 +380,8 @@ class MainWindow(QMainWindow):
         self.act_changes = a(self.tr("What &changed since the last run…"), self.what_changed, "Ctrl+D")
         self.act_pin = a(self.tr("&Pin to watchlist"), self.toggle_pin, "Ctrl+B",
                          self.tr("Pin or unpin the selected stocks"))
+        self.act_watchlist = a(self.tr("&Watchlist…"), self.show_watchlist, "Ctrl+Shift+W",
+                               self.tr("The pinned stocks with your notes"))
         self.act_focus_builder = a(self.tr("Focus screen &builder"), lambda: self.builder.setFocus(), "Ctrl+1")
         self.act_focus_table = a(self.tr("Focus &table"), lambda: self.view.setFocus(), "Ctrl+2")
         self.act_focus_charts = a(self.tr("Focus c&harts"), self.charts.focus, "Ctrl+3")
@@ -404,7 +407,8 @@ class MainWindow(QMainWindow):
         screen_menu.insertMenu(self.act_save, self.presets_menu)
         screen_menu.insertMenu(self.act_save, self.saved_menu)
         data_menu = menu.addMenu(self.tr("&Data"))
-        for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin):
+        for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin,
+                    self.act_watchlist):
             data_menu.addSeparator() if act is None else data_menu.addAction(act)
         self.data_menu = data_menu
         view_menu = menu.addMenu(self.tr("&View"))
@@ -720,13 +724,13 @@ class MainWindow(QMainWindow):
         selected = self.view.selected_symbols()
         new_document, self._new_document = self._new_document, False
         self.model.set_rows(ftable, positions, columns, cell_states, extra)
+        if selected:
+            self.view.select_symbols(selected, scroll=False)
         if new_document:
             # A new screen's result starts at the top (not at the old scroll position); the
             # selection is kept when the stock is still listed.
             self.view.scrollToTop()
             self.view.horizontalScrollBar().setValue(0)
-        if selected:
-            self.view.select_symbols(selected, scroll=False)
         self.results_title.setText(self.tr("Shortlist · %s stocks") % f"{len(ranked):,}")
         self.charts.screened(table.values, ranked, self.settings.scatter_fields, self.settings.color_by,
                              self.view.selected_symbols(), histogram_current=self._from_histogram)
@@ -843,8 +847,62 @@ class MainWindow(QMainWindow):
         def done(_r: Any) -> None:
             self._pinned = (self._pinned | set(symbols)) if pin else (self._pinned - set(symbols))
             self._selection_changed(self.view.selected_symbols())
+            self._fill_watchlist()
             self.statusBar().showMessage((self.tr("Pinned %s") if pin else self.tr("Unpinned %s"))
                                          % ", ".join(symbols), 4000)
+
+        self.write_slot.start(work, done, lambda exc: messages.show_error(self, exc))
+
+    def show_watchlist(self) -> None:
+        """The watchlist view: pinned stocks with notes (non-modal, kept in step with pins)."""
+        if self.backend is None:
+            return
+        if self.watchlist_dialog is None:
+            from desktop.ui.dialogs.watchlist_dialog import WatchlistDialog
+
+            dialog = WatchlistDialog(self)
+            dialog.note_edited.connect(self._note_edited)
+            dialog.unpin_requested.connect(self._unpin)
+            dialog.symbol_activated.connect(self.select_symbol)
+            self.watchlist_dialog = dialog
+        self._fill_watchlist()
+        self.watchlist_dialog.show()
+        self.watchlist_dialog.raise_()
+
+    def _fill_watchlist(self) -> None:
+        if self.watchlist_dialog is None or self.backend is None:
+            return
+        try:
+            entries = self.backend.watch_entries()
+        except PickaxeError as exc:
+            messages.show_error(self, exc)
+            return
+        names: dict[str, str] = {}
+        if self.bundle is not None and "name" in self.bundle.table.values.columns:
+            col = self.bundle.table.values["name"]
+            names = {str(e.symbol): str(col.get(e.symbol)) for e in entries if isinstance(col.get(e.symbol), str)}
+        self.watchlist_dialog.set_entries(entries, names)
+
+    def _note_edited(self, symbol: str, note: str) -> None:
+        assert self.backend is not None
+        backend = self.backend
+        self.write_slot.start(lambda state: backend.set_note(symbol, note),
+                              lambda _r: self.statusBar().showMessage(self.tr("Note saved for %s") % symbol, 3000),
+                              lambda exc: messages.show_error(self, exc))
+
+    def _unpin(self, symbols: list[str]) -> None:
+        if not symbols or self.backend is None:
+            return
+        backend = self.backend
+
+        def work(state: TaskState) -> None:
+            for s in symbols:
+                backend.set_pinned(s, False)
+
+        def done(_r: Any) -> None:
+            self._pinned -= set(symbols)
+            self._fill_watchlist()
+            self._selection_changed(self.view.selected_symbols())
 
         self.write_slot.start(work, done, lambda exc: messages.show_error(self, exc))
 
@@ -1010,10 +1068,10 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         s = self.settings
-        if not s.geometry.isEmpty():
-            self.restoreGeometry(s.geometry)
-        else:
-            self.resize(*self._first_size())
+        first = self._first_size()
+        if s.geometry.isEmpty() or not self.restoreGeometry(s.geometry) \
+                or self.width() < min(900, first[0]) or self.height() < min(600, first[1]):
+            self.resize(*first)  # never reopen as a sliver (a geometry saved on another screen)
         if not s.window_state.isEmpty():
             self.restoreState(s.window_state)
         for split in (self.main_split, self.centre_split, self.charts_split):

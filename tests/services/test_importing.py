@@ -63,6 +63,11 @@ def test_universe_then_fundamentals(db, tmp_path: Path) -> None:  # type: ignore
     assert "market_cap" in text and "matched" in text and "as of 2026-05-05" in text
     assert len(text.splitlines()) < 60
     r3 = import_files(db, "simfin", [FIX / "simfin"])
+    # One folder holds five files: the summary counts the files, and a skipped row names its own file.
+    assert r3.summary_text().startswith("Imported simfin: 5 files,")
+    assert any(origin.endswith("us-income-annual.csv") and row.ticker == "PLNK_delisted"
+               for origin, row in r3.skipped)
+    assert "us-income-annual.csv line 7: PLNK_delisted" in r3.summary_text()
     assert r3.members_with_history == 2
     assert r3.members_3y_interest_and_operating_income == 1  # QZAL 2021-2023
     r4 = import_files(db, "prices", [FIX / "prices" / "closes_wide_fixture.csv"])

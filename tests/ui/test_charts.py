@@ -525,3 +525,14 @@ def test_every_widget_renders_to_png(qtbot, tmp_path: Path) -> None:  # type: ig
 def test_tick_strings(values: list[float], spacing: float | None, unit: str, log: bool,
                       expected: list[str]) -> None:
     assert tick_strings(values, spacing, unit, log) == expected
+
+
+def test_count_axes_tick_whole_numbers_only(qtbot: object) -> None:
+    # Issue #17: "12.5 stocks" is not a count; small ranges keep whole-number ticks.
+    from desktop.ui.charts._axes import CountAxisItem
+
+    axis = CountAxisItem("left")
+    for lo, hi in ((0.0, 3.0), (0.0, 1.4), (0.0, 130.0), (2.2, 2.8)):
+        ticks = [v for _spacing, values in axis.tickValues(lo, hi, 200) for v in values]
+        assert all(float(v).is_integer() for v in ticks), (lo, hi, ticks)
+    assert axis.tickValues(0.0, 1.4, 200) and axis.tickStrings([1000.0, 2.0], 1.0, 1.0) == ["1,000", "2"]

@@ -17,7 +17,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QToolButton, QWidget
 
 from desktop.engine import catalog
-from desktop.ui.charts._axes import UNIT_NAMES, FieldAxisItem, display_value, round_significant
+from desktop.ui.charts._axes import UNIT_NAMES, CountAxisItem, FieldAxisItem, display_value, round_significant
 from desktop.ui.charts._base import (
     AXIS,
     BACKGROUND,
@@ -106,7 +106,7 @@ class HistogramWidget(ChartFrame):
         self.maximum_button.clicked.connect(lambda checked: self._toggle_bound(1, checked))
 
         self._axis = FieldAxisItem("bottom")
-        self._plot_widget = make_plot_widget(bottom=self._axis)
+        self._plot_widget = make_plot_widget(bottom=self._axis, left=CountAxisItem("left"))
         self._plot = self._plot_widget.getPlotItem()
         self._plot.setMouseEnabled(x=True, y=False)
         set_axis_label(self._plot, "left", self.tr("Stocks"))
