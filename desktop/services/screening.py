@@ -86,6 +86,15 @@ class SnapshotData:
                     self._market = snapshots.load_market(session, self._id)
             return self._market
 
+    def price_dates(self) -> pd.DatetimeIndex:
+        """Every trading day of the snapshot's daily closes (without reading the closes)."""
+        with self._lock:
+            dataset = self._dataset
+        if dataset is not None:
+            return pd.DatetimeIndex(dataset.prices.index)
+        with self._db.read_session() as session:
+            return snapshots.load_price_dates(session, self._id)
+
     def prices_of(self, symbol: str) -> pd.Series:
         """One stock's daily closes (empty when the snapshot has none for it)."""
         with self._lock:

@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import logging
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,8 @@ def decode_table(raw: bytes) -> StockTable:
     for symbol, year, cov in zip(zombie["symbol"], zombie["fiscal_year"].tolist(), zombie["coverage"].tolist(),
                                  strict=True):
         years.setdefault(symbol, []).append((year, cov))
-    params = MetricParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()})
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()}
+    params = MetricParams(**fields)
     return StockTable(
         as_of=date.fromisoformat(meta["as_of"]), values=frames["values"], status=frames["status"],
         notes=dict(zip(zip(notes["symbol"], notes["field"], strict=True), notes["note"], strict=True)),

@@ -93,6 +93,7 @@ def test_a_computed_table_is_read_back_by_the_next_start(db: Database, computati
     symbol = str(first.dataset.prices.columns[0])
     pd.testing.assert_series_equal(second.data.prices_of(symbol), first.data.prices_of(symbol))
     assert second.data.prices_of("NOT-THERE").empty
+    pd.testing.assert_index_equal(second.data.price_dates(), pd.DatetimeIndex(first.dataset.prices.index))
     pd.testing.assert_frame_equal(second.dataset.prices, first.dataset.prices)
 
 
