@@ -223,7 +223,7 @@ def load_table(db: Database, snapshot: int | str | None = None, *, params: Metri
     else:
         taxonomy = _taxonomy(override)
         with db.read_session() as session:
-            dataset = _metrics_input(session, info.id, params)
+            dataset = _metrics_input(session, info, params)
         log.info("computing metrics for snapshot %s (%s securities)", info.id, len(dataset.securities))
         table = compute_metrics(dataset, params, taxonomy=taxonomy, progress=progress, is_cancelled=is_cancelled)
         bundle = TableBundle(info, table, SnapshotData(db, info.id))
@@ -235,15 +235,12 @@ def load_table(db: Database, snapshot: int | str | None = None, *, params: Metri
     return bundle
 
 
-def _metrics_input(session: Any, snapshot_id: int, params: MetricParams) -> Dataset:
+def _metrics_input(session: Any, info: SnapshotInfo, params: MetricParams) -> Dataset:
     """The snapshot as compute_metrics reads it: everything, but daily closes only over the days
     the rate betas use (a real snapshot's closes span ~25 years, ~100 MB; issue #17: peak memory)."""
-    dataset = snapshots.load_dataset(session, snapshot_id, with_prices=False)
-    window = rate_beta_window(snapshots.load_price_dates(session, snapshot_id), dataset.market, dataset.as_of,
-                              params)
-    if window is None:
-        return dataset
-    return dataclasses.replace(dataset, prices=snapshots.load_prices(session, snapshot_id, since=window[0]))
+    window = rate_beta_window(snapshots.load_price_dates(session, info.id), snapshots.load_market(session, info.id),
+                              info.as_of, params)
+    return snapshots.load_dataset(session, info.id, prices_since=window[0] if window else None)
 
 
 @cache

@@ -583,11 +583,12 @@ def load_provenance(session: Session, snapshot_id: int, symbols: list[str] | Non
 
 
 def load_dataset(session: Session, snapshot_id: int | None = None, *, with_prices: bool = True,
-                 with_provenance: bool = True) -> Dataset:
+                 with_provenance: bool = True, prices_since: Any = None) -> Dataset:
     """Rebuild the :class:`Dataset` of a snapshot (None = the latest).
 
     Args:
         with_prices: False leaves ``prices`` empty (the screen needs no daily closes).
+        prices_since: a date: daily closes only from it on (see :func:`load_prices`).
         with_provenance: False leaves ``provenance`` empty; fetch it later with
             :func:`load_provenance`.
 
@@ -605,7 +606,7 @@ def load_dataset(session: Session, snapshot_id: int | None = None, *, with_price
         as_of=snapshot.as_of,
         securities=_load_securities(session, snapshot),
         history=frames.get("history", empty_history()),
-        prices=load_prices(session, snapshot_id) if with_prices else empty_series_frame(),
+        prices=load_prices(session, snapshot_id, since=prices_since) if with_prices else empty_series_frame(),
         market=frames.get("market", empty_series_frame()),
         provenance=frames.get("provenance", empty_provenance()) if with_provenance else empty_provenance(),
         sources=_info(snapshot).sources,
