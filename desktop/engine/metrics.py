@@ -754,15 +754,13 @@ def _note(notes: dict[tuple[str, str], str], index: pd.Index, mask: np.ndarray, 
         notes.update(zip(((s, fld) for s in index[mask]), repeat(text), strict=False))
 
 
-def clean_returns(prices: pd.DataFrame, spike_threshold: float, clip: float) -> pd.DataFrame:
-    """Weekly log returns robust to bad prints (README: one-day spikes, unadjusted prints).
+def despiked_log(closes: np.ndarray, spike_threshold: float) -> np.ndarray:
+    """Log closes with bad prints removed (README: one-day spikes that revert, unadjusted prints).
 
-    A daily close whose move in and out both exceed ``spike_threshold`` (log) in opposite
-    directions and nearly cancel is dropped; weekly (Friday) closes then give log returns that
-    are winsorised to +/- ``clip``.
+    A daily close whose move in and out both exceed ``spike_threshold`` (log) in opposite directions
+    and nearly cancel becomes NaN; non-positive closes are NaN too. Day t is judged with day t+1.
     """
-    p = prices.astype("float64")
-    arr = p.to_numpy(copy=True)
+    arr = np.array(closes, dtype="float64", copy=True)
     arr[~(arr > 0)] = np.nan
     logp = np.log(arr)
     filled = pd.DataFrame(logp).ffill().to_numpy()
@@ -773,7 +771,18 @@ def clean_returns(prices: pd.DataFrame, spike_threshold: float, clip: float) -> 
     spike = (np.abs(r_in) > spike_threshold) & (np.abs(r_out) > spike_threshold) \
         & (np.sign(r_in) == np.sign(r_out)) & (np.abs(r_in - r_out) < spike_threshold / 2)
     logp[spike] = np.nan
-    daily = pd.DataFrame(logp, index=p.index, columns=p.columns)
+    return logp
+
+
+def clean_returns(prices: pd.DataFrame, spike_threshold: float, clip: float) -> pd.DataFrame:
+    """Weekly log returns robust to bad prints (README: one-day spikes, unadjusted prints).
+
+    A daily close whose move in and out both exceed ``spike_threshold`` (log) in opposite
+    directions and nearly cancel is dropped; weekly (Friday) closes then give log returns that
+    are winsorised to +/- ``clip``.
+    """
+    p = prices.astype("float64")
+    daily = pd.DataFrame(despiked_log(p.to_numpy(), spike_threshold), index=p.index, columns=p.columns)
     weekly = daily.resample("W-FRI").last()
     ret = weekly.diff()
     # A gap (no bar) in a week leaves NaN there; the next week's diff spans it only via ffill.

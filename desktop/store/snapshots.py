@@ -613,6 +613,16 @@ def load_dataset(session: Session, snapshot_id: int | None = None, *, with_price
     )
 
 
+def index_members(session: Session, snapshot_id: int) -> frozenset[str]:
+    """The symbols a snapshot lists as index members (its securities checked as for a load)."""
+    securities = _load_securities(session, _snapshot_row(session, snapshot_id))
+    if "in_index" not in securities:
+        return frozenset()
+    flags = securities["in_index"].astype(object)
+    return frozenset(str(s) for s, member in zip(securities.index, flags, strict=True)
+                     if member is not None and member == member and bool(member))
+
+
 # --- deleting -------------------------------------------------------------------------------
 
 

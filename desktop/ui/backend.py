@@ -175,6 +175,18 @@ class Backend:
         export_result(path, outcome, progress, is_cancelled)  # reports per sheet, cancellable
         return path
 
+    def backtest(self, screen: Any, settings: Any, snapshot: int | None, progress: Progress,
+                 is_cancelled: IsCancelled) -> Any:
+        """Backtest ``screen`` on ``snapshot``'s data (issue #15)."""
+        from desktop.services.backtest import run
+
+        return run(self.db, screen, settings, snapshot, progress=progress, is_cancelled=is_cancelled)
+
+    def export_backtest(self, path: Path, outcome: Any, progress: Progress, is_cancelled: IsCancelled) -> Path:
+        from desktop.services.backtest import export
+
+        return export(path, outcome, progress, is_cancelled)
+
 
 def _yahoo_provider() -> Any:
     from desktop.data.yahoo import YahooProvider

@@ -391,6 +391,8 @@ class MainWindow(QMainWindow):
         self.show_failing.toggled.connect(self.act_failing.setChecked)
         self.act_logs = a(self.tr("Open &log folder"), self._open_logs)
         self.act_about = a(self.tr("&About Pickaxe"), self._about)
+        self.act_backtest = a(self.tr("&Backtest…"), self.open_backtest, "Ctrl+Shift+B",
+                              self.tr("Would this screen have worked? Point in time, against IWM"))
 
         menu = self.menuBar()
         file_menu = menu.addMenu(self.tr("&File"))
@@ -405,6 +407,7 @@ class MainWindow(QMainWindow):
                     self.act_history, None, self.act_add, self.act_remove, self.act_find):
             screen_menu.addSeparator() if act is None else screen_menu.addAction(act)
         screen_menu.insertMenu(self.act_save, self.presets_menu)
+        screen_menu.addAction(self.act_backtest)
         screen_menu.insertMenu(self.act_save, self.saved_menu)
         data_menu = menu.addMenu(self.tr("&Data"))
         for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin,
@@ -961,6 +964,17 @@ class MainWindow(QMainWindow):
         box.setDetailedText(text)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.open()
+
+    def open_backtest(self) -> None:
+        """The Backtest dialog for the current screen (issue #15)."""
+        from desktop.ui.dialogs.backtest_dialog import BacktestDialog
+
+        if self.backend is not None and self.parsed_screen is not None:
+            bundle = self.bundle
+            self.backtest_dialog = BacktestDialog.for_backend(
+                self.backend, self.parsed_screen, int(bundle.info.id) if bundle else None,
+                bundle.dataset.prices.index if bundle else None, self)
+            self.backtest_dialog.show()
 
     # ====================================================================== what changed
     def what_changed(self) -> None:
