@@ -973,7 +973,7 @@ class MainWindow(QMainWindow):
             bundle = self.bundle
             self.backtest_dialog = BacktestDialog.for_backend(
                 self.backend, self.parsed_screen, int(bundle.info.id) if bundle else None,
-                bundle.dataset.prices.index if bundle else None, self)
+                bundle.data.price_dates() if bundle else None, self)  # the dates only, not every close
             self.backtest_dialog.show()
 
     # ====================================================================== what changed
