@@ -50,6 +50,7 @@ from desktop.ui.dialogs.changes_dialog import WhatChangedDialog
 from desktop.ui.dialogs.export_dialog import ask_export_path
 from desktop.ui.dialogs.history_dialog import VersionEntry, VersionHistoryDialog
 from desktop.ui.dialogs.import_dialog import ImportDialog
+from desktop.ui.dialogs.sec_contact_dialog import edit_sec_contact, with_sec_contact
 from desktop.ui.dialogs.progress_dialog import ProgressDialog
 from desktop.ui.results_model import FAIL, PASS, UNKNOWN, ColumnSpec, FormattedTable, ResultsTableModel
 from desktop.ui.results_view import ResultsView
@@ -161,10 +162,12 @@ class EmptyState(QWidget):
         text = QLabel(self.tr(
             "Pickaxe screens the Russell 2000 for companies that live on real cash flow and can carry "
             "higher interest rates. It needs a snapshot of the index members and their fundamentals.<br><br>"
-            "<b>Online:</b> download the current IWM holdings from iShares and the fundamentals and prices "
-            "from Yahoo Finance (about 2,000 companies; this takes a while and runs in the background).<br>"
-            "<b>Offline:</b> import files you already have: the iShares holdings CSV first, then a Finviz "
-            "export, Yahoo JSON or SimFin bulk files, the FRED 10-year yield and daily prices."), self)
+            "<b>Online:</b> download the current IWM holdings from iShares, the fundamentals from SEC EDGAR "
+            "(Pickaxe asks once for the contact e-mail the SEC requires) and prices from Yahoo Finance "
+            "(about 2,000 companies; this takes a while and runs in the background).<br>"
+            "<b>Offline:</b> import files you already have: the iShares holdings CSV first, then the SEC's "
+            "companyfacts.zip, a Finviz export, Yahoo JSON or SimFin bulk files, the FRED 10-year yield and "
+            "daily prices."), self)
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setMaximumWidth(640)
@@ -401,7 +404,8 @@ class MainWindow(QMainWindow):
         self.act_find = a(self.tr("&Find field…"), self.builder.focus_field_search, std.Find,
                           self.tr("Search the field catalogue in the current criterion"))
         self.act_refresh = a(self.tr("&Refresh"), self.refresh, std.Refresh,
-                             self.tr("Fetch fresh data from Yahoo Finance in the background"))
+                             self.tr("Fetch fresh data from SEC EDGAR and Yahoo Finance in the background"))
+        self.act_sec_contact = a(self.tr("SEC EDGAR &contact…"), lambda: edit_sec_contact(self, self.settings))
         self.act_cancel = a(self.tr("&Cancel refresh"), self.cancel_refresh, "Ctrl+.")
         self.act_changes = a(self.tr("What &changed since the last run…"), self.what_changed, "Ctrl+D")
         self.act_pin = a(self.tr("&Pin to watchlist"), self.toggle_pin, "Ctrl+B",
@@ -431,7 +435,8 @@ class MainWindow(QMainWindow):
         screen_menu.insertMenu(self.act_save, self.presets_menu)
         screen_menu.insertMenu(self.act_save, self.saved_menu)
         data_menu = menu.addMenu(self.tr("&Data"))
-        for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin):
+        for act in (self.act_refresh, self.act_cancel, self.act_import, self.act_sec_contact, None, self.act_changes,
+                    self.act_pin):
             data_menu.addSeparator() if act is None else data_menu.addAction(act)
         view_menu = menu.addMenu(self.tr("&View"))
         for act in (self.act_focus_builder, self.act_focus_table, self.act_focus_charts, self.act_focus_detail,
@@ -1082,10 +1087,16 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Fetch fresh data in the background; the user keeps working on the current snapshot."""
+        if self.backend is not None:
+            with_sec_contact(self, self.settings, self._start_refresh)  # asks for the SEC contact once
+
+    def _start_refresh(self, sec_user_agent: str | None) -> None:
         if self.backend is None:
             return
         backend = self.backend
-        self._progress_dialog("refresh", self.tr("Refreshing from Yahoo Finance"), self.refresh_slot)
+        backend.sec_user_agent = sec_user_agent
+        self._progress_dialog("refresh", self.tr("Refreshing from SEC EDGAR and Yahoo Finance") if sec_user_agent
+                              else self.tr("Refreshing from Yahoo Finance"), self.refresh_slot)
         self.refresh_slot.start(lambda state: backend.refresh(state.progress, state.is_cancelled),
                                 lambda report: self._refresh_done(report),
                                 lambda exc: self._refresh_failed(exc),
@@ -1093,10 +1104,15 @@ class MainWindow(QMainWindow):
                                 lambda: self._task_ended("refresh", self.tr("Refresh cancelled; fetched data is kept")))
 
     def download_universe(self) -> None:
-        """First run online: iShares holdings, then Yahoo fundamentals and prices."""
+        """First run online: iShares holdings, then SEC fundamentals and Yahoo prices and profiles."""
+        if self.backend is not None:
+            with_sec_contact(self, self.settings, self._start_download)  # asks for the SEC contact once
+
+    def _start_download(self, sec_user_agent: str | None) -> None:
         if self.backend is None:
             return
         backend = self.backend
+        backend.sec_user_agent = sec_user_agent
         self._progress_dialog("refresh", self.tr("Downloading the Russell 2000"), self.refresh_slot)
         self.refresh_slot.start(lambda state: backend.download_universe(state.progress, state.is_cancelled),
                                 self._refresh_done, self._refresh_failed,
