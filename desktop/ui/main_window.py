@@ -50,8 +50,8 @@ from desktop.ui.dialogs.changes_dialog import WhatChangedDialog
 from desktop.ui.dialogs.export_dialog import ask_export_path
 from desktop.ui.dialogs.history_dialog import VersionEntry, VersionHistoryDialog
 from desktop.ui.dialogs.import_dialog import ImportDialog
-from desktop.ui.dialogs.sec_contact_dialog import edit_sec_contact, with_sec_contact
 from desktop.ui.dialogs.progress_dialog import ProgressDialog
+from desktop.ui.dialogs.sec_contact_dialog import edit_sec_contact, with_sec_contact
 from desktop.ui.results_model import FAIL, PASS, UNKNOWN, ColumnSpec, FormattedTable, ResultsTableModel
 from desktop.ui.results_view import ResultsView
 from desktop.ui.screen_builder import CriterionRow, ScreenBuilderWidget

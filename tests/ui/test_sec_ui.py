@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QWidget
 
 from desktop.ui.dialogs.import_dialog import ImportDialog, guess_kind
 from desktop.ui.dialogs.sec_contact_dialog import SecContactDialog, with_sec_contact
@@ -23,6 +23,13 @@ SEC = Path(__file__).resolve().parents[1] / "data_files" / "sec"
 @pytest.fixture
 def no_contact(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PICKAXE_SEC_USER_AGENT", raising=False)
+
+
+@pytest.fixture
+def parent(qtbot: Any) -> QWidget:
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    return widget
 
 
 def _open_dialogs(parent: Any) -> list[SecContactDialog]:
@@ -46,11 +53,7 @@ def test_the_dialog_wants_a_name_and_an_e_mail(qtbot: Any) -> None:
     assert dialog.user_agent() == "Jane Doe jane@example.com"
 
 
-def test_the_contact_is_asked_once_and_kept_in_the_settings(qtbot: Any, no_contact: None) -> None:
-    from PySide6.QtWidgets import QWidget
-
-    parent = QWidget()
-    qtbot.addWidget(parent)
+def test_the_contact_is_asked_once_and_kept_in_the_settings(parent: QWidget, no_contact: None) -> None:
     settings = Settings()
     started: list[str | None] = []
     with_sec_contact(parent, settings, started.append)
@@ -65,11 +68,7 @@ def test_the_contact_is_asked_once_and_kept_in_the_settings(qtbot: Any, no_conta
     assert started[-1] == "Jane Doe jane@example.com" and _open_dialogs(parent) == []
 
 
-def test_going_without_the_sec_is_remembered_and_cancel_starts_nothing(qtbot: Any, no_contact: None) -> None:
-    from PySide6.QtWidgets import QWidget
-
-    parent = QWidget()
-    qtbot.addWidget(parent)
+def test_going_without_the_sec_is_remembered_and_cancel_starts_nothing(parent: QWidget, no_contact: None) -> None:
     settings = Settings()
     started: list[str | None] = []
     with_sec_contact(parent, settings, started.append)
@@ -82,12 +81,8 @@ def test_going_without_the_sec_is_remembered_and_cancel_starts_nothing(qtbot: An
     assert started == [None, None] and _open_dialogs(parent) == []
 
 
-def test_the_environment_variable_answers_without_asking(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from PySide6.QtWidgets import QWidget
-
+def test_the_environment_variable_answers_without_asking(parent: QWidget, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PICKAXE_SEC_USER_AGENT", "Env Person env@example.com")
-    parent = QWidget()
-    qtbot.addWidget(parent)
     started: list[str | None] = []
     with_sec_contact(parent, Settings(), started.append)
     assert started == ["Env Person env@example.com"]
