@@ -132,12 +132,123 @@ def bench_sec_bulk_rss(members: int = MEMBERS) -> dict[str, Any]:
     return {**result(seconds, rss_mb, members), "archive_mb": size_mb, "peak_rss_mb": rss_mb}
 
 
+SUBMISSIONS = SHARED_DATA / "sec" / "submissions"
+
+
+class _CikServer:
+    """A 127.0.0.1 SEC that serves the real company-facts bodies under any CIK, cheaply: each body is
+    gzip-compressed once without its leading ``{"cik":N`` and answered as two gzip members (a tiny
+    one with the asked CIK, then the stored rest), which a gzip reader decodes as one body."""
+
+    def __init__(self, facts: list[bytes], submissions: list[bytes], tickers: bytes, latency: Any) -> None:
+        import gzip
+        import re
+
+        from tests.data.sec_server import LAST_MODIFIED, Reply, SecServer
+
+        self.rests = []
+        for body in facts:
+            head = re.match(rb'\s*\{\s*"cik"\s*:\s*"?\d+"?', body)
+            if head is None:
+                raise RuntimeError("a company-facts body that does not start with its CIK")
+            self.rests.append(gzip.compress(body[head.end():], compresslevel=6))
+        self.subs = [gzip.compress(b, compresslevel=6) for b in submissions]
+        self.tickers = gzip.compress(tickers, compresslevel=6)
+        outer = self
+
+        class Server(SecServer):
+            def _next(self, path: str) -> Reply:
+                return outer.reply(path, Reply, LAST_MODIFIED)
+
+        self.server = Server({}, latency_s=latency)
+
+    def reply(self, path: str, reply: Any, modified: str) -> Any:
+        import gzip
+
+        name = path.rsplit("/", 1)[-1]
+        headers = {"Content-Encoding": "gzip", "Last-Modified": modified, "ETag": f'"{name}"'}
+        if path == "/files/company_tickers.json":
+            return reply(200, self.tickers, headers=headers)
+        cik = int(name[3:13])
+        if path.startswith("/api/xbrl/companyfacts/"):
+            rest = self.rests[cik % len(self.rests)]
+            return reply(200, gzip.compress(b'{"cik":%d' % cik, compresslevel=1) + rest, headers=headers)
+        return reply(200, self.subs[cik % len(self.subs)], headers=headers)
+
+
+def bench_sec_refresh(members: int = MEMBERS) -> dict[str, Any]:
+    """The refresh service's SEC part for ``members`` companies (company facts and submissions of the
+    real bodies, 9 req/s, 50-150 ms latency), then an incremental rerun where every company is due and
+    the SEC answers 304. Yahoo is the scripted provider (no latency): the SEC part is what is timed."""
+    import os
+    import random
+    from datetime import timedelta
+
+    from desktop.services.refresh import DEFAULT_MAX_RATE, refresh
+    from desktop.services.sec_refresh import SecSettings
+    from desktop.store.db import open_database
+    from tests.services.refresh_fakes import ScriptedProvider
+
+    facts = _real_bodies()
+    subs = [f.read_bytes() for f in sorted(SUBMISSIONS.glob("CIK*.json")) if "-submissions-" not in f.name]
+    symbols = [f"M{i:04d}" for i in range(members)]
+    table = {str(i): {"cik_str": i + 1, "ticker": s, "title": f"Benchmark company {i}"} for i, s in enumerate(symbols)}
+    rng = random.Random(14)
+    fake = _CikServer(facts, subs, json.dumps(table).encode(), lambda: rng.uniform(*LATENCY_S))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.sqlite3"
+        db = open_database(path)
+        fake.server.start()
+        try:
+            sec = SecSettings("Pickaxe benchmark bench@example.com", max_rate=RATE, workers=WORKERS,
+                              client_options={"www": fake.server.url, "data": fake.server.url})
+            marks: dict[str, float] = {}
+            facts_done = [0]
+            started = time.perf_counter()
+
+            def progress(done: int, total: int, message: str = "") -> None:
+                if message.startswith("SEC ") and "company facts fetched" in message:
+                    facts_done[0] += 1
+                    if facts_done[0] == members:
+                        marks["facts"] = time.perf_counter() - started
+                if message.startswith("SEC "):
+                    marks["sec"] = time.perf_counter() - started
+
+            first = refresh(db, ScriptedProvider(), symbols, max_rate=10_000.0, progress=progress, sec=sec)
+            total = time.perf_counter() - started
+            if first.sec is None or first.sec.fetched != members or first.failures:
+                raise RuntimeError(f"benchmark refresh incomplete: {first.sec} {first.failures[:3]}")
+            requests_first = first.sec.requests
+            db_mb = sum(p.stat().st_size for p in Path(folder).glob("bench.sqlite3*")) / 2**20
+            started = time.perf_counter()
+            again = refresh(db, ScriptedProvider(), symbols, max_rate=10_000.0, sec=sec,
+                            max_age={"sec_facts": timedelta(0), "prices": timedelta(days=1), "info": timedelta(days=1),
+                                     "statements": timedelta(days=1)}, build_snapshot=False)
+            incremental = time.perf_counter() - started
+            if again.sec is None or again.sec.unchanged != members or again.sec.fetched:
+                raise RuntimeError(f"benchmark rerun was not incremental: {again.sec}")
+        finally:
+            fake.server.stop()
+            db.dispose()
+    yahoo_s = members * YAHOO_REQUESTS_PER_TICKER / DEFAULT_MAX_RATE
+    return {**result(marks["facts"], None, members, yahoo_s), "sec_part_s": marks["sec"], "total_s": total,
+            "incremental_s": incremental, "requests_first": requests_first, "requests_again": again.sec.requests,
+            "db_mb": db_mb, "cpus": os.cpu_count(),
+            "settings": f"{WORKERS} workers, {LATENCY_S[0] * 1000:.0f}-{LATENCY_S[1] * 1000:.0f} ms latency, "
+                        f"{RATE:g} req/s; {len(facts)} real company-facts bodies, {len(subs)} real submissions"}
+
+
 if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else MEMBERS
     fetch = bench_sec_fetch(n)
     print(f"sec_fetch: {n:,} companies in {fetch['median_s']:.1f} s ({fetch['requests_per_s']:.2f} req/s; "
           f"{fetch['settings']}); yfinance baseline {fetch['baseline_median_s']:,.0f} s -> ratio "
           f"{fetch['median_s'] / fetch['baseline_median_s']:.3f}; {fetch['statement_rows']:,} statement rows")
+    sec = bench_sec_refresh(n)
+    print(f"sec_refresh: {n:,} members: company facts of all in {sec['median_s']:.1f} s, SEC part (with "
+          f"submissions) {sec['sec_part_s']:.1f} s, refresh with snapshot {sec['total_s']:.1f} s, "
+          f"{sec['requests_first']:,} requests; incremental rerun {sec['incremental_s']:.1f} s "
+          f"({sec['requests_again']:,} requests, all 304); store {sec['db_mb']:.0f} MB; {sec['settings']}")
     bulk = bench_sec_bulk_rss(n)
     print(f"sec_bulk_rss: {n:,} members ({bulk['archive_mb']:.0f} MB zip) read in {bulk['median_s']:.1f} s, "
           f"peak RSS {bulk['peak_rss_mb']:.0f} MB (limit 500 MB)")

@@ -167,3 +167,35 @@ def test_sec_company_facts_import_runs_on_a_worker_into_a_new_snapshot(qtbot: An
     assert any("Reading SEC company facts" in m for m in messages)
     window.close()
     read_pool().waitForDone(5000)
+
+
+def test_one_click_from_an_empty_store_to_sec_fundamentals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Download the Russell 2000 now, as the backend runs it: holdings (a hand-made file), then the
+    refresh with SEC EDGAR (a local server of trimmed real bodies) beside Yahoo (the scripted provider)."""
+    import functools
+
+    from desktop.data import ishares
+    from desktop.services import sec_refresh
+    from desktop.services.screening import load_table
+    from desktop.ui.backend import Backend
+    from tests.data.sec_server import fixture_bodies, sec_server
+    from tests.services.refresh_fakes import ScriptedProvider
+    from tests.services.test_sec_import import HOLDINGS
+
+    monkeypatch.setattr(ishares, "download_holdings", lambda *a, **k: HOLDINGS.encode("utf-8"))
+    backend = Backend(str(tmp_path / "one-click.sqlite3"))
+    backend.provider_factory = ScriptedProvider
+    backend.sec_user_agent = "Jane Doe jane@example.com"
+    try:
+        with sec_server(fixture_bodies()) as server:
+            monkeypatch.setattr(sec_refresh, "SecSettings", functools.partial(
+                sec_refresh.SecSettings, client_options={"www": server.url, "data": server.url}))
+            report = backend.download_universe(lambda *a: None, lambda: False)
+        assert report.sec is not None and report.sec.fetched == 2 and report.sec.not_in_map == ["QZAL"]
+        table = load_table(backend.db, report.snapshot_id).table
+        assert set(table.values.index) == {"AAPL", "MRVL", "QZAL"}
+        assert table.origin.loc["MRVL", "revenue"].startswith("sec ")
+        assert table.values.loc["MRVL", "cik"] == "0001835632" and table.values.loc["MRVL", "sic"] == "3674"
+        assert "semiconductors" in table.values.loc["MRVL", "themes"]  # SIC 3674
+    finally:
+        backend.close()
