@@ -14,16 +14,20 @@ ratio of requests per member and of the rates.
 ``companyfacts.zip`` built from the real bodies (each full real body once, the rest the trimmed real
 bodies of ``tests/data_files/sec`` under new CIKs), with ``sec_bulk.read_companyfacts_bulk``.
 
-Measured 2026-12-03 (2 logical CPUs, idle machine), ``python -m benchmarks.bench_sec``:
+``bench_sec_refresh``: the refresh service's SEC lane end to end (ticker map, company facts, then
+submissions, committed per company, then the snapshot), then an incremental rerun where every company
+is due and answers 304; the real company-facts bodies are served under each member's CIK.
 
-    sec_fetch: 2,000 companies fetched and parsed in 222.4 s (8.99 req/s; 4 workers, 50-150 ms
-               latency, 9 req/s limit; 140,500 statement rows); yfinance at 4 req/s x 9 requests/ticker:
-               4,500 s -> ratio 0.049 (20x faster); target <= 300 s met
-    sec_bulk_rss: 2,000 members (27 MB zip) read in 20.2 s, peak RSS 218 MB (limit 500 MB). A first
-               run measured 5,889 MB: every parsed company kept its fact index; the bulk reader now
-               keeps rows only (parse_companyfacts(keep_facts=False)).
+Measured 2026-12-03 (2 logical CPUs shared with other suites; figures and discussion in
+docs/benchmarks.md), ``python -m benchmarks.bench_sec 2000 --with-fetch``:
 
-    python -m benchmarks.bench_sec [MEMBERS]
+    sec_refresh: company facts of 2,000 members in 274.5 s (target <= 300 s met), SEC part with
+               submissions 496.3 s, with the snapshot 501.2 s; incremental rerun 223.3 s (2,000 x 304);
+               raw cache 624 MB; peak RSS 391 MB
+    sec_bulk_rss: 2,000 members read in 31.9 s, peak RSS 219 MB (limit 500 MB)
+    sec_fetch: 222.4 s on an idle machine (8.99 req/s), 270.0 s under a load average of 6
+
+    python -m benchmarks.bench_sec [MEMBERS] [--with-fetch]
 """
 
 from __future__ import annotations
@@ -103,14 +107,22 @@ def bench_sec_fetch(members: int = MEMBERS) -> dict[str, Any]:
                         f"{DEFAULT_MAX_RATE:g} req/s"}
 
 
+# The child's own peak (VmHWM): ru_maxrss would also count the parent's resident size at the fork,
+# which after bench_sec_fetch (whose results keep every body) was 5.9 GB.
 _CHILD = """
-import resource, sys, time
+import sys, time
 from desktop.data.sec_bulk import read_companyfacts_bulk
 t = time.perf_counter()
 r = read_companyfacts_bulk(sys.argv[1])
-print(r.members_read, len(r.skipped), time.perf_counter() - t,
-      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(r.members_read, len(r.skipped), time.perf_counter() - t, hwm / 1024)
 """
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident size (Linux VmHWM), in MB."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
 
 def bench_sec_bulk_rss(members: int = MEMBERS) -> dict[str, Any]:
@@ -233,22 +245,25 @@ def bench_sec_refresh(members: int = MEMBERS) -> dict[str, Any]:
     yahoo_s = members * YAHOO_REQUESTS_PER_TICKER / DEFAULT_MAX_RATE
     return {**result(marks["facts"], None, members, yahoo_s), "sec_part_s": marks["sec"], "total_s": total,
             "incremental_s": incremental, "requests_first": requests_first, "requests_again": again.sec.requests,
-            "db_mb": db_mb, "cpus": os.cpu_count(),
+            "db_mb": db_mb, "cpus": os.cpu_count(), "process_peak_rss_mb": peak_rss_mb(),
             "settings": f"{WORKERS} workers, {LATENCY_S[0] * 1000:.0f}-{LATENCY_S[1] * 1000:.0f} ms latency, "
                         f"{RATE:g} req/s; {len(facts)} real company-facts bodies, {len(subs)} real submissions"}
 
 
 if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else MEMBERS
-    fetch = bench_sec_fetch(n)
-    print(f"sec_fetch: {n:,} companies in {fetch['median_s']:.1f} s ({fetch['requests_per_s']:.2f} req/s; "
-          f"{fetch['settings']}); yfinance baseline {fetch['baseline_median_s']:,.0f} s -> ratio "
-          f"{fetch['median_s'] / fetch['baseline_median_s']:.3f}; {fetch['statement_rows']:,} statement rows")
+    # The refresh first, in a fresh process, so that its peak RSS is its own.
     sec = bench_sec_refresh(n)
     print(f"sec_refresh: {n:,} members: company facts of all in {sec['median_s']:.1f} s, SEC part (with "
           f"submissions) {sec['sec_part_s']:.1f} s, refresh with snapshot {sec['total_s']:.1f} s, "
           f"{sec['requests_first']:,} requests; incremental rerun {sec['incremental_s']:.1f} s "
-          f"({sec['requests_again']:,} requests, all 304); store {sec['db_mb']:.0f} MB; {sec['settings']}")
+          f"({sec['requests_again']:,} requests, all 304); store {sec['db_mb']:.0f} MB; peak RSS "
+          f"{sec['process_peak_rss_mb']:.0f} MB (with the local server); {sec['settings']}")
     bulk = bench_sec_bulk_rss(n)
     print(f"sec_bulk_rss: {n:,} members ({bulk['archive_mb']:.0f} MB zip) read in {bulk['median_s']:.1f} s, "
           f"peak RSS {bulk['peak_rss_mb']:.0f} MB (limit 500 MB)")
+    if "--with-fetch" in sys.argv:
+        fetch = bench_sec_fetch(n)
+        print(f"sec_fetch: {n:,} companies in {fetch['median_s']:.1f} s ({fetch['requests_per_s']:.2f} req/s; "
+              f"{fetch['settings']}); yfinance baseline {fetch['baseline_median_s']:,.0f} s -> ratio "
+              f"{fetch['median_s'] / fetch['baseline_median_s']:.3f}; {fetch['statement_rows']:,} statement rows")

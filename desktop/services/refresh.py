@@ -1,6 +1,10 @@
-"""Refresh: fetch Yahoo data for the universe into the raw cache, then build a new snapshot (issue #3).
+"""Refresh: fetch Yahoo data (and SEC EDGAR fundamentals, issue #14) for the universe into the raw
+cache, then build a new snapshot (issue #3).
 
-The refresh is
+The SEC part (:mod:`desktop.services.sec_refresh`) runs beside the Yahoo part as a second lane: its own
+thread pool and its own rate limit (the SEC client's token bucket), committed by the same calling
+thread. Yahoo then fetches statements only for members the SEC's ticker map does not list, and tops
+up cached prices with the missing days (``fetch_update``). The Yahoo part is
 
 * **throttled**: one :class:`~desktop.data.throttle.TokenBucket` shared by every worker counts HTTP
   requests (``provider.request_cost``) against ``max_rate``; a 429 pauses the whole bucket;
@@ -10,10 +14,10 @@ The refresh is
 * **committed per ticker** into the raw cache, so a crash, kill or cancel loses at most the
   tickers in flight, and a rerun skips what is already fresh (**resumable** and **incremental**:
   prices are due daily, the profile weekly, statements monthly by default);
-* **cancellable** and **reporting progress with an ETA** through the plain callbacks.
+* **cancellable** and **reporting progress with an ETA** (the slower lane's) through the plain callbacks.
 
 At the end the cached payloads of every requested symbol (fresh, old or just fetched) are parsed
-and merged with the previous snapshot into a new immutable snapshot.
+and merged, with the cached SEC parses, with the previous snapshot into a new immutable snapshot.
 """
 
 from __future__ import annotations
@@ -575,8 +579,9 @@ def _run_lanes(lanes: list[_Lane], stop_requested: Callable[[], bool], abort: th
             lane.pending.clear()
         raise
     finally:
-        for pool in pools.values():
-            pool.shutdown(wait=not interrupted, cancel_futures=interrupted)
+        if interrupted:  # drop what was queued on every pool first, then wait for the running items
+            for pool in pools.values():
+                pool.shutdown(wait=False, cancel_futures=True)
         for pool in pools.values():
             pool.shutdown(wait=True)
 

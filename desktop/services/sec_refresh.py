@@ -164,8 +164,12 @@ def _when(state: Mapping[str, Any], *keys: str) -> datetime | None:
         return None
 
 
-def _validators(resp: sec_client.SecResponse, fetched: datetime) -> dict[str, Any]:
-    return {"etag": resp.etag, "last_modified": resp.last_modified, "fetched": _iso(fetched)}
+def _validators(resp: sec_client.SecResponse, fetched: datetime, known: Mapping[str, Any] | None = None,
+                ) -> dict[str, Any]:
+    """The validators to send next time: the answer's, else (a 304 without them) the ones we had."""
+    keep = known if resp.not_modified and known else {}
+    return {"etag": resp.etag or keep.get("etag"), "last_modified": resp.last_modified or keep.get("last_modified"),
+            "fetched": _iso(fetched)}
 
 
 def resolve_ages(max_age: timedelta | Mapping[str, timedelta] | None) -> dict[str, timedelta]:
@@ -206,7 +210,7 @@ def _ticker_map(db: Any, client: sec_client.SecClient, ages: Mapping[str, timede
                 if not resp.not_modified:
                     body = resp.body
                     rawcache.put_raw(session, SOURCE, MAP_KEY, KIND_MAP, body, now)
-                rawcache.put_raw(session, SOURCE, MAP_KEY, KIND_STATE, _validators(resp, now), now)
+                rawcache.put_raw(session, SOURCE, MAP_KEY, KIND_STATE, _validators(resp, now, state), now)
     try:
         return sec_facts.parse_company_tickers(body or b"", "SEC company_tickers.json")
     except InputError as exc:
@@ -280,7 +284,7 @@ def fetch_job(client: sec_client.SecClient, job: Job, lane_stopped: Callable[[],
             kind = KIND_FACTS
             known = state.get(KIND_FACTS) or {}
             resp = client.companyfacts(job.cik, known.get("etag"), known.get("last_modified"))
-            out.validators[KIND_FACTS] = _validators(resp, _now())
+            out.validators[KIND_FACTS] = _validators(resp, _now(), known)
             if resp.not_modified:
                 out.facts_unchanged = True
             else:
@@ -310,7 +314,7 @@ def fetch_job(client: sec_client.SecClient, job: Job, lane_stopped: Callable[[],
 def _fetch_submissions(client: sec_client.SecClient, job: Job, out: Outcome) -> None:
     known = job.state.get("submissions") or {}
     resp = client.submissions(job.cik, known.get("etag"), known.get("last_modified"))
-    out.validators[KIND_SUBMISSIONS] = {**_validators(resp, _now()),
+    out.validators[KIND_SUBMISSIONS] = {**_validators(resp, _now(), known),
                                         "latest_financial_filing": known.get("latest_financial_filing")}
     if resp.not_modified:
         return
