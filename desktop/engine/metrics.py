@@ -29,7 +29,8 @@ from desktop.engine.statements import STATEMENT_FIELDS, Statements, prepare, rul
 from desktop.engine.themes import ThemeTaxonomy, empty_matches, tag, themes_by_symbol
 from desktop.errors import Cancelled
 
-__all__ = ["MISSING", "NOT_MEANINGFUL", "OK", "STALE", "SUSPECT", "MetricParams", "StockTable", "compute_metrics"]
+__all__ = ["MISSING", "NOT_MEANINGFUL", "OK", "STALE", "SUSPECT", "MetricParams", "StockTable", "compute_metrics",
+           "rate_beta_window"]
 
 ProgressFn = Callable[..., None]
 CancelFn = Callable[[], bool]
@@ -758,15 +759,13 @@ def _note(notes: dict[tuple[str, str], str], index: pd.Index, mask: np.ndarray, 
         notes.update(zip(((s, fld) for s in index[mask]), repeat(text), strict=False))
 
 
-def clean_returns(prices: pd.DataFrame, spike_threshold: float, clip: float) -> pd.DataFrame:
-    """Weekly log returns robust to bad prints (README: one-day spikes, unadjusted prints).
+def despiked_log(closes: np.ndarray, spike_threshold: float) -> np.ndarray:
+    """Log closes with bad prints removed (README: one-day spikes that revert, unadjusted prints).
 
-    A daily close whose move in and out both exceed ``spike_threshold`` (log) in opposite
-    directions and nearly cancel is dropped; weekly (Friday) closes then give log returns that
-    are winsorised to +/- ``clip``.
+    A daily close whose move in and out both exceed ``spike_threshold`` (log) in opposite directions
+    and nearly cancel becomes NaN; non-positive closes are NaN too. Day t is judged with day t+1.
     """
-    p = prices.astype("float64")
-    arr = p.to_numpy(copy=True)
+    arr = np.array(closes, dtype="float64", copy=True)
     arr[~(arr > 0)] = np.nan
     logp = np.log(arr)
     filled = pd.DataFrame(logp).ffill().to_numpy()
@@ -777,11 +776,48 @@ def clean_returns(prices: pd.DataFrame, spike_threshold: float, clip: float) -> 
     spike = (np.abs(r_in) > spike_threshold) & (np.abs(r_out) > spike_threshold) \
         & (np.sign(r_in) == np.sign(r_out)) & (np.abs(r_in - r_out) < spike_threshold / 2)
     logp[spike] = np.nan
-    daily = pd.DataFrame(logp, index=p.index, columns=p.columns)
+    return logp
+
+
+def clean_returns(prices: pd.DataFrame, spike_threshold: float, clip: float) -> pd.DataFrame:
+    """Weekly log returns robust to bad prints (README: one-day spikes, unadjusted prints).
+
+    A daily close whose move in and out both exceed ``spike_threshold`` (log) in opposite
+    directions and nearly cancel is dropped; weekly (Friday) closes then give log returns that
+    are winsorised to +/- ``clip``.
+    """
+    p = prices.astype("float64")
+    daily = pd.DataFrame(despiked_log(p.to_numpy(), spike_threshold), index=p.index, columns=p.columns)
     weekly = daily.resample("W-FRI").last()
     ret = weekly.diff()
     # A gap (no bar) in a week leaves NaN there; the next week's diff spans it only via ffill.
     return ret.clip(lower=-clip, upper=clip)
+
+
+def rate_beta_window(price_dates: pd.Index, market: pd.DataFrame, as_of: date,
+                     params: MetricParams) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The first and last day of daily closes the rate betas read (None: they read none).
+
+    A caller that loads closes for :func:`compute_metrics` needs only these days (two years of the
+    ~25 a snapshot's price dates span, issue #17); ``price_dates`` are all the snapshot's days.
+    """
+    if not len(price_dates) or market is None or not {"IWM", "yield_10y"} <= set(market):
+        return None
+    return _beta_window(pd.DatetimeIndex(price_dates), _rate_market(market), pd.Timestamp(as_of), params)
+
+
+def _rate_market(market: pd.DataFrame) -> pd.DataFrame:
+    m = market[["IWM", "yield_10y"]].astype("float64")
+    m.index = pd.DatetimeIndex(m.index)
+    return m
+
+
+def _beta_window(price_dates: pd.DatetimeIndex, m: pd.DataFrame, as_of: pd.Timestamp,
+                 params: MetricParams) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Weekly returns over ``rate_beta_weeks`` (+2 for the first difference and a partial week) to
+    the last common date on or before the snapshot date."""
+    end = min(price_dates.max(), m.dropna(how="all").index.max(), as_of)
+    return end - pd.Timedelta(weeks=params.rate_beta_weeks + 2), end
 
 
 def _rate_betas(prices: pd.DataFrame, market: pd.DataFrame, index: pd.Index, params: MetricParams,
@@ -797,13 +833,11 @@ def _rate_betas(prices: pd.DataFrame, market: pd.DataFrame, index: pd.Index, par
     cols = [s for s in prices.columns if s in wanted]
     if not cols:
         return out
-    m = market[["IWM", "yield_10y"]].astype("float64")
-    m.index = pd.DatetimeIndex(m.index)
-    end = min(pd.DatetimeIndex(prices.index).max(), m.dropna(how="all").index.max(), ctx.as_of)
+    m = _rate_market(market)
+    start, end = _beta_window(pd.DatetimeIndex(prices.index), m, ctx.as_of, params)
     wk_m = m.loc[:end].resample("W-FRI").last()
     mkt = np.log(wk_m["IWM"].where(wk_m["IWM"] > 0)).diff()
     dy = wk_m["yield_10y"].diff()
-    start = end - pd.Timedelta(weeks=params.rate_beta_weeks + 2)
     px = prices.loc[(prices.index >= start) & (prices.index <= end), cols]
     px.index = pd.DatetimeIndex(px.index)
     pos = index.get_indexer(pd.Index(cols))

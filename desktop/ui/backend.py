@@ -47,10 +47,12 @@ class Backend:
         return sorted(infos, key=lambda s: (s.as_of, s.id), reverse=True)
 
     def load_table(self, snapshot: int | None = None) -> Any:
-        """``TableBundle(info, dataset, table)`` of a snapshot (None = latest)."""
+        """``TableBundle(info, table, data)`` of a snapshot (None = latest), its market series read."""
         from desktop.services.screening import load_table
 
-        return load_table(self.db, snapshot)
+        bundle = load_table(self.db, snapshot)
+        bundle.data.market()  # read here, on the worker, not when the window draws the market chart
+        return bundle
 
     # -- screens ----------------------------------------------------------------------------
     def presets(self) -> dict[str, dict]:
@@ -92,6 +94,19 @@ class Backend:
 
         return run_screen(self.db, screen, snapshot=snapshot, record=record)
 
+    def runs(self, screen_name: str, n: int = 20) -> list[Any]:
+        """The screen's recorded runs, newest first (``RunInfo``)."""
+        from desktop.store import runs
+
+        with self.db.read_session() as session:
+            return runs.latest_runs(session, screen_name, n)
+
+    def record_run(self, screen: Any, snapshot: int, ranked: Any) -> int:
+        """Record ``screen``'s ranked result on ``snapshot`` as a run; returns the run id."""
+        from desktop.services.screening import record_result
+
+        return record_result(self.db, screen, snapshot, ranked)
+
     # -- watchlist --------------------------------------------------------------------------
     def watchlist(self) -> set[str]:
         from desktop.store import watchlist
@@ -99,6 +114,19 @@ class Backend:
         with self.db.read_session() as session:
             rows = watchlist.list_watchlist(session)
         return {str(getattr(r, "symbol", r)) for r in rows}
+
+    def watch_entries(self) -> list[Any]:
+        """The watchlist with notes and dates (``WatchEntry``), alphabetically."""
+        from desktop.store import watchlist
+
+        with self.db.read_session() as session:
+            return watchlist.list_watchlist(session)
+
+    def set_note(self, symbol: str, note: str) -> None:
+        from desktop.store import watchlist
+
+        with self.db.session() as session:
+            watchlist.set_note(session, symbol, note)
 
     def set_pinned(self, symbol: str, pinned: bool) -> None:
         from desktop.store import watchlist
@@ -158,6 +186,18 @@ class Backend:
             raise Cancelled()
         export_result(path, outcome, progress, is_cancelled)  # reports per sheet, cancellable
         return path
+
+    def backtest(self, screen: Any, settings: Any, snapshot: int | None, progress: Progress,
+                 is_cancelled: IsCancelled) -> Any:
+        """Backtest ``screen`` on ``snapshot``'s data (issue #15)."""
+        from desktop.services.backtest import run
+
+        return run(self.db, screen, settings, snapshot, progress=progress, is_cancelled=is_cancelled)
+
+    def export_backtest(self, path: Path, outcome: Any, progress: Progress, is_cancelled: IsCancelled) -> Path:
+        from desktop.services.backtest import export
+
+        return export(path, outcome, progress, is_cancelled)
 
 
 def _yahoo_provider() -> Any:

@@ -202,3 +202,18 @@ def test_securities_are_queryable_in_sql(db: Database) -> None:
             SnapshotSecurity.snapshot_id == sid, SnapshotSecurity.symbol == symbol))
     value = dataset.securities.loc[symbol, "market_cap"]
     assert data.get("market_cap") == (None if np.isnan(value) else value)
+
+
+def test_prices_since_a_day_are_the_tail_of_all_prices(db: Database) -> None:
+    dataset = make_dataset(20, 80)
+    dataset.prices.iloc[:60, 3] = np.nan  # a stock listed late: its closes start inside the window
+    with db.session() as s:
+        sid = snapshots.save_snapshot(s, dataset, {})
+    with db.read_session() as s:
+        everything = snapshots.load_prices(s, sid)
+        since = everything.index[50]
+        tail = snapshots.load_prices(s, sid, since=since.date())
+        dates = snapshots.load_price_dates(s, sid)
+    pd.testing.assert_frame_equal(tail, everything.loc[since:], check_freq=False)
+    assert list(tail.columns) == list(everything.columns) and len(tail) == 30
+    pd.testing.assert_index_equal(dates, pd.DatetimeIndex(everything.index), check_names=False)

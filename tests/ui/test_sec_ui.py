@@ -158,7 +158,7 @@ def test_sec_company_facts_import_runs_on_a_worker_into_a_new_snapshot(qtbot: An
 
     window.backend.import_files = recording  # type: ignore[union-attr, method-assign]
     with qtbot.waitSignal(window.imported, timeout=60000):
-        window._start_import("sec-companyfacts", [archive, ticker_map], None)
+        window.tasks.start_import("sec-companyfacts", [archive, ticker_map], None)
     qtbot.waitUntil(lambda: window.bundle is not None, timeout=30000)
     assert "Imported sec-companyfacts" in window.info_banner.text.text()
     values = window.bundle.table.values

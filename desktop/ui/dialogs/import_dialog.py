@@ -94,8 +94,8 @@ class ImportDialog(QDialog):
         buttons.addWidget(remove)
         buttons.addStretch(1)
         files_row.addLayout(buttons)
-        files_label = QLabel(self.tr("&Files:"), self)
-        files_label.setBuddy(self.files)  # a row of a layout gets no buddy, so "&" would show as is
+        files_label = QLabel(self.tr("&Files:"), self)  # a buddy makes "&F" the mnemonic, not a literal "&"
+        files_label.setBuddy(self.files)
         form.addRow(files_label, files_row)
         as_of_row = QHBoxLayout()
         self.use_as_of = QCheckBox(self.tr("Data date:"), self)
