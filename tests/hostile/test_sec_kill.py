@@ -16,6 +16,8 @@ import sys
 import textwrap
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,19 @@ def _count(path: Path, sql: str) -> int:
         return 0
 
 
+@contextmanager
+def _child(*argv: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A Python child running ``argv``; killed on the way out if still alive."""
+    child = subprocess.Popen([sys.executable, "-c", *argv], env=_env(), cwd=PROJECT_ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
 def _kill(child: subprocess.Popen[bytes]) -> None:
     assert child.poll() is None, child.communicate()
     child.send_signal(signal.SIGKILL)
@@ -73,17 +88,11 @@ def test_sigkill_mid_sec_refresh_then_resume(tmp_path: Path) -> None:
     path = tmp_path / "killed.sqlite3"
     committed_sql = "SELECT count(*) FROM raw_payloads WHERE source = 'sec' AND kind = 'parsed'"
     with sec_server(bodies, latency_s=0.02) as server:
-        child = subprocess.Popen([sys.executable, "-c", REFRESH_CHILD, str(path), server.url, ",".join(tickers), UA],
-                                 env=_env(), cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
+        with _child(REFRESH_CHILD, str(path), server.url, ",".join(tickers), UA) as child:
             deadline = time.monotonic() + DEADLINE_S
             while _count(path, committed_sql) < 8 and time.monotonic() < deadline and child.poll() is None:
                 time.sleep(0.01)
             _kill(child)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
 
         db = open_database(path)
         try:
@@ -162,10 +171,8 @@ def test_sigkill_mid_sec_bulk_import_leaves_the_store_as_it_was(tmp_path: Path, 
         db.dispose()
     before = _store_digest(path)
     big, big_map = _archive(tmp_path / "big", 300)
-    child = subprocess.Popen([sys.executable, "-c", IMPORT_CHILD, str(path), str(big), str(big_map)], env=_env(),
-                             cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     finished_first = False
-    try:
+    with _child(IMPORT_CHILD, str(path), str(big), str(big_map)) as child:
         assert child.stdout is not None
         for line in iter(child.stdout.readline, b""):
             words = line.split()
@@ -180,10 +187,6 @@ def test_sigkill_mid_sec_bulk_import_leaves_the_store_as_it_was(tmp_path: Path, 
             _kill(child)
         else:
             finished_first = True  # the save won the race: then it must be complete
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
     db = open_database(path)
     try:
         with db.session() as session:
