@@ -25,12 +25,18 @@ Precedence (documented for users in ``docs/data-sources.md``):
   Rows are replaced per (symbol, source, period_type, period_end, filed).
 * Identity (issue #12, :mod:`desktop.data.identity`): a source's records for a member whose company
   name disagrees with the index name, or whose statements stopped years before the snapshot, are
-  dropped and listed in the :class:`MergeReport` with both names.
+  dropped and listed in the :class:`MergeReport` with both names. The CIK decides first (issue #14):
+  a source whose CIK is the member's (the SEC's for the ticker) is attached whatever its name, one
+  whose CIK differs is rejected, and a ticker whose SEC CIK changed is another company (the earlier
+  SEC records under it are dropped).
+* SEC statements come first (``engine.statements``); SEC master data (``cik``, ``sic``,
+  ``sic_description``, ``former_names``) only from the SEC (``cik`` also from SimFin).
 * Price and market series are combined per date, the newer import winning on common dates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from datetime import date
@@ -70,15 +76,21 @@ UNIVERSE_FIELDS = ("ticker", "index_weight", "index_sector", "exchange")
 NEWEST_FIRST = frozenset({"price", "market_cap", "enterprise_value", "shares_outstanding", "beta"})
 _STATEMENT = ("yahoo", "simfin", "finviz")
 _PROFILE = ("yahoo", "finviz", "simfin", "ishares")
+SEC_SOURCE = "sec"
+SEC_FIELDS = ("sic", "sic_description", "former_names")
 ORDER: dict[str, tuple[str, ...]] = {
     **{f: (UNIVERSE_SOURCE,) for f in UNIVERSE_FIELDS},
     # SimFin's company file keeps names from before renames (MARA "Marathon Patent Group"): last.
-    "name": ("yahoo", "finviz", "ishares", "simfin"),
+    "name": ("yahoo", "finviz", SEC_SOURCE, "ishares", "simfin"),
+    "cik": (SEC_SOURCE, "simfin"),
+    **{f: (SEC_SOURCE,) for f in SEC_FIELDS},
     "sector": _PROFILE,
     "industry": _PROFILE,
     "description": ("yahoo", "simfin", "finviz"),
     "listing_date": ("yahoo",),
     **{f: ("yahoo", "finviz", "ishares") for f in NEWEST_FIRST},
+    # The SEC's cover-page share count (dei) fills in when no vendor has a newer one.
+    "shares_outstanding": ("yahoo", "finviz", SEC_SOURCE, "ishares"),
     "current_ratio": ("yahoo", "finviz", "simfin"),
     "quick_ratio": ("yahoo", "finviz", "simfin"),
     "reported_debt_to_equity": ("yahoo", "finviz", "simfin"),
@@ -120,13 +132,14 @@ def merge(previous: Dataset | None, sources: list[SourceData], as_of: date | Non
         if is_line.any():
             legacy = statement_rows(previous.provenance[is_line])
             previous = replace(previous, provenance=previous.provenance[~is_line].reset_index(drop=True))
+    previous, reassigned = _drop_reassigned_tickers(previous, sources)
     pool = _pool(previous, sources)
     if universe is not None:
         pool = pool[pool[KEY].isin(universe.index)]
     history = _history(previous, sources, universe.index if universe is not None else None, legacy)
     snapshot_as_of = _as_of(as_of, previous, sources)
     if universe is not None:
-        pool, history = _check_identity(pool, history, universe, snapshot_as_of, report)
+        pool, history = _check_identity(pool, history, universe, snapshot_as_of, report, reassigned)
     pool = _choose(pool)
     securities = _securities(pool, universe)
     keep = securities.index if universe is not None else None
@@ -167,8 +180,52 @@ def _split_statements(s: SourceData) -> SourceData:
                    history=history)
 
 
+@dataclass(frozen=True)
+class _Reassigned:
+    """A ticker whose SEC CIK changed between the previous snapshot and this import (issue #14)."""
+
+    symbol: str
+    old_cik: str
+    new_cik: str
+    old_name: str
+    last_end: pd.Timestamp | None  # the last period end of the dropped SEC rows
+
+
+def _ciks(obs: pd.DataFrame | None) -> dict[str, str]:
+    """symbol -> CIK of the ``cik`` observations in ``obs``."""
+    if obs is None or not len(obs):
+        return {}
+    rows = obs[obs["field"] == "cik"]
+    return {str(k): str(v) for k, v in zip(rows[KEY], rows["value_text"], strict=True) if isinstance(v, str)}
+
+
+def _drop_reassigned_tickers(previous: Dataset | None, sources: list[SourceData],
+                             ) -> tuple[Dataset | None, list[_Reassigned]]:
+    """A ticker whose SEC CIK changed is another company: drop the previous SEC records under it."""
+    if previous is None or not len(previous.provenance):
+        return previous, []
+    new = {k: v for s in sources if s.source == SEC_SOURCE for k, v in _ciks(s.observations).items()}
+    old = _ciks(previous.provenance[previous.provenance["source"] == SEC_SOURCE])
+    changed = {sym for sym, cik in new.items() if sym in old and identity.same_cik(old[sym], cik) is False}
+    if not changed:
+        return previous, []
+    prov, hist = previous.provenance, previous.history
+    names = prov[(prov["field"] == "name") & (prov["source"] == SEC_SOURCE)].set_index(KEY)["value_text"]
+    gone_rows = hist[KEY].isin(changed).to_numpy() & (hist["source"] == SEC_SOURCE).to_numpy() if len(hist) \
+        else np.zeros(0, dtype=bool)
+    out = []
+    for sym in sorted(changed):
+        ends = hist.loc[gone_rows & (hist[KEY] == sym).to_numpy(), "period_end"] if len(hist) else pd.Series([])
+        name = names.get(sym)
+        out.append(_Reassigned(sym, old[sym], new[sym], name if isinstance(name, str) else f"CIK {old[sym]}",
+                               ends.max() if len(ends) else None))
+    gone_obs = prov[KEY].isin(changed).to_numpy() & (prov["source"] == SEC_SOURCE).to_numpy()
+    return replace(previous, provenance=prov[~gone_obs].reset_index(drop=True),
+                   history=hist[~gone_rows].reset_index(drop=True)), out
+
+
 def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.DataFrame, as_of: date,
-                    report: MergeReport) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    report: MergeReport, reassigned: Sequence[_Reassigned] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop every record of a (member, source) that is another company's (see desktop.data.identity)."""
     # The index provider's own names: universe["name"] of a previous snapshot is the chosen name,
     # which may be a source's (and a source must not vouch for itself).
@@ -179,14 +236,36 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
     names = pool[(pool["field"] == "name") & (pool["source"] != UNIVERSE_SOURCE)]
     named_sources: dict[str, set[str]] = {}
     rejected: dict[tuple[str, str], identity.Rejection] = {}
+    source_names: dict[tuple[str, str], str] = {}
     for sym, src, text in zip(names[KEY], names["source"], names["value_text"], strict=True):
         named_sources.setdefault(str(sym), set()).add(str(src))
         member = member_names.get(sym)
         if not isinstance(member, str) or not isinstance(text, str):
             continue
+        source_names[(str(sym), str(src))] = text
         agrees, why = identity.same_company(str(sym), member, text)
         if not agrees:
             rejected[(str(sym), str(src))] = identity.Rejection(str(sym), str(src), text, member, why)
+    # The CIK decides where a source gives one (issue #14): the member's CIK is the SEC's for the
+    # ticker (unless the SEC's record itself was rejected by name: an outdated ticker map).
+    ciks = pool[pool["field"] == "cik"]
+    sec = ciks[(ciks["source"] == SEC_SOURCE)
+               & ~ciks[KEY].map(lambda s: (str(s), SEC_SOURCE) in rejected).astype(bool)]
+    member_ciks = sec.drop_duplicates(KEY, keep="last").set_index(KEY)["value_text"]
+    for sym, src, text in zip(ciks[KEY], ciks["source"], ciks["value_text"], strict=True):
+        sym, src = str(sym), str(src)
+        member_cik = member_ciks.get(sym)
+        if src == SEC_SOURCE or not isinstance(member_cik, str) or not isinstance(text, str):
+            continue
+        same = identity.same_cik(member_cik, text)
+        if same:
+            rejected.pop((sym, src), None)
+            named_sources.setdefault(sym, set()).add(src)  # identified: not judged by dates below
+        elif same is False:
+            member = member_names.get(sym)
+            rejected[(sym, src)] = identity.Rejection(
+                sym, src, source_names.get((sym, src), f"CIK {text}"), str(member if isinstance(member, str) else sym),
+                f"CIK {text}, not the member's CIK {member_cik}")
     # A source without company names: reject what is dated while the ticker was another company's.
     # Rejections of earlier imports are remembered as REJECTED_FIELD rows (their records are gone).
     marks = pool["field"] == REJECTED_FIELD
@@ -196,6 +275,15 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
         if pd.notna(when):
             ends[str(sym)] = (when, identity.Rejection(str(sym), str(src), str(text),
                                                        str(member_names.get(sym, sym)), "an earlier import"))
+    moved: list[tuple[str, identity.Rejection]] = []
+    for r in reassigned:  # the SEC records under a reassigned ticker are already gone (previous snapshot)
+        if r.symbol not in universe.index:
+            continue
+        rej = identity.Rejection(r.symbol, SEC_SOURCE, r.old_name, str(member_names.get(r.symbol, r.symbol)),
+                                 f"the ticker moved from CIK {r.old_cik} to CIK {r.new_cik}")
+        moved.append((r.symbol, rej))
+        if r.last_end is not None and pd.notna(r.last_end) and (r.symbol not in ends or r.last_end > ends[r.symbol][0]):
+            ends[r.symbol] = (r.last_end, rej)
     records, rows = pool[~marks], history
     for (sym, src), rej in rejected.items():
         # The last date the rejected company demonstrably held the ticker: its statements' end
@@ -224,19 +312,23 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
                 rejected[(sym, str(src))] = identity.Rejection(
                     sym, str(src), "(no company name)", rej.member_name,
                     f"dated {dated.max().date()}, while the ticker belonged to {rej.source_name}")
-    if not rejected:
+    report.rejections.extend(rej for _sym, rej in moved)
+    if not rejected and not moved:
         return pool, history
     report.rejections.extend(rejected.values())
-    keys = pd.MultiIndex.from_tuples(list(rejected))
-    p_drop = pd.MultiIndex.from_frame(pool[[KEY, "source"]].astype(str)).isin(keys) & ~marks.to_numpy()
-    h_drop = pd.MultiIndex.from_frame(history[[KEY, "source"]].astype(str)).isin(keys) if len(history) \
-        else np.zeros(0, dtype=bool)
     named_ends = {sym: end for sym, (end, rej) in ends.items()}
     new_marks = pd.DataFrame([
-        {KEY: sym, "field": REJECTED_FIELD, "value_num": np.nan, "value_text": rej.source_name, "source": src,
+        {KEY: sym, "field": REJECTED_FIELD, "value_num": np.nan, "value_text": rej.source_name, "source": rej.source,
          "origin": "identity check", "as_of": named_ends.get(sym, pd.NaT), "fetched_at": pd.Timestamp(as_of),
          "period": "static", "derived": True, "chosen": False}
-        for (sym, src), rej in rejected.items() if rej.source_name != "(no company name)"])
+        for sym, rej in [*((k[0], r) for k, r in rejected.items()), *moved] if rej.source_name != "(no company name)"])
+    if rejected:
+        keys = pd.MultiIndex.from_tuples(list(rejected))
+        p_drop = pd.MultiIndex.from_frame(pool[[KEY, "source"]].astype(str)).isin(keys) & ~marks.to_numpy()
+        h_drop = pd.MultiIndex.from_frame(history[[KEY, "source"]].astype(str)).isin(keys) if len(history) \
+            else np.zeros(0, dtype=bool)
+    else:
+        p_drop, h_drop = np.zeros(len(pool), dtype=bool), np.zeros(len(history), dtype=bool)
     kept = pool[~p_drop]
     if len(new_marks):
         kept = pd.concat([kept, new_marks.astype({"as_of": "datetime64[ns]", "fetched_at": "datetime64[ns]"})],

@@ -76,7 +76,7 @@ _KINDS = {  # kind -> (a column that identifies it, mapping)
 _TEXT_COLUMNS = ("Ticker", "Currency", "Fiscal Period", "Report Date", "Publish Date", "Restated Date",
                  "Company Name", "ISIN", "Business Summary", "Market", "Main Currency", "Industry", "Sector")
 _DERIVED = frozenset({"total_debt", "free_cash_flow"})
-_TEXT = frozenset({"name", "description", "sector", "industry"})
+_TEXT = frozenset({"name", "description", "sector", "industry", "cik"})
 _MAX_ABS = 1e14  # USD; beyond it a value is a unit mix-up or garbage
 
 
@@ -168,7 +168,7 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
     history = _history(statements)
     obs_parts: list[pd.DataFrame] = []
     if companies is not None:
-        wide = companies.set_index("symbol")[["name", "description"]].copy()
+        wide = companies.set_index("symbol")[["name", "description", "cik"]].copy()
         if industries is not None:
             ids = companies.set_index("symbol")["industry_id"]
             wide["sector"] = ids.map(industries["Sector"]).to_numpy(dtype=object)
@@ -180,7 +180,7 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
             warnings.append("no industries file in this import: SimFin sector and industry not imported "
                             "(import industries.csv together with us-companies.csv)")
         obs_parts.append(melt_observations(wide, text_fields=_TEXT, periods={
-            "name": "static", "description": "static", "sector": "static", "industry": "static"},
+            "name": "static", "description": "static", "sector": "static", "industry": "static", "cik": "static"},
             as_of=companies_as_of))
     elif industries is not None and not statements:
         warnings.append("an industries file alone adds nothing: import it with us-companies.csv")
@@ -311,8 +311,17 @@ def _companies(frame: pd.DataFrame, origin: str, lines: np.ndarray, skipped: lis
         "name": _text(f["Company Name"]),
         "description": _text(f["Business Summary"].str.replace("\r\n", "\n")),
         "industry_id": ids,
+        # The SEC's company identifier (issue #14): the identity check attaches SimFin's records by it.
+        "cik": _cik(f["CIK"]) if "CIK" in f else None,
     })
     return out.drop_duplicates("symbol", keep="first").reset_index(drop=True)
+
+
+def _cik(col: pd.Series) -> np.ndarray:
+    """Ten-digit CIKs ("0000320193"); None where the cell is not a CIK of at most ten digits."""
+    s = col.astype(str).str.strip().str.removesuffix(".0")
+    ok = s.str.fullmatch(r"\d{1,10}") & (s.str.lstrip("0") != "")
+    return s.str.zfill(10).where(ok, None).to_numpy(dtype=object)
 
 
 def _text(col: pd.Series) -> np.ndarray:

@@ -32,7 +32,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,11 @@ STATEMENT_PARTS = (
     "balance_annual", "balance_quarterly",
 )
 DEFAULT_RATE_LIMIT_COOLDOWN_S = 30.0
+# Incremental prices (issue #14): a cached series is topped up from a few days before its last day;
+# the overlap must agree, else a dividend or split re-based the adjusted closes and the whole
+# period is fetched again.
+PRICE_OVERLAP_DAYS = 7
+ADJUSTED_TOLERANCE = 1e-5  # relative; a re-basing by a dividend of even 0.01 % is ten times larger
 # The host yfinance asks first; the refresh probes it once before fetching (issue #13).
 PROBE_ADDRESS = ("query1.finance.yahoo.com", 443)
 DEFAULT_PROBE_TIMEOUT_S = 5.0
@@ -321,18 +326,24 @@ class YahooProvider:
         """
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
+        _RECORDER.statuses = []
+        _RECORDER.failed = 0
+        return self._fetch(kind, symbol)
+
+    def _fetch(self, kind: str, symbol: str, start: date | None = None) -> str:
         from yfinance.data import YfData
 
         # yfinance memoises GET responses by URL, errors included; a retry must really ask again.
         YfData.cache_get.cache_clear()
-        _RECORDER.statuses = []
-        _RECORDER.failed = 0
         try:
             ticker = self._yf.Ticker(symbol, session=self._session)
             if kind == "info":
                 payload = _info_payload(symbol, ticker.info)
             elif kind == "statements":
                 payload = _statements_payload(symbol, ticker)
+            elif start is not None:  # the days since ``start`` only (fetch_update)
+                payload = _prices_payload(symbol, ticker.history(start=start.isoformat(), interval="1d",
+                                                                 auto_adjust=True, timeout=20))
             else:
                 payload = _prices_payload(symbol, ticker.history(period=self.price_period, interval="1d",
                                                                  auto_adjust=True, timeout=20))
@@ -343,6 +354,33 @@ class YahooProvider:
             raise translated from exc
         return payload
 
+    def fetch_update(self, symbol: str, kind: str, previous: str) -> str:
+        """Like :meth:`fetch`, given the cached payload of the same kind: prices fetch only the days
+        after the cached ones (plus an overlap that must agree) and return the merged series.
+
+        Raises:
+            the errors of :meth:`fetch`.
+        """
+        if kind != "prices":
+            return self.fetch(symbol, kind)
+        try:
+            closes = json.loads(previous).get("close") or {}
+            last = max(closes) if isinstance(closes, dict) and closes else None
+            start = date.fromisoformat(last) - timedelta(days=PRICE_OVERLAP_DAYS) if last else None
+        except (ValueError, TypeError, AttributeError):
+            start = None
+        if start is None:
+            return self.fetch(symbol, kind)
+        _RECORDER.statuses = []
+        _RECORDER.failed = 0
+        recent = json.loads(self._fetch("prices", symbol, start=start))["close"]
+        if not _overlap_agrees(closes, recent):
+            log.info("yahoo %s: adjusted closes changed (dividend or split): fetching the whole period", symbol)
+            return self._fetch("prices", symbol)  # requests_made() counts both fetches
+        merged = {**{d: v for d, v in closes.items() if d < min(recent)}, **recent}
+        return json.dumps({"interval": "1d", "adjusted": True, "close": dict(sorted(merged.items()))},
+                          sort_keys=True)
+
     def requests_made(self) -> int:
         """HTTP requests the calling thread's last :meth:`fetch` really sent (yfinance may send more
         than ``request_cost`` says: cookie and crumb, chunked fallbacks), so a throttle can charge them."""
@@ -351,6 +389,18 @@ class YahooProvider:
     def to_source_data(self, raw: Mapping[str, Mapping[str, CachedPayload]], as_of: date | None = None) -> SourceData:
         """Parse cached payloads (see :func:`parse_raw`)."""
         return parse_raw(raw, as_of=as_of)
+
+
+def _overlap_agrees(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """The days both series have carry the same adjusted close (within ADJUSTED_TOLERANCE)."""
+    common = [d for d in new if d in old]
+    if not common:
+        return False  # no overlap: the cached series cannot be checked, so it is not extended
+    for day in common:
+        a, b = old[day], new[day]
+        if not (isinstance(a, int | float) and isinstance(b, int | float)) or abs(b - a) > ADJUSTED_TOLERANCE * abs(a):
+            return False
+    return True
 
 
 def _proxy_address() -> tuple[str, int] | None:

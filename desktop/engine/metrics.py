@@ -617,12 +617,15 @@ def _repricing(st: Statements, ctx: _Context, sel: np.ndarray) -> None:
 
 
 def _fiscal_years(st: Statements, ctx: _Context) -> pd.DataFrame:
-    """Fiscal-year rows of ONE source per company: the source of its freshest fiscal year."""
+    """Fiscal-year rows of ONE source per company: the source of its chosen (freshest, SEC first)
+    fiscal year."""
     rows = st.rows
     if not len(rows):
         return rows
-    fy = rows[rows["period_type"] == "FY"]
-    lead = fy.drop_duplicates("symbol", keep="first")[["symbol", "source"]]
+    is_fy = (rows["period_type"] == "FY").to_numpy(dtype=bool)
+    fy = rows[is_fy]
+    sel = st.pick(is_fy)
+    lead = rows.iloc[sel[sel >= 0]][["symbol", "source"]]
     fy = fy.merge(lead, on=["symbol", "source"], how="inner")
     return fy.sort_values(["symbol", "fiscal_year"]).drop_duplicates(["symbol", "fiscal_year"], keep="last")
 
@@ -710,8 +713,10 @@ def _zombies(fy: pd.DataFrame, ctx: _Context) -> dict[str, list[tuple[int, float
 
 def _kinds(ctx: _Context) -> None:
     """Fields that are n.m. for a kind of company (banks, insurers, lenders): see rules.COMPANY_KINDS."""
-    industry = ctx.sec["industry"] if "industry" in ctx.sec else pd.Series([None] * ctx.n, index=ctx.index)
-    kinds = [kind_of(v) for v in industry]
+    none = pd.Series([None] * ctx.n, index=ctx.index)
+    industry = ctx.sec["industry"] if "industry" in ctx.sec else none
+    sic = ctx.sec["sic"] if "sic" in ctx.sec else none  # the SEC's SIC code (issue #14)
+    kinds = [kind_of(i, s) for i, s in zip(industry, sic, strict=True)]
     for k in COMPANY_KINDS:
         mask = np.fromiter((x is k for x in kinds), dtype=bool, count=ctx.n)
         if not mask.any():

@@ -47,6 +47,7 @@ from desktop.ui.backend import Backend
 from desktop.ui.chart_coordinator import ChartCoordinator
 from desktop.ui.detail_pane import CriterionInfo, DetailPane
 from desktop.ui.dialogs.changes_dialog import WhatChangedDialog
+from desktop.ui.dialogs.sec_contact_dialog import edit_sec_contact
 from desktop.ui.results_model import FAIL, PASS, UNKNOWN, ColumnSpec, FormattedTable, ResultsTableModel
 from desktop.ui.results_view import ResultsView
 from desktop.ui.screen_builder import CriterionRow, ScreenBuilderWidget
@@ -375,7 +376,8 @@ class MainWindow(QMainWindow):
         self.act_find = a(self.tr("&Find field…"), self.builder.focus_field_search, std.Find,
                           self.tr("Search the field catalogue in the current criterion"))
         self.act_refresh = a(self.tr("&Refresh"), tasks.refresh, std.Refresh,
-                             self.tr("Fetch fresh data in the background"))
+                             self.tr("Fetch fresh data from SEC EDGAR and Yahoo Finance in the background"))
+        self.act_sec_contact = a(self.tr("SEC EDGAR &contact…"), lambda: edit_sec_contact(self, self.settings))
         self.act_cancel = a(self.tr("&Cancel refresh"), tasks.cancel_refresh, "Ctrl+.")
         self.act_changes = a(self.tr("What &changed since the last run…"), self.what_changed, "Ctrl+D")
         self.act_pin = a(self.tr("&Pin to watchlist"), self.toggle_pin, "Ctrl+B",
@@ -410,8 +412,8 @@ class MainWindow(QMainWindow):
         screen_menu.addAction(self.act_backtest)
         screen_menu.insertMenu(self.act_save, self.saved_menu)
         data_menu = menu.addMenu(self.tr("&Data"))
-        for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin,
-                    self.act_watchlist):
+        for act in (self.act_refresh, self.act_cancel, self.act_import, self.act_sec_contact, None, self.act_changes,
+                    self.act_pin, self.act_watchlist):
             data_menu.addSeparator() if act is None else data_menu.addAction(act)
         self.data_menu = data_menu
         view_menu = menu.addMenu(self.tr("&View"))

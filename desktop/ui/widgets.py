@@ -57,10 +57,12 @@ class EmptyState(QWidget):
         text = QLabel(self.tr(
             "Pickaxe screens the Russell 2000 for companies that live on real cash flow and can carry "
             "higher interest rates. It needs a snapshot of the index members and their fundamentals.<br><br>"
-            "<b>Online:</b> download the current IWM holdings from iShares and the fundamentals and prices "
-            "from Yahoo Finance (about 2,000 companies; this takes a while and runs in the background).<br>"
-            "<b>Offline:</b> import files you already have: the iShares holdings CSV first, then a Finviz "
-            "export, Yahoo JSON or SimFin bulk files, the FRED 10-year yield and daily prices."), self)
+            "<b>Online:</b> download the current IWM holdings from iShares, the fundamentals from SEC EDGAR "
+            "(Pickaxe asks once for the contact e-mail the SEC requires) and prices from Yahoo Finance "
+            "(about 2,000 companies; this takes a while and runs in the background).<br>"
+            "<b>Offline:</b> import files you already have: the iShares holdings CSV first, then the SEC's "
+            "companyfacts.zip, a Finviz export, Yahoo JSON or SimFin bulk files, the FRED 10-year yield and "
+            "daily prices."), self)
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setMaximumWidth(640)
