@@ -231,14 +231,20 @@ def numeric_column(values: pd.Series, origin: str, lines: np.ndarray, field: str
     raw = values.astype(object).where(values.notna(), "").astype(str)
     stripped = raw.str.strip()
     missing = stripped.isin(MISSING_TOKENS).to_numpy()
-    if not bool(stripped.str.contains(r"[,%\u00a0_]", regex=True).any()):
+    if not bool(stripped.str.contains(r"[,\u00a0_]|%.", regex=True).any()):
+        # Percent strings ("0.83%", Finviz) take the fast path too: the sign goes, the value is /100.
+        percent = stripped.str.endswith("%").to_numpy()
+        bare = stripped.str.removesuffix("%").str.rstrip() if percent.any() else stripped
         parsed: np.ndarray | None
         try:
-            parsed = pd.to_numeric(stripped.where(~missing, None), errors="raise").to_numpy(dtype="float64")
+            parsed = pd.to_numeric(bare.where(~missing, None), errors="raise").to_numpy(dtype="float64")
         except (ValueError, TypeError):
             parsed = None
         if parsed is not None:
             bad = ~np.isfinite(parsed) & ~missing
+            if percent.any():
+                bad |= percent & (bare == "").to_numpy()  # a lone "%" is no number
+                parsed = np.where(percent, parsed / 100.0, parsed)
             if not bad.any():
                 return parsed
     out = np.empty(len(raw), dtype="float64")

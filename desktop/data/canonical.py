@@ -8,6 +8,9 @@ Precedence (documented for users in ``docs/data-sources.md``):
 * Market fields that go stale in days (``price``, ``market_cap``, ``enterprise_value``,
   ``shares_outstanding``, ``beta``): the **newest** as-of date wins; on the same date the source
   order yahoo > finviz > ishares decides.
+* Vendor figures of issue #16 (multiples, margins, growth, ownership, momentum, analysts: the
+  fields of ``catalog_source.REPORTED_TWINS`` and ``REPORTED_ONLY``) are trailing or point-in-time
+  figures too: the newest as-of date wins, then yahoo > finviz.
 * Every other field: a fixed source order, newest as-of first within a source, and a reported
   value before one we derived (:data:`ORDER`). Statement amounts: yahoo > simfin > finviz;
   profile text: yahoo > finviz > simfin > ishares; description: yahoo > simfin.
@@ -26,7 +29,7 @@ Precedence (documented for users in ``docs/data-sources.md``):
 * Identity (issue #12, :mod:`desktop.data.identity`): a source's records for a member whose company
   name disagrees with the index name, or whose statements stopped years before the snapshot, are
   dropped and listed in the :class:`MergeReport` with both names.
-* Price and market series are combined per date, the newer import winning on common dates.
+* Price, volume and market series are combined per date, the newer import winning on common dates.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import pandas as pd
 from desktop.data import identity
 from desktop.data.source import SourceData
 from desktop.engine import catalog
+from desktop.engine.catalog_source import REPORTED_ONLY, REPORTED_TWINS
 from desktop.engine.dataset import (
     KEY,
     PROVENANCE_COLUMNS,
@@ -67,7 +71,9 @@ UNIVERSE_SOURCE = "ishares"
 # the last date its records under the ticker describe), so that later imports apply it too.
 REJECTED_FIELD = "identity_rejected"
 UNIVERSE_FIELDS = ("ticker", "index_weight", "index_sector", "exchange")
-NEWEST_FIRST = frozenset({"price", "market_cap", "enterprise_value", "shares_outstanding", "beta"})
+MARKET_FIELDS = frozenset({"price", "market_cap", "enterprise_value", "shares_outstanding", "beta"})
+VENDOR_FIGURES = frozenset(f.name for f in REPORTED_TWINS + REPORTED_ONLY)
+NEWEST_FIRST = MARKET_FIELDS | VENDOR_FIGURES
 _STATEMENT = ("yahoo", "simfin", "finviz")
 _PROFILE = ("yahoo", "finviz", "simfin", "ishares")
 ORDER: dict[str, tuple[str, ...]] = {
@@ -78,7 +84,8 @@ ORDER: dict[str, tuple[str, ...]] = {
     "industry": _PROFILE,
     "description": ("yahoo", "simfin", "finviz"),
     "listing_date": ("yahoo",),
-    **{f: ("yahoo", "finviz", "ishares") for f in NEWEST_FIRST},
+    **{f: ("yahoo", "finviz", "ishares") for f in MARKET_FIELDS},
+    **{f: ("yahoo", "finviz") for f in VENDOR_FIGURES},
     "current_ratio": ("yahoo", "finviz", "simfin"),
     "quick_ratio": ("yahoo", "finviz", "simfin"),
     "reported_debt_to_equity": ("yahoo", "finviz", "simfin"),
@@ -132,6 +139,7 @@ def merge(previous: Dataset | None, sources: list[SourceData], as_of: date | Non
     keep = securities.index if universe is not None else None
     prices = _series(previous.prices if previous is not None else None, [s.prices for s in sources], keep)
     market = _series(previous.market if previous is not None else None, [s.market for s in sources], None)
+    volumes = _series(previous.volumes if previous is not None else None, [s.volumes for s in sources], keep)
     source_rows = tuple(previous.sources) if previous is not None else ()
     source_rows += tuple(
         {"source": s.source, "origin": s.origin, "as_of": s.as_of.isoformat() if s.as_of else None,
@@ -140,7 +148,7 @@ def merge(previous: Dataset | None, sources: list[SourceData], as_of: date | Non
     )
     _future_warnings(snapshot_as_of, history, prices, market, pool, report)
     return Dataset(as_of=snapshot_as_of, securities=securities, history=history,
-                   prices=prices, market=market, provenance=pool.reset_index(drop=True),
+                   prices=prices, market=market, provenance=pool.reset_index(drop=True), volumes=volumes,
                    sources=source_rows)
 
 

@@ -16,6 +16,7 @@ from itertools import repeat
 import numpy as np
 import pandas as pd
 
+from desktop.engine import catalog
 from desktop.engine.rules import MISSING, NOT_MEANINGFUL, OK
 from desktop.engine.statements import Statements
 
@@ -97,7 +98,7 @@ class Context:
         self.ends: dict[str, np.ndarray] = {}  # field -> datetime64 period end / as-of of the value
         self.origin: dict[str, np.ndarray] = {}  # field -> "simfin FY2024" ...
         self.suspect: dict[str, np.ndarray] = {}  # field -> sanity rule id ("" none)
-        self.stale_days: dict[str, int] = {}  # field -> its stale limit in days
+        self.stale_days: dict[str, int | np.ndarray] = {}  # field -> its stale limit in days (per stock or one)
         self.inputs: dict[str, tuple[str, ...]] = {}  # field -> fields whose stale/suspect state it inherits
         self.twinned: dict[str, np.ndarray] = {}  # field -> where its reported twin stands in (inherits nothing)
         self.dates = dates  # reported field -> (as-of dates, sources) of the chosen observations
@@ -148,6 +149,8 @@ class Context:
         origin = self.origin.get(name, np.full(self.n, None, dtype=object))
         self.origin[name] = np.where(use, np.array([f"{s} (reported figure)" for s in src], dtype=object), origin)
         self.suspect[name] = np.where(use, "", self.suspect.get(name, np.full(self.n, "", dtype=object)))
+        own_limit = self.stale_days.get(name, self.params.stale_limit("fundamental"))
+        self.stale_days[name] = np.where(use, self.params.stale_limit(catalog.get(twin).freshness), own_limit)
         self.note(use, name, why or f"as the source reports it ({twin}): no statement row gives it")
         self.twinned[name] = use
 
@@ -189,9 +192,17 @@ def observation_dates(prov: pd.DataFrame, index: pd.Index,
     if not len(prov) or "chosen" not in prov:
         return out
     chosen = prov[prov["chosen"].astype(bool) & prov["field"].isin(fields)]
-    for fld, part in chosen.groupby("field", sort=False):
-        part = part.drop_duplicates("symbol").set_index(part["symbol"].astype(str).to_numpy())
-        when = part["as_of"].reindex(index).to_numpy(dtype="datetime64[ns]")
-        src = part["source"].reindex(index).to_numpy(dtype=object)
+    chosen = chosen.drop_duplicates(["symbol", "field"])
+    pos = index.get_indexer(chosen["symbol"].astype(str))
+    when_all = chosen["as_of"].to_numpy(dtype="datetime64[ns]")
+    src_all = chosen["source"].to_numpy(dtype=object)
+    codes, names = pd.factorize(chosen["field"])
+    n = len(index)
+    for k, fld in enumerate(names):
+        rows = np.flatnonzero((codes == k) & (pos >= 0))
+        when = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        src = np.full(n, None, dtype=object)
+        when[pos[rows]] = when_all[rows]
+        src[pos[rows]] = src_all[rows]
         out[str(fld)] = (when, src)
     return out

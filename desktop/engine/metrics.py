@@ -540,6 +540,7 @@ def _states(ctx: Context, values: pd.DataFrame, status: pd.DataFrame) -> None:
     trust it, and a note names the rule or the age. A value computed from a stale or suspect input
     (a P/E from a stale market cap) is stale or suspect too (issue #16)."""
     as_of = np.datetime64(ctx.as_of, "ns")
+    symbols = ctx.index.tolist()
     for fld, ends in ctx.ends.items():
         if fld not in status:
             continue
@@ -548,19 +549,21 @@ def _states(ctx: Context, values: pd.DataFrame, status: pd.DataFrame) -> None:
         ends = ends.astype("datetime64[ns]")
         age = (as_of - ends).astype("timedelta64[D]").astype("float64")
         age[np.isnat(ends)] = np.nan
-        limit = ctx.stale_days.get(fld, ctx.params.stale_limit("fundamental"))
+        limit = np.broadcast_to(np.asarray(ctx.stale_days.get(fld, ctx.params.stale_limit("fundamental"))), st.shape)
         future = shown & (age < 0)
         rule = ctx.suspect.get(fld, np.full(len(st), "", dtype=object))
         suspect = shown & ((rule != "") | future)
         stale = shown & ~suspect & (age > limit)
-        for k in np.flatnonzero(suspect):
+        origin = ctx.origin.get(fld, np.full(len(st), None, dtype=object))
+        for k in np.flatnonzero(suspect).tolist():
             why = rule_reason(str(rule[k])) if rule[k] else "dated after the snapshot's as-of date"
-            _append_note(ctx.notes, (str(ctx.index[int(k)]), fld), f"suspect: {why}")
-        for k in np.flatnonzero(stale):
-            age_text = f"{age[k] / 30.44:.0f} months (limit {limit / 30.44:.0f})" if limit > 90 else \
-                f"{age[k]:.0f} days (limit {limit})"
-            _append_note(ctx.notes, (str(ctx.index[int(k)]), fld),
-                         f"stale: {ctx.origin[fld][k] or 'the value'} is {age_text} older than the snapshot")
+            _append_note(ctx.notes, (symbols[k], fld), f"suspect: {why}")
+        for k in np.flatnonzero(stale).tolist():
+            lim = int(limit[k])
+            age_text = f"{age[k] / 30.44:.0f} months (limit {lim / 30.44:.0f})" if lim > 90 else \
+                f"{age[k]:.0f} days (limit {lim})"
+            _append_note(ctx.notes, (symbols[k], fld),
+                         f"stale: {origin[k] or 'the value'} is {age_text} older than the snapshot")
         st[suspect] = SUSPECT
         st[stale] = STALE
         status[fld] = st
@@ -572,9 +575,9 @@ def _states(ctx: Context, values: pd.DataFrame, status: pd.DataFrame) -> None:
         for worse in (SUSPECT, STALE):
             for inp in inputs:
                 hit = own & (st == OK) & (status[inp].to_numpy(dtype="int8") == worse)
-                for k in np.flatnonzero(hit):
-                    _append_note(ctx.notes, (str(ctx.index[int(k)]), fld),
-                                 f"{STATE_NAMES[worse]}: its input {catalog.get(inp).label.lower()} is {STATE_NAMES[worse]}")
+                text = f"{STATE_NAMES[worse]}: its input {catalog.get(inp).label.lower()} is {STATE_NAMES[worse]}"
+                for k in np.flatnonzero(hit).tolist():
+                    _append_note(ctx.notes, (symbols[k], fld), text)
                 st[hit] = worse
         status[fld] = st
 
