@@ -265,7 +265,7 @@ def _volume_fields(px: pd.DataFrame, volumes: pd.DataFrame, ctx: Context) -> Non
     wanted = px.columns.intersection(volumes.columns)
     if not len(wanted):
         return
-    vol = volumes[wanted].reindex(px.index).to_numpy(dtype="float64")
+    vol = volumes[wanted].reindex(px.index).to_numpy(dtype="float64", copy=True)
     close = px[wanted].to_numpy(dtype="float64")
     vol[~(vol >= 0)] = np.nan
     dollars = np.where(np.isnan(close), np.nan, vol * close)
