@@ -14,6 +14,7 @@ Derived values (``derived=True`` in the observations):
     total_equity   = Book/sh x Shares Outstanding      (tells "negative equity" - D/E not
                                                         meaningful - from "no data")
     reported_avg_dollar_volume = Average Volume x Price (one export, one date)
+    reported_high_52w / reported_low_52w = Price / (1 + 52-Week High / Low)
 Censoring (issue #12, docs/data-sources.md): Finviz leaves P/FCF empty when FCF <= 0 and
 EV/EBITDA empty when EBITDA <= 0. For a company with a positive market cap (or EV) and reported
 sales or income, an empty multiple is information: ``fcf_nonpositive`` / ``ebitda_nonpositive``
@@ -115,9 +116,10 @@ SECTORS = {"Financial": "Financial Services"}
 _PERIODS = {field: period for field, _m, period in NUMERIC.values()}
 _PERIODS.update({"free_cash_flow": "TTM", "ebitda": "TTM", "total_equity": "MRQ", "fcf_nonpositive": "TTM",
                  "ebitda_nonpositive": "TTM", "reported_avg_dollar_volume": "point", "earnings_date": "point",
+                 "reported_high_52w": "point", "reported_low_52w": "point",
                  "country": "static"})
 _DERIVED = frozenset({"free_cash_flow", "ebitda", "total_equity", "fcf_nonpositive", "ebitda_nonpositive",
-                      "reported_avg_dollar_volume"})
+                      "reported_avg_dollar_volume", "reported_high_52w", "reported_low_52w"})
 # Fields the derived values are computed from.
 _HELPERS = ("reported_pfcf", "reported_ev_to_ebitda", "book_per_share")
 # Values beyond these are typing errors or unit mix-ups, not companies (dropped with a warning).
@@ -232,9 +234,16 @@ def _derive(wide: pd.DataFrame, helpers: dict[str, np.ndarray]) -> None:
             wide["ebitda_nonpositive"] = np.where(reports & (ev > 0) & ~(mult > 0), 1.0, np.nan)
         if "shares_outstanding" in wide and "book_per_share" in helpers:
             wide["total_equity"] = helpers["book_per_share"] * wide["shares_outstanding"].to_numpy()
-        if "reported_avg_volume" in wide and "price" in wide:
-            wide["reported_avg_dollar_volume"] = wide["reported_avg_volume"].to_numpy() * wide["price"].to_numpy()
-    for col in ("free_cash_flow", "ebitda", "total_equity", "reported_avg_dollar_volume"):
+        if "price" in wide:
+            price = wide["price"].to_numpy()
+            if "reported_avg_volume" in wide:
+                wide["reported_avg_dollar_volume"] = wide["reported_avg_volume"].to_numpy() * price
+            for dist, level in (("reported_dist_52w_high", "reported_high_52w"),
+                                ("reported_dist_52w_low", "reported_low_52w")):
+                if dist in wide:
+                    wide[level] = np.where(wide[dist].to_numpy() > -1.0, price / (1.0 + wide[dist].to_numpy()), np.nan)
+    for col in ("free_cash_flow", "ebitda", "total_equity", "reported_avg_dollar_volume", "reported_high_52w",
+                "reported_low_52w"):
         if col in wide:
             wide[col] = wide[col].where(np.isfinite(wide[col]))
 

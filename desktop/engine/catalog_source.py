@@ -166,6 +166,12 @@ REPORTED_TWINS: tuple[Field, ...] = (
     _f("reported_dist_52w_low", "From 52w low (reported)", "fraction", "Price / 52-week low - 1 as the source "
        "reports it.", "Momentum & risk", f"{_FV} '52-Week Low'", caveats="Finviz uses intraday lows.",
        freshness="market"),
+    _f("reported_high_52w", "52w high (reported)", "usd_share", "The 52-week high price, from the source's "
+       "price and distance to it.", "Momentum & risk", f"{_FV} 'Price' / (1 + '52-Week High') (derived on import)",
+       caveats="Finviz uses intraday highs.", freshness="market"),
+    _f("reported_low_52w", "52w low (reported)", "usd_share", "The 52-week low price, from the source's "
+       "price and distance to it.", "Momentum & risk", f"{_FV} 'Price' / (1 + '52-Week Low') (derived on import)",
+       caveats="Finviz uses intraday lows.", freshness="market"),
     _f("reported_sma50_distance", "From 50-day SMA (reported)", "fraction", "Price / 50-day simple moving "
        "average - 1 as the source reports it.", "Momentum & risk", f"{_FV} '50-Day Simple Moving Average'",
        freshness="market"),

@@ -14,7 +14,7 @@ leverage, coverage and zombies are computed here, valuation, profitability, grow
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,6 +24,7 @@ import pandas as pd
 from desktop.engine import catalog, fundamentals, price_metrics
 from desktop.engine.catalog import METRIC_FIELDS, shocked_field
 from desktop.engine.dataset import Dataset, history_frame
+from desktop.engine.field import Field
 from desktop.engine.metric_context import Context, MetricParams, column, flag, have, observation_dates, safe_div
 from desktop.engine.rules import COMPANY_KINDS, MISSING, NOT_MEANINGFUL, OK, STALE, STATE_NAMES, SUSPECT, kind_of
 from desktop.engine.statements import STATEMENT_FIELDS, Statements, prepare, rule_reason, statement_rows
@@ -55,19 +56,27 @@ class StockTable:
         period_end: index ``symbol``, one datetime64 column per dated field: the period end (or
             as-of date) of the value shown.
         origin: the same shape, text: where the value came from ("simfin FY2024 (period ended ...)").
+        extra_fields: entries of columns that are not catalogue fields (a screen's formula
+            fields, issue #16); :meth:`field` looks both up.
     """
 
     as_of: date
     values: pd.DataFrame
     status: pd.DataFrame
-    notes: dict[tuple[str, str], str]
+    notes: Mapping[tuple[str, str], str]
     theme_matches: pd.DataFrame
     zombie_years: dict[str, list[tuple[int, float]]]
     provenance: pd.DataFrame
     params: MetricParams = MetricParams()
     period_end: pd.DataFrame = field(default_factory=pd.DataFrame)
     origin: pd.DataFrame = field(default_factory=pd.DataFrame)
+    extra_fields: dict[str, Field] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def field(self, name: str) -> Field:
+        """The entry of column ``name``: a formula field of this table or a catalogue field."""
+        hit = self.extra_fields.get(name)
+        return hit if hit is not None else catalog.get(name)
 
     def numeric(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Values (float64) and status (int8) arrays of a numeric field, cached for screening."""

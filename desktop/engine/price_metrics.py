@@ -23,7 +23,7 @@ YEAR = np.timedelta64(365, "D")
 MIN_YEAR_OBS = 126  # closes (or returns) a one-year statistic needs: half a year of trading
 LOOKBACK = pd.Timedelta(days=800)  # enough history for every window (12 months + 200 closes + slack)
 PRICE_FIELDS = tuple(f"return_{m}m" for m in RETURN_MONTHS) + (
-    "dist_52w_high", "dist_52w_low", "sma50_distance", "sma200_distance", "volatility_1y", "max_drawdown_1y")
+    "dist_52w_high", "dist_52w_low", "high_52w", "low_52w", "sma50_distance", "sma200_distance", "volatility_1y", "max_drawdown_1y")
 VOLUME_FIELDS = ("avg_volume", "avg_dollar_volume")
 
 
@@ -224,6 +224,8 @@ def _price_fields(px: pd.DataFrame, pos: np.ndarray, ctx: Context) -> np.ndarray
         lo = np.nanmin(np.where(in_year & valid, logp, np.inf), axis=0)
         out["dist_52w_high"] = np.where(enough, np.expm1(close_log - hi), np.nan)
         out["dist_52w_low"] = np.where(enough, np.expm1(close_log - lo), np.nan)
+        out["high_52w"] = np.where(enough, np.exp(hi), np.nan)
+        out["low_52w"] = np.where(enough, np.exp(lo), np.nan)
         # Daily returns between consecutive closes inside the year (a halt's gap is one return).
         ret = np.where(valid[1:] & in_year[1:] & in_year[:-1], np.diff(filled, axis=0), np.nan)
         n_ret = np.count_nonzero(~np.isnan(ret), axis=0)

@@ -90,7 +90,8 @@ def test_real_export() -> None:
     assert ("MOG-A", "market_cap") in obs.index and ("CRD-A", "sector") in obs.index
     derived = src.observations[src.observations["derived"]]
     assert set(derived["field"]) == {"free_cash_flow", "ebitda", "total_equity", "fcf_nonpositive",
-                                     "ebitda_nonpositive", "reported_avg_dollar_volume"}
+                                     "ebitda_nonpositive", "reported_avg_dollar_volume", "reported_high_52w",
+                                     "reported_low_52w"}
     # Every one of the 66 columns but the row number is read (issue #16), with its unit.
     assert src.warnings == []
     fields = set(src.observations["field"])

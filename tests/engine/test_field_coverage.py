@@ -27,7 +27,8 @@ NEW_FIELDS = [f.name for f in (*REPORTED_TWINS, *REPORTED_ONLY) if f.is_numeric]
         "eps_growth_1y", "eps_cagr_3y", "gross_margin", "operating_margin", "net_margin", "ebitda_margin", "roa",
         "roe", "roic", "accruals", "share_change_1y", "share_change_3y", "net_buyback_yield", "sbc_to_revenue",
         "dividend_yield", "payout_ratio", "short_interest_share", "days_to_cover", "return_1m", "return_3m",
-        "return_6m", "return_12m", "dist_52w_high", "dist_52w_low", "sma50_distance", "sma200_distance",
+        "return_6m", "return_12m", "dist_52w_high", "dist_52w_low", "high_52w", "low_52w", "sma50_distance",
+        "sma200_distance",
         "volatility_1y", "max_drawdown_1y", "avg_volume", "avg_dollar_volume"}]
 
 
