@@ -21,7 +21,8 @@ RETURN_MONTHS = (1, 3, 6, 12)
 REFERENCE_TOLERANCE = np.timedelta64(7, "D")  # the earlier close must lie this close to the date asked for
 YEAR = np.timedelta64(365, "D")
 MIN_YEAR_OBS = 126  # closes (or returns) a one-year statistic needs: half a year of trading
-LOOKBACK = pd.Timedelta(days=800)  # enough history for every window (12 months + 200 closes + slack)
+LOOKBACK = pd.Timedelta(days=600)  # every window (a year and a week), also for a stock halted months before
+CHUNK = 500  # stocks per block of the computation
 PRICE_FIELDS = tuple(f"return_{m}m" for m in RETURN_MONTHS) + (
     "dist_52w_high", "dist_52w_low", "high_52w", "low_52w", "sma50_distance", "sma200_distance", "volatility_1y", "max_drawdown_1y")
 VOLUME_FIELDS = ("avg_volume", "avg_dollar_volume")
@@ -152,10 +153,13 @@ def momentum(prices: pd.DataFrame, volumes: pd.DataFrame, ctx: Context, cancel_c
         px = _window(prices, ctx)
         if px is not None:
             cols, pos = px
-            cancel_check()
-            last = _price_fields(cols, pos, ctx)
-            if volumes is not None and len(volumes.columns):
-                _volume_fields(cols, volumes, ctx)
+            for lo in range(0, len(cols.columns), CHUNK):  # a few columns at a time: bounded memory
+                cancel_check()
+                part = cols.iloc[:, lo:lo + CHUNK]
+                ends = _price_fields(part, pos[lo:lo + CHUNK], ctx)
+                last = np.where(np.isnat(ends), last, ends)
+                if volumes is not None and len(volumes.columns):
+                    _volume_fields(part, volumes, ctx)
     day = np.datetime_as_string(last, unit="D")
     origin = np.where(np.isnat(last), None, np.char.add("daily closes to ", day)).astype(object)
     for fld in PRICE_FIELDS + VOLUME_FIELDS:
