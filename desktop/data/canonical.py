@@ -215,14 +215,20 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
         if pd.notna(latest):
             if sym not in ends or latest > ends[sym][0]:
                 ends[sym] = (latest, rej)
+    # The first date the member's own company demonstrably held the ticker: the earliest accepted
+    # company name (the index provider's included). Without one, a year after the other company's end.
+    accepted = names[np.array([(str(k), str(s)) not in rejected
+                               for k, s in zip(names[KEY], names["source"], strict=True)], dtype=bool)]
+    owned_from = pd.concat([accepted[[KEY, "as_of"]], index_names[[KEY, "as_of"]]]).groupby(KEY)["as_of"].min()
     for sym, (end, rej) in ends.items():
-        horizon = end + pd.Timedelta(days=365)
+        first = owned_from.get(sym, pd.NaT)
+        horizon = max(end, first) if pd.notna(first) else end + pd.Timedelta(days=365)
         for src in set(rows.loc[rows[KEY] == sym, "source"]) | set(records.loc[records[KEY] == sym, "source"]):
             if src == UNIVERSE_SOURCE or src in named_sources.get(sym, set()) or (sym, src) in rejected:
                 continue
             dated = pd.concat([rows.loc[(rows[KEY] == sym) & (rows["source"] == src), "period_end"],
                                records.loc[(records[KEY] == sym) & (records["source"] == src), "as_of"]])
-            if len(dated) and dated.max() <= horizon:
+            if len(dated) and dated.max() < horizon:
                 rejected[(sym, str(src))] = identity.Rejection(
                     sym, str(src), "(no company name)", rej.member_name,
                     f"dated {dated.max().date()}, while the ticker belonged to {rej.source_name}")

@@ -224,7 +224,7 @@ def _symbols(frame: pd.DataFrame, origin: str, lines: np.ndarray, skipped: list[
     bad = tick.isin(list(reasons)).to_numpy()
     for i in np.flatnonzero(bad):
         t = tick.iloc[i]
-        skipped.append(SkippedRow(int(lines[i]), t[:20] or "-", reasons[t]))
+        skipped.append(SkippedRow(int(lines[i]), t[:20] or "-", reasons[t], origin))
     keep = ~bad
     return keep
 

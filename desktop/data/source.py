@@ -18,6 +18,7 @@ class SkippedRow:
     line: int  # 1-based physical line in the file (0 when not file-based)
     ticker: str
     reason: str  # "cash", "futures", "cvr", "private placement", "escrow", "unlisted", ...
+    origin: str = ""  # the file it is in, where one source reads several (SimFin); else the source's
 
 
 @dataclass

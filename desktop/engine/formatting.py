@@ -101,6 +101,23 @@ _MULT = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12, "x": 1.0}
 _DIV = {"%": 100.0, "bp": 10000.0}  # divide, so "15%" is exactly 0.15 (15 * 0.01 is not)
 
 
+SUSPECT_MARK = "⚠"
+
+
+def mark_state(text: str, status: int, period_end: object = None) -> str:
+    """A shown number with its state: a stale value carries its year, a suspect one a warning mark.
+
+    "8.3 % (2021)" reads as "the 2021 figure, old"; "⚠ 455.0 %" as "breaks a sanity rule". Other
+    states are already their own text ("n.m.", "—").
+    """
+    if status == 3:
+        year = getattr(period_end, "year", None)
+        return f"{text} ({year})" if isinstance(year, int) else f"{text} (stale)"
+    if status == 4:
+        return f"{SUSPECT_MARK} {text}"
+    return text
+
+
 def parse_quantity(text: str) -> float:
     """Read a typed quantity: "300M" -> 3e8, "2B" -> 2e9, "$1.5k" -> 1500, "15%" -> 0.15,
     "4.1x" -> 4.1, "50bp" -> 0.005, "-1,200" -> -1200.

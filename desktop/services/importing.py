@@ -75,6 +75,7 @@ class ImportReport:
     members_matched: int = 0
     symbols_outside_universe: int = 0
     skipped: list[tuple[str, SkippedRow]] = _field(default_factory=list)  # (origin, row)
+    files_read: int = 0  # files read (a folder given as one path holds several)
     coverage: dict[str, FieldCoverage] = _field(default_factory=dict)
     members_with_history: int = 0
     members_3y_interest_and_operating_income: int = 0
@@ -109,7 +110,8 @@ class ImportReport:
 
     def summary_text(self) -> str:
         """The one-screen summary: rows, members matched, skipped rows, coverage, dates, warnings."""
-        out = [f"Imported {self.kind}: {len(self.paths)} file(s), {self.rows_read:,} rows read"
+        files = self.files_read or len(self.paths)
+        out = [f"Imported {self.kind}: {files} file{'' if files == 1 else 's'}, {self.rows_read:,} rows read"
                + (f" -> snapshot {self.snapshot_id}" if self.snapshot_id is not None else "")
                + (f" as of {self.as_of.isoformat()}" if self.as_of else "")]
         for origin, d in self.source_dates:
@@ -237,7 +239,7 @@ def import_files(db: Any, kind: str, paths: Sequence[str | Path], as_of: date | 
         if progress is not None:
             progress(done, total, message)
 
-    step(0, f"Reading {len(files)} {kind} file(s)…")
+    step(0, f"Reading {kind}: {', '.join(p.name for p in files[:3])}{'…' if len(files) > 3 else ''}")
     sources = _read(kind, files)
     _apply_dates(sources, explicit, report)
     step(len(files), "Merging with the latest snapshot…")
@@ -277,7 +279,10 @@ def _apply_dates(sources: list[SourceData], explicit: date | None, report: Impor
             else:
                 report.warnings.append(f"{s.origin}: no as-of date; used {(explicit or today).isoformat()}")
             s.as_of = explicit or today
-        elif explicit is not None and s.source == canonical.UNIVERSE_SOURCE and s.as_of != explicit:
+        elif explicit is not None and (s.as_of > explicit or
+                                       (s.source == canonical.UNIVERSE_SOURCE and s.as_of != explicit)):
+            # The holdings file dates the snapshot; any file dated after it describes a later day.
+            # (Older vendor data is normal and gets the age warnings below.)
             report.warnings.append(f"{s.origin}: the file is dated {s.as_of}; the snapshot is dated --as-of {explicit}")
 
 
@@ -285,7 +290,8 @@ def _fill_report(report: ImportReport, sources: list[SourceData], dataset: Datas
     report.as_of = dataset.as_of
     report.source_dates = [(s.origin, s.as_of) for s in sources]
     report.rows_read = sum(s.rows_read for s in sources)
-    report.skipped = [(s.origin, row) for s in sources for row in s.skipped]
+    report.skipped = [(row.origin or s.origin, row) for s in sources for row in s.skipped]
+    report.files_read = sum(len(s.origin.split("; ")) for s in sources)  # SimFin joins its files' names
     members = dataset.members.index
     report.members_total = len(members)
     seen: set[str] = set()

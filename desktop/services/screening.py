@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from desktop import paths
 from desktop.engine.dataset import Dataset
 from desktop.engine.evaluate import ScreenResult, evaluate
@@ -170,13 +172,16 @@ def run_screen(db: Database, screen: Screen, snapshot: int | str | None = None, 
     """
     bundle = load_table(db, snapshot, progress=progress, is_cancelled=is_cancelled)
     result = evaluate(screen, bundle.table)
-    run_id = None
-    if record:
-        definition = screen_to_dict(screen)
-        with db.session() as session:
-            version = _saved_version(session, screen.name, definition)
-            run_id = runs.record_run(session, screen.name, version, definition, bundle.info.id, result.ranked)
+    run_id = record_result(db, screen, bundle.info.id, result.ranked) if record else None
     return RunOutcome(screen, bundle.info, bundle.table, result, run_id)
+
+
+def record_result(db: Database, screen: Screen, snapshot_id: int, ranked: pd.DataFrame) -> int:
+    """Record ``screen``'s ranked result on a snapshot as a run (with its saved version, if any)."""
+    definition = screen_to_dict(screen)
+    with db.session() as session:
+        version = _saved_version(session, screen.name, definition)
+        return runs.record_run(session, screen.name, version, definition, snapshot_id, ranked)
 
 
 def _saved_version(session: Any, name: str, definition: dict[str, Any]) -> int | None:

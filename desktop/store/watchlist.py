@@ -43,6 +43,17 @@ def add(session: Session, symbol: str, note: str = "") -> WatchEntry:
     return WatchEntry(item.symbol, item.note, item.added_at)
 
 
+def set_note(session: Session, symbol: str, note: str) -> bool:
+    """Replace the note of a pinned ticker ("" clears it); False when it is not on the watchlist."""
+    begin_write(session)
+    item = session.get(WatchItem, _clean(symbol))
+    if item is None:
+        return False
+    item.note = note
+    session.flush()
+    return True
+
+
 def remove(session: Session, symbol: str) -> bool:
     """Unpin ``symbol``; False when it was not on the watchlist."""
     begin_write(session)

@@ -89,6 +89,19 @@ class Backend:
 
         return run_screen(self.db, screen, snapshot=snapshot, record=record)
 
+    def runs(self, screen_name: str, n: int = 20) -> list[Any]:
+        """The screen's recorded runs, newest first (``RunInfo``)."""
+        from desktop.store import runs
+
+        with self.db.read_session() as session:
+            return runs.latest_runs(session, screen_name, n)
+
+    def record_run(self, screen: Any, snapshot: int, ranked: Any) -> int:
+        """Record ``screen``'s ranked result on ``snapshot`` as a run; returns the run id."""
+        from desktop.services.screening import record_result
+
+        return record_result(self.db, screen, snapshot, ranked)
+
     # -- watchlist --------------------------------------------------------------------------
     def watchlist(self) -> set[str]:
         from desktop.store import watchlist
@@ -96,6 +109,19 @@ class Backend:
         with self.db.read_session() as session:
             rows = watchlist.list_watchlist(session)
         return {str(getattr(r, "symbol", r)) for r in rows}
+
+    def watch_entries(self) -> list[Any]:
+        """The watchlist with notes and dates (``WatchEntry``), alphabetically."""
+        from desktop.store import watchlist
+
+        with self.db.read_session() as session:
+            return watchlist.list_watchlist(session)
+
+    def set_note(self, symbol: str, note: str) -> None:
+        from desktop.store import watchlist
+
+        with self.db.session() as session:
+            watchlist.set_note(session, symbol, note)
 
     def set_pinned(self, symbol: str, pinned: bool) -> None:
         from desktop.store import watchlist

@@ -14,10 +14,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from desktop.engine import catalog
-from desktop.engine.formatting import format_value
+from desktop.engine.formatting import format_value, mark_state
+from desktop.engine.rules import OK
 
 _STATE_TEXT = {0: ("fail", "#b3261e"), 1: ("pass", "#1b7f3b"), 2: ("unknown", "#8a5a00")}
 
@@ -49,14 +51,22 @@ def threshold_text(doc: dict[str, Any], unit: str) -> str:
     return " and ".join(parts) or "—"
 
 
-def _cell(value: Any, unit: str, status: int) -> str:
+def _cell(value: Any, unit: str, status: int, period_end: Any = None) -> str:
     if isinstance(value, tuple | list):
         return ", ".join(map(str, value)) or "—"
     if unit in catalog.NUMERIC_UNITS or unit == "bool":
-        return format_value(value, unit, status)
+        return mark_state(format_value(value, unit, status), status, period_end)
     if value is None or value == "" or (not isinstance(value, str) and bool(pd.isna(value))):
         return format_value(None, unit, 1)
     return str(value)
+
+
+def _end(table: Any, symbol: str, field: str) -> Any:
+    """The period end of ``symbol``'s ``field`` value, or None where the table does not date it."""
+    ends = getattr(table, "period_end", None)
+    if isinstance(ends, pd.DataFrame) and field in ends.columns and symbol in ends.index:
+        return ends.at[symbol, field]
+    return None
 
 
 class DetailPane(QWidget):
@@ -69,6 +79,8 @@ class DetailPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.browser = QTextBrowser(self)
         self.browser.setOpenExternalLinks(True)
+        # Break lines between words only: a long token scrolls rather than splitting mid-word.
+        self.browser.setWordWrapMode(QTextOption.WrapMode.WordWrap)
         layout.addWidget(self.browser)
         self.symbol: str | None = None
         self.clear()
@@ -114,8 +126,12 @@ class DetailPane(QWidget):
                 out.append(
                     f"<tr><td><b style='color:{colour}'>{esc(word)}</b></td>"
                     f"<td>{esc(field.label if field else c.field)}</td>"
-                    f"<td align=right>{esc(_cell(value, unit, st))}</td>"
+                    f"<td align=right>{esc(_cell(value, unit, st, _end(table, symbol, c.field)))}</td>"
                     f"<td style='color:#555'>{esc(threshold_text(c.doc, unit))}</td></tr>")
+                why = notes.get((symbol, c.field)) if st != OK else None
+                if why:  # why the value is not a plain number: stale (its age), suspect (the rule), n.m.
+                    out.append(f"<tr><td></td><td colspan=3 style='color:#8a5a00;font-size:small'>"
+                               f"{esc(why)}</td></tr>")
             out.append("</table>")
 
         themes = self._themes(table, symbol)
@@ -159,7 +175,7 @@ class DetailPane(QWidget):
                 out.append(f"<tr><td colspan=2 style='padding-top:8px;border-bottom:1px solid #ddd'>"
                            f"<b>{esc(group)}</b></td></tr>")
             st = int(status.get(f.name, 0)) if f.name in status.index else 0
-            value = _cell(row.get(f.name), f.unit, st)
+            value = _cell(row.get(f.name), f.unit, st, _end(table, symbol, f.name))
             note = notes.get((symbol, f.name))
             source, as_of = prov.get(f.name, ("", ""))
             meta = " · ".join(part for part in (f.unit, source, as_of) if part)

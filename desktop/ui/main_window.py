@@ -2,75 +2,71 @@
 
 Data flow: a snapshot's StockTable is loaded by a worker and cached; every valid edit in the
 builder re-screens in the GUI thread with the engine's ``evaluate`` (a few ms for 2,000 stocks,
-see benchmarks/bench_ui.py) and resets the results model, the funnel and the charts. Long work
-(load, refresh, import, export, save) runs in :mod:`desktop.ui.workers`; one task per kind.
+see benchmarks/bench_ui.py) and resets the results model, the funnel and the charts.
+
+The window wires and lays out its parts (issue #17): :class:`ScreenDocument` (open, save, dirty
+state, versions, recovery), :class:`TaskController` (refresh, import, export with progress and
+cancel) and :class:`ChartCoordinator` (the chart pane). What stays here is the snapshot shown, the
+re-screen, the selection and the menus.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
-    QFileDialog,
-    QFrame,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QStackedWidget,
-    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop import APP_NAME, paths
+from desktop import APP_NAME
 from desktop.engine import catalog
+from desktop.engine.coverage import field_coverage
 from desktop.errors import PickaxeError, ScreenDefinitionError, SourceUnreachableError
 from desktop.resources import resource_path
 from desktop.ui import messages
 from desktop.ui.backend import Backend
+from desktop.ui.chart_coordinator import ChartCoordinator
 from desktop.ui.detail_pane import CriterionInfo, DetailPane
 from desktop.ui.dialogs.changes_dialog import WhatChangedDialog
-from desktop.ui.dialogs.export_dialog import ask_export_path
-from desktop.ui.dialogs.history_dialog import VersionEntry, VersionHistoryDialog
-from desktop.ui.dialogs.import_dialog import ImportDialog
-from desktop.ui.dialogs.progress_dialog import ProgressDialog
 from desktop.ui.results_model import FAIL, PASS, UNKNOWN, ColumnSpec, FormattedTable, ResultsTableModel
 from desktop.ui.results_view import ResultsView
 from desktop.ui.screen_builder import CriterionRow, ScreenBuilderWidget
+from desktop.ui.screen_document import EMPTY_SCREEN, ScreenDocument, ScreenSource, normalised
 from desktop.ui.settings import Settings
+from desktop.ui.tasks import TaskController
+from desktop.ui.widgets import Banner, EmptyState
 from desktop.ui.workers import TaskSlot, TaskState, write_pool
 
 log = logging.getLogger(__name__)
 
+__all__ = ["EMPTY_SCREEN", "MainWindow", "ScreenSource", "evaluable_document"]
+
 DEFAULT_COLUMNS = ("rank", "symbol", "name")
 TRAILING_COLUMNS = ("sector",)
-EMPTY_SCREEN: dict[str, Any] = {"version": 1, "name": "New screen", "universe": "russell2000", "match": "all",
-                                "criteria": []}
-
-
-@dataclass
-class ScreenSource:
-    """Where the open screen came from: ``saved`` (a name in the store), ``preset``, ``file``, ``new``."""
-
-    kind: str
-    name: str
+# Text editing keeps these even where a window action shares a key (none does today).
+_EDITING_KEYS = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.Cut, QKeySequence.StandardKey.Paste,
+                 QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo, QKeySequence.StandardKey.SelectAll)
+# How often the window looks for snapshots made outside it (the CLI, another window).
+SNAPSHOT_POLL_MS = 30_000
 
 
 def _is_incomplete(leaf: dict[str, Any]) -> bool:
@@ -112,79 +108,31 @@ def evaluable_document(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str | 
     return out, ids
 
 
-class Banner(QFrame):
-    """A calm, non-modal message strip above the workspace, with optional actions."""
+class _ShortcutsWin(QObject):
+    """Lets the window's menu shortcuts win over a focused text field's own bindings.
 
-    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(object_name)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        self.text = QLabel(self)
-        self.text.setWordWrap(True)
-        layout.addWidget(self.text, 1)
-        self.actions_box = QHBoxLayout()
-        layout.addLayout(self.actions_box)
-        close = QToolButton(self)
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip(self.tr("Dismiss"))
-        close.clicked.connect(self.hide)
-        layout.addWidget(close)
-        self.hide()
+    A QLineEdit claims Ctrl+E (end of line), Ctrl+H, Ctrl+Del and others through a ShortcutOverride
+    event, so the menu action never fires while a bound field has focus. Refusing the override for
+    the window's own shortcuts makes every menu shortcut work wherever the focus is (issue #17).
+    """
 
-    def show_message(self, text: str, actions: tuple[tuple[str, Any], ...] = ()) -> None:
-        self.text.setText(text)
-        while self.actions_box.count():
-            item = self.actions_box.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        for label, slot in actions:
-            button = QPushButton(label, self)
-            button.clicked.connect(slot)
-            self.actions_box.addWidget(button)
-        self.show()
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
 
-
-class EmptyState(QWidget):
-    """First run: what Pickaxe needs and the two ways to get it."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("EmptyState")
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        box = QVBoxLayout()
-        title = QLabel(self.tr("Welcome to Pickaxe"), self)
-        title.setObjectName("EmptyTitle")
-        text = QLabel(self.tr(
-            "Pickaxe screens the Russell 2000 for companies that live on real cash flow and can carry "
-            "higher interest rates. It needs a snapshot of the index members and their fundamentals.<br><br>"
-            "<b>Online:</b> download the current IWM holdings from iShares and the fundamentals and prices "
-            "from Yahoo Finance (about 2,000 companies; this takes a while and runs in the background).<br>"
-            "<b>Offline:</b> import files you already have: the iShares holdings CSV first, then a Finviz "
-            "export, Yahoo JSON or SimFin bulk files, the FRED 10-year yield and daily prices."), self)
-        text.setWordWrap(True)
-        text.setTextFormat(Qt.TextFormat.RichText)
-        text.setMaximumWidth(640)
-        self.download = QPushButton(self.tr("Download the Russell 2000 now"), self)
-        self.download.setObjectName("PrimaryButton")
-        self.import_button = QPushButton(self.tr("Import files…"), self)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.download)
-        buttons.addWidget(self.import_button)
-        buttons.addStretch(1)
-        box.addWidget(title)
-        box.addWidget(text)
-        box.addSpacing(12)
-        box.addLayout(buttons)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addLayout(box)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() != QEvent.Type.ShortcutOverride or not isinstance(event, QKeyEvent):
+            return False
+        if not isinstance(watched, QWidget) or watched.window() is not self._window:
+            return False
+        pressed = QKeySequence(event.keyCombination())
+        if any(pressed.matches(QKeySequence(k)) == QKeySequence.SequenceMatch.ExactMatch for k in _EDITING_KEYS):
+            return False
+        for action in self._window.actions():
+            if action.isEnabled() and any(s.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch
+                                          for s in action.shortcuts()):
+                return True  # not overridden: the shortcut (the action) handles the key
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -226,38 +174,83 @@ class MainWindow(QMainWindow):
         self.ftable: FormattedTable | None = None
         self.result: Any = None
         self.parsed_screen: Any = None
-        self.source = ScreenSource("new", "")
-        self._baseline: dict[str, Any] = dict(EMPTY_SCREEN)
         self._pinned: set[str] = set()
         self._choices: dict[str, list[str]] = {}
         self._from_histogram = False
-        self._states_aligned: pd.DataFrame | None = None
         self._show_failing = False
+        self._new_document = False  # the next result is of a newly opened screen: start at the top
+        self._known_snapshots: set[int] = set()
+        self.watchlist_dialog: Any = None  # built on first use
         self.last_screen_ms = 0.0
         self._leaf_ids: list[str | None] = []  # engine criterion id per builder leaf (None: skipped)
 
         self.load_slot = TaskSlot("load", parent=self)
-        self.refresh_slot = TaskSlot("refresh", parent=self)
-        # Imports write a whole snapshot: they queue with saves on the one-thread write pool. A
-        # refresh runs for hours and commits per ticker itself, so it keeps its own thread (its
-        # short commits and ours are ordered by SQLite's write lock with a busy timeout).
-        self.import_slot = TaskSlot("import", pool=write_pool(), parent=self)
-        self.export_slot = TaskSlot("export", parent=self)
         self.write_slot = TaskSlot("write", pool=write_pool(), parent=self)
         self.diff_slot = TaskSlot("diff", parent=self)
-        self.progress_dialogs: dict[str, ProgressDialog] = {}
+        self.tasks = TaskController(self, self.backend, self.settings)
+        self.tasks.refreshed.connect(self._refresh_done)
+        self.tasks.refresh_failed.connect(self._refresh_failed)
+        self.tasks.imported.connect(self._imported)
+        self.tasks.exported.connect(self.exported)
+        self.tasks.status.connect(self._status)
 
         self._build_ui()
+        self.document = ScreenDocument(self, self.builder, self.settings, self.backend, self.write_slot,
+                                       can_lose_edits=lambda: self._is_ready and self.bundle is not None)
+        self.document.opened.connect(self._document_opened)
+        self.document.changed.connect(self._update_title)
+        self.document.saved.connect(self.saved)
+        self.document.status.connect(self._status)
         self._build_actions()
+        QApplication.instance().installEventFilter(_ShortcutsWin(self))  # type: ignore[union-attr]
         self.builder.set_document(dict(EMPTY_SCREEN))
-        self._baseline = self._normalised(EMPTY_SCREEN) or dict(EMPTY_SCREEN)
-        self._recovery_timer = QTimer(self)
-        self._recovery_timer.setSingleShot(True)
-        self._recovery_timer.setInterval(1500)
-        self._recovery_timer.timeout.connect(self._write_recovery)
+        self._snapshot_timer = QTimer(self)
+        self._snapshot_timer.setInterval(SNAPSHOT_POLL_MS)
+        self._snapshot_timer.timeout.connect(self.check_new_snapshots)
         if restore_state:
             self._restore_settings()
         QTimer.singleShot(0, self._start)
+
+    # -- compatibility with the parts' own names (tests and scripts use these) -------------------
+    @property
+    def source(self) -> ScreenSource:
+        return self.document.source
+
+    @property
+    def refresh_slot(self) -> TaskSlot:
+        return self.tasks.refresh_slot
+
+    @property
+    def progress_dialogs(self) -> dict[str, Any]:
+        return self.tasks.progress_dialogs
+
+    @property
+    def import_dialog(self) -> Any:
+        return self.tasks.import_dialog
+
+    @property
+    def histogram(self) -> Any:
+        return self.charts.histogram
+
+    @property
+    def scatter(self) -> Any:
+        return self.charts.scatter
+
+    @property
+    def chart_tabs(self) -> Any:
+        return self.charts.tabs
+
+    def is_dirty(self) -> bool:
+        return self.document.is_dirty()
+
+    def set_screen_document(self, doc: dict[str, Any], source: ScreenSource, *, baseline: bool = True) -> None:
+        self.document.set_document(doc, source, baseline=baseline)
+
+    def open_screen(self, name_or_file: str, quiet: bool = False, ask: bool = True) -> bool:
+        return self.document.open(name_or_file, quiet, ask)
+
+    def save(self) -> None:
+        self.document.save()
 
     # ====================================================================== construction
     def _build_ui(self) -> None:
@@ -274,8 +267,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.empty_state = EmptyState(self.stack)
-        self.empty_state.download.clicked.connect(self.download_universe)
-        self.empty_state.import_button.clicked.connect(self.import_files)
+        self.empty_state.download.clicked.connect(self.tasks.download_universe)
+        self.empty_state.import_button.clicked.connect(self.tasks.import_files)
         self.stack.addWidget(self.empty_state)
 
         self.workspace = QWidget(self.stack)
@@ -320,11 +313,16 @@ class MainWindow(QMainWindow):
 
         self.charts_split = QSplitter(Qt.Orientation.Horizontal, self.centre_split)
         self.charts_split.setObjectName("charts")
-        self._build_charts()
+        self.charts = ChartCoordinator(self.charts_split, self)
+        self.charts.point_clicked.connect(self.select_symbol)
+        self.charts.bounds_dragged.connect(self._histogram_bounds)
+        self.charts.histogram_needed.connect(self._update_histogram)
+        self.charts.fields_changed.connect(lambda x, y: setattr(self.settings, "scatter_fields", (x, y)))
+        self.charts.color_by_changed.connect(lambda c: setattr(self.settings, "color_by", c))
 
         self.detail = DetailPane(self.main_split)
         self.detail.setMinimumWidth(260)
-        for split, sizes in ((self.main_split, [340, 900, 380]), (self.centre_split, [560, 360]),
+        for split, sizes in ((self.main_split, [360, 880, 380]), (self.centre_split, [560, 360]),
                              (self.charts_split, [600, 440])):
             split.setChildrenCollapsible(False)
             split.setSizes(sizes)
@@ -337,33 +335,6 @@ class MainWindow(QMainWindow):
         self.snapshot_combo.activated.connect(self._snapshot_picked)
         self.status_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.status_label)
-
-    def _build_charts(self) -> None:
-        try:
-            from desktop.ui import charts
-        except ImportError as exc:  # the charts package is built separately; keep the window usable
-            log.warning("charts unavailable: %s", exc)
-            self.charts: Any = None
-            holder = QLabel(self.tr("Charts are not available in this build."), self.charts_split)
-            holder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            return
-        self.charts = charts
-        self.scatter = charts.ScatterChartWidget(self.charts_split)
-        self.scatter.point_clicked.connect(self._point_clicked)
-        self.scatter.fields_changed.connect(self._scatter_fields_changed)
-        self.scatter.color_by_changed.connect(self._scatter_color_changed)
-        self.chart_tabs = QTabWidget(self.charts_split)
-        self.histogram = charts.HistogramWidget(self.chart_tabs)
-        self.histogram.bounds_changed.connect(self._histogram_bounds)
-        self.breakdown = charts.BreakdownWidget(self.chart_tabs)
-        self.price_chart = charts.PriceYieldWidget(self.chart_tabs)
-        self.market_chart = charts.MarketContextWidget(self.chart_tabs)
-        self.chart_tabs.addTab(self.histogram, self.tr("Criterion"))
-        self.chart_tabs.addTab(self.breakdown, self.tr("Breakdown"))
-        self.chart_tabs.addTab(self.price_chart, self.tr("Price vs 10y"))
-        self.chart_tabs.addTab(self.market_chart, self.tr("Market"))
-        self._stale_tabs: set[QWidget] = set()
-        self.chart_tabs.currentChanged.connect(self._refresh_visible_tab)
 
     def _action(self, text: str, slot: Any, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
                 tip: str = "",
@@ -384,31 +355,34 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         std = QKeySequence.StandardKey
         a = self._action
-        self.act_import = a(self.tr("&Import files…"), self.import_files, "Ctrl+I",
+        doc, tasks = self.document, self.tasks
+        self.act_import = a(self.tr("&Import files…"), tasks.import_files, "Ctrl+I",
                             self.tr("Import iShares, Yahoo JSON, Finviz, SimFin, FRED or price files"))
         self.act_export = a(self.tr("&Export to Excel…"), self.export, "Ctrl+E",
                             self.tr("Export the shortlist to an Excel workbook or CSV"))
         self.act_quit = a(self.tr("&Quit"), self.close, std.Quit)
-        self.act_new = a(self.tr("&New screen"), self.new_screen, std.New)
-        self.act_open = a(self.tr("&Open screen file…"), self.open_screen_file, std.Open)
-        self.act_save = a(self.tr("&Save"), self.save, std.Save, self.tr("Save the screen (keeps every version)"))
-        self.act_save_as = a(self.tr("Save &as…"), self.save_as, "Ctrl+Shift+S")
-        self.act_revert = a(self.tr("&Revert"), self.revert, "Ctrl+Shift+R",
+        self.act_new = a(self.tr("&New screen"), doc.new, std.New)
+        self.act_open = a(self.tr("&Open screen file…"), doc.open_file, std.Open)
+        self.act_save = a(self.tr("&Save"), doc.save, std.Save, self.tr("Save the screen (keeps every version)"))
+        self.act_save_as = a(self.tr("Save &as…"), doc.save_as, "Ctrl+Shift+S")
+        self.act_revert = a(self.tr("&Revert"), doc.revert, "Ctrl+Shift+R",
                             self.tr("Discard unsaved edits to this screen"))
-        self.act_history = a(self.tr("Version &history…"), self.show_history, "Ctrl+H")
-        self.act_add = a(self.tr("&Add criterion"), self.add_criterion, "Ctrl+Shift+A")
+        self.act_history = a(self.tr("Version &history…"), doc.show_history, "Ctrl+H")
+        self.act_add = a(self.tr("&Add criterion"), lambda: self.builder.add_criterion(), "Ctrl+Shift+A")
         self.act_remove = a(self.tr("&Remove criterion"), self.builder.remove_current, "Ctrl+Del")
         self.act_find = a(self.tr("&Find field…"), self.builder.focus_field_search, std.Find,
                           self.tr("Search the field catalogue in the current criterion"))
-        self.act_refresh = a(self.tr("&Refresh"), self.refresh, std.Refresh,
-                             self.tr("Fetch fresh data from Yahoo Finance in the background"))
-        self.act_cancel = a(self.tr("&Cancel refresh"), self.cancel_refresh, "Ctrl+.")
+        self.act_refresh = a(self.tr("&Refresh"), tasks.refresh, std.Refresh,
+                             self.tr("Fetch fresh data in the background"))
+        self.act_cancel = a(self.tr("&Cancel refresh"), tasks.cancel_refresh, "Ctrl+.")
         self.act_changes = a(self.tr("What &changed since the last run…"), self.what_changed, "Ctrl+D")
         self.act_pin = a(self.tr("&Pin to watchlist"), self.toggle_pin, "Ctrl+B",
                          self.tr("Pin or unpin the selected stocks"))
+        self.act_watchlist = a(self.tr("&Watchlist…"), self.show_watchlist, "Ctrl+Shift+W",
+                               self.tr("The pinned stocks with your notes"))
         self.act_focus_builder = a(self.tr("Focus screen &builder"), lambda: self.builder.setFocus(), "Ctrl+1")
         self.act_focus_table = a(self.tr("Focus &table"), lambda: self.view.setFocus(), "Ctrl+2")
-        self.act_focus_charts = a(self.tr("Focus c&harts"), self._focus_charts, "Ctrl+3")
+        self.act_focus_charts = a(self.tr("Focus c&harts"), self.charts.focus, "Ctrl+3")
         self.act_focus_detail = a(self.tr("Focus &detail"), lambda: self.detail.browser.setFocus(), "Ctrl+4")
         self.act_failing = a(self.tr("Show stocks that &fail"), self.show_failing.toggle, "Ctrl+Shift+F",
                              checkable=True)
@@ -431,8 +405,10 @@ class MainWindow(QMainWindow):
         screen_menu.insertMenu(self.act_save, self.presets_menu)
         screen_menu.insertMenu(self.act_save, self.saved_menu)
         data_menu = menu.addMenu(self.tr("&Data"))
-        for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin):
+        for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin,
+                    self.act_watchlist):
             data_menu.addSeparator() if act is None else data_menu.addAction(act)
+        self.data_menu = data_menu
         view_menu = menu.addMenu(self.tr("&View"))
         for act in (self.act_focus_builder, self.act_focus_table, self.act_focus_charts, self.act_focus_detail,
                     None, self.act_failing):
@@ -464,8 +440,35 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         for act in (self.act_changes, self.act_export, self.act_pin):
             bar.addAction(act)
-        self.refresh_slot.busy_changed.connect(self._refresh_busy)
+        self.tasks.refresh_slot.busy_changed.connect(self._refresh_busy)
         self._refresh_busy(False)
+
+    def _fill_presets_menu(self) -> None:
+        self.presets_menu.clear()
+        presets = self.document.presets()
+        if not presets:
+            self.presets_menu.addAction(self.tr("(no presets found)")).setEnabled(False)
+        for name, doc in presets.items():
+            action = self.presets_menu.addAction(name)
+            action.setToolTip(str(doc.get("description", "")))
+            action.triggered.connect(lambda _c=False, n=name: self.document.open(n))
+
+    def _fill_saved_menu(self) -> None:
+        self.saved_menu.clear()
+        names = self.document.saved_names()
+        if not names:
+            self.saved_menu.addAction(self.tr("(no saved screens yet)")).setEnabled(False)
+        for name in names:
+            action = self.saved_menu.addAction(name)
+            action.triggered.connect(lambda _c=False, n=name: self.document.open(n))
+        self.saved_menu.addSeparator()
+        self.saved_menu.addAction(self.act_open)
+
+    def _status(self, text: str, timeout: int = 0) -> None:
+        if text:
+            self.statusBar().showMessage(text, timeout)
+        else:
+            self.statusBar().clearMessage()
 
     # ====================================================================== start-up and loading
     def _start(self) -> None:
@@ -478,6 +481,7 @@ class MainWindow(QMainWindow):
             return
         self._reload_snapshots(select_latest=True)
         self._check_recovery()
+        self._snapshot_timer.start()
 
     def _reload_snapshots(self, select_latest: bool = False, select_id: int | None = None) -> None:
         assert self.backend is not None
@@ -486,13 +490,7 @@ class MainWindow(QMainWindow):
         except PickaxeError as exc:
             messages.show_error(self, exc)
             infos = []
-        current = select_id if select_id is not None else self.snapshot_combo.currentData()
-        self.snapshot_combo.blockSignals(True)
-        self.snapshot_combo.clear()
-        for info in infos:
-            label = self.tr("%s  (#%d, %s members)") % (info.as_of.isoformat(), info.id, f"{info.n_members:,}")
-            self.snapshot_combo.addItem(label, info.id)
-        self.snapshot_combo.blockSignals(False)
+        self._fill_snapshot_combo(infos, select_id if select_id is not None else self.snapshot_combo.currentData())
         if not infos:
             self.stack.setCurrentWidget(self.empty_state)
             self._set_enabled_for_data(False)
@@ -500,9 +498,63 @@ class MainWindow(QMainWindow):
             return
         self.stack.setCurrentWidget(self.workspace)
         self._set_enabled_for_data(True)
-        index = 0 if select_latest else max(self.snapshot_combo.findData(current), 0)
-        self.snapshot_combo.setCurrentIndex(index)
+        if select_latest:
+            self.snapshot_combo.setCurrentIndex(0)
         self.load_snapshot(int(self.snapshot_combo.currentData()))
+
+    def _fill_snapshot_combo(self, infos: list[Any], select: Any) -> None:
+        """List ``infos`` (newest first) in the snapshot picker, ``select`` chosen (else the first)."""
+        self._known_snapshots = {int(info.id) for info in infos}
+        self.snapshot_combo.blockSignals(True)
+        self.snapshot_combo.clear()
+        for info in infos:
+            label = self.tr("%s  (#%d, %s members)") % (info.as_of.isoformat(), info.id, f"{info.n_members:,}")
+            self.snapshot_combo.addItem(label, info.id)
+        self.snapshot_combo.setCurrentIndex(max(self.snapshot_combo.findData(select), 0))
+        self.snapshot_combo.blockSignals(False)
+
+    def check_new_snapshots(self) -> list[int]:
+        """Offer snapshots made outside this window (the CLI, a refresh elsewhere); returns their ids.
+
+        Run when the window is activated and every :data:`SNAPSHOT_POLL_MS`; the shown snapshot is
+        never switched under the user's feet: a banner offers the newest one.
+        """
+        if self.backend is None or not self._is_ready:
+            return []
+        try:
+            infos = self.backend.snapshots()
+        except PickaxeError as exc:
+            log.info("cannot list snapshots: %s", exc)
+            return []
+        new = [info for info in infos if int(info.id) not in self._known_snapshots]
+        if not new:
+            return []
+        newest = max(new, key=lambda info: int(info.id))
+        self._reload_snapshot_list(infos)
+        text = (self.tr("A new snapshot was made outside this window: #%d as of %s (%s members).")
+                % (newest.id, newest.as_of.isoformat(), f"{newest.n_members:,}"))
+        if len(new) > 1:
+            text += " " + self.tr("%d new snapshots in all.") % len(new)
+        self.info_banner.show_message(text, ((self.tr("Show it"), lambda: self._show_snapshot(int(newest.id))),))
+        return [int(info.id) for info in new]
+
+    def _reload_snapshot_list(self, infos: list[Any]) -> None:
+        """Refill the snapshot picker, keeping the shown snapshot selected."""
+        self._fill_snapshot_combo(infos, self.snapshot_combo.currentData())
+        if self.stack.currentWidget() is self.empty_state and infos:
+            self._show_snapshot(int(max(infos, key=lambda info: int(info.id)).id))
+
+    def _show_snapshot(self, snapshot_id: int) -> None:
+        self.info_banner.hide()
+        self.stack.setCurrentWidget(self.workspace)
+        self._set_enabled_for_data(True)
+        self.snapshot_combo.setCurrentIndex(max(self.snapshot_combo.findData(snapshot_id), 0))
+        self.load_snapshot(snapshot_id)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            QTimer.singleShot(0, self.check_new_snapshots)
 
     def _set_enabled_for_data(self, on: bool) -> None:
         for act in (self.act_export, self.act_changes, self.act_pin, self.act_add, self.act_remove,
@@ -532,9 +584,11 @@ class MainWindow(QMainWindow):
         t0 = time.perf_counter()
         self.bundle = bundle
         table = bundle.table
-        self.ftable = FormattedTable(table.values, table.status, getattr(table, "notes", {}))
+        self.ftable = FormattedTable(table.values, table.status, getattr(table, "notes", {}),
+                                     getattr(table, "period_end", None))
         self._choices = {}
         self.builder.set_choice_provider(self._choices_for)
+        self.builder.set_coverage(field_coverage(table.values, table.status))
         try:
             self._pinned = self.backend.watchlist() if self.backend else set()
         except (PickaxeError, ImportError) as exc:
@@ -545,12 +599,10 @@ class MainWindow(QMainWindow):
             info.id, info.as_of.isoformat(), f"{len(table.values):,}"))
         self.statusBar().clearMessage()
         try:
-            if self.charts is not None:
-                market = getattr(bundle.dataset, "market", None)
-                if isinstance(market, pd.DataFrame):
-                    self._chart_call(self.market_chart.set_market, market)
+            self.charts.set_market(getattr(bundle.dataset, "market", None))
             if self.parsed_screen is None and not self.builder.document().get("criteria"):
-                self._open_initial_screen()
+                self.document.open_initial(self._requested_screen)
+                self._requested_screen = None
             else:
                 self.rescreen()
             log.info("snapshot %s shown in %.0f ms", info.id, (time.perf_counter() - t0) * 1000)
@@ -560,13 +612,6 @@ class MainWindow(QMainWindow):
         finally:
             self._mark_ready()
 
-    def _chart_call(self, fn: Any, *args: Any, **kwargs: Any) -> None:
-        """Update one chart; a chart bug is logged and leaves the rest of the window working."""
-        try:
-            fn(*args, **kwargs)
-        except Exception:  # a broken chart must not stop the table, funnel and detail updates
-            log.exception("chart update failed: %s", getattr(fn, "__qualname__", fn))
-
     def _mark_ready(self) -> None:
         if not self._is_ready:
             self._is_ready = True
@@ -575,243 +620,34 @@ class MainWindow(QMainWindow):
     def is_ready(self) -> bool:
         return self._is_ready
 
-    def _open_initial_screen(self) -> None:
-        explicit = self._requested_screen
-        wanted = explicit or self.settings.last_screen
-        self._requested_screen = None
-        if wanted and self.open_screen(wanted, quiet=not explicit, ask=False):
-            return
-        presets = self._presets()
-        if presets:
-            self.open_screen(next(iter(presets)), quiet=True, ask=False)
-        else:
-            self.set_screen_document(dict(EMPTY_SCREEN), ScreenSource("new", ""))
-
-    # ====================================================================== screens
-    def _presets(self) -> dict[str, dict]:
-        if self.backend is None:
-            return {}
-        try:
-            return self.backend.presets()
-        except (PickaxeError, ImportError, OSError) as exc:
-            log.warning("presets unavailable: %s", exc)
-            return {}
-
-    def open_screen(self, name_or_file: str, quiet: bool = False, ask: bool = True) -> bool:
-        """Open a saved screen, preset or file by name; False (with a message) when it fails.
-
-        Unsaved edits to the open screen are asked about first unless ``ask`` is False.
-        """
-        if ask and not self._confirm_discard():
-            return False
-        assert self.backend is not None
-        try:
-            screen = self.backend.load_screen(name_or_file)
-        except (PickaxeError, ImportError, OSError) as exc:
-            if not quiet:
-                messages.show_error(self, exc if isinstance(exc, PickaxeError) else PickaxeError(str(exc)))
-            log.info("cannot open screen %r: %s", name_or_file, exc)
-            return False
-        from desktop.engine.screen import screen_to_dict
-
-        if Path(name_or_file).suffix.lower() in (".json", ".xlsx"):
-            source = ScreenSource("file", name_or_file)
-        elif name_or_file in self._presets() and name_or_file not in self._saved_names():
-            source = ScreenSource("preset", name_or_file)
-        else:
-            source = ScreenSource("saved", screen.name)
-        self.set_screen_document(screen_to_dict(screen), source)
-        self.settings.last_screen = name_or_file
-        return True
-
-    def _saved_names(self) -> list[str]:
-        try:
-            return self.backend.saved_screens() if self.backend else []
-        except (PickaxeError, ImportError) as exc:
-            log.info("saved screens unavailable: %s", exc)
-            return []
-
-    def set_screen_document(self, doc: dict[str, Any], source: ScreenSource, *, baseline: bool = True) -> None:
-        """Show ``doc`` in the builder and re-screen; ``baseline`` marks it as the saved state."""
-        self.source = source
-        if baseline:
-            self._baseline = self._normalised(doc) or doc
-        self.builder.set_document(doc)
+    # ====================================================================== the open screen
+    def _document_opened(self) -> None:
+        """A new document is in the builder: re-screen from the top, draw its first criterion."""
         self._update_title()
+        self._new_document = True
         self.rescreen()
-        # Show the first numeric criterion in the histogram so the chart pane is never idle.
+        # Show the first numeric criterion in the histogram so the chart pane is never idle
+        # (and never left on the previous screen's field: None clears it).
         first = next((row for row in self.builder.leaves() if row.kind == "numeric"), None)
         if first is not None:
             first.activated.emit(first)
-
-    def _normalised(self, doc: dict[str, Any]) -> dict[str, Any] | None:
-        from desktop.engine.screen import parse_screen, screen_to_dict
-
-        try:
-            return screen_to_dict(parse_screen(doc))
-        except ScreenDefinitionError:
-            return None
-
-    def is_dirty(self) -> bool:
-        """True when the builder's screen differs from the last saved or opened version."""
-        current = self._normalised(self.builder.document())
-        if current is None:
-            return True
-        return current != self._baseline
+        else:
+            self._current_criterion_changed(None)
 
     def _update_title(self) -> bool:
-        name = self.builder.document().get("name") or self.tr("Untitled")
-        kind = {"preset": self.tr(" (preset)"), "file": self.tr(" (file)"), "new": ""}.get(self.source.kind, "")
-        dirty = self.is_dirty()
-        self.setWindowTitle(f"{name}{kind}[*] — {APP_NAME}")  # Qt puts "*" at [*] while modified
+        dirty = self.document.is_dirty()
+        self.setWindowTitle(self.document.title(APP_NAME))
         self.setWindowModified(dirty)
-        self.act_revert.setEnabled(dirty and self.source.kind != "new" and self.bundle is not None)
-        self.act_history.setEnabled(self.source.kind == "saved")
+        kind = self.document.source.kind
+        self.act_revert.setEnabled(dirty and kind != "new" and self.bundle is not None)
+        self.act_history.setEnabled(kind == "saved")
         return dirty
-
-    def new_screen(self) -> None:
-        if self._confirm_discard():
-            self.set_screen_document(dict(EMPTY_SCREEN), ScreenSource("new", ""))
-            self.builder.add_criterion()
-
-    def open_screen_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open screen"), self.settings.last_folder,
-                                              self.tr("Screens (*.json *.xlsx);;All files (*)"))
-        if path:
-            self.settings.last_folder = str(Path(path).parent)
-            self.open_screen(path)
-
-    def add_criterion(self) -> None:
-        self.builder.add_criterion()
-
-    def _fill_presets_menu(self) -> None:
-        self.presets_menu.clear()
-        presets = self._presets()
-        if not presets:
-            self.presets_menu.addAction(self.tr("(no presets found)")).setEnabled(False)
-        for name, doc in presets.items():
-            action = self.presets_menu.addAction(name)
-            action.setToolTip(str(doc.get("description", "")))
-            action.triggered.connect(lambda _c=False, n=name: self.open_screen(n))
-
-    def _fill_saved_menu(self) -> None:
-        self.saved_menu.clear()
-        names = self._saved_names()
-        if not names:
-            self.saved_menu.addAction(self.tr("(no saved screens yet)")).setEnabled(False)
-        for name in names:
-            action = self.saved_menu.addAction(name)
-            action.triggered.connect(lambda _c=False, n=name: self.open_screen(n))
-        self.saved_menu.addSeparator()
-        self.saved_menu.addAction(self.act_open)
-
-    # -- saving --------------------------------------------------------------------------------
-    def save(self) -> None:
-        """Save under the current name; presets, files and new screens ask for a name first."""
-        if self.source.kind != "saved":
-            self.save_as()
-            return
-        self._save_document(self.builder.document())
-
-    def save_as(self) -> None:
-        doc = self.builder.document()
-        suggestion = str(doc.get("name") or "")
-        if self.source.kind == "preset":
-            suggestion = self.tr("%s (my copy)") % suggestion
-        name, ok = QInputDialog.getText(self, self.tr("Save screen as"), self.tr("Name:"), text=suggestion)
-        if not ok or not name.strip():
-            return
-        doc["name"] = name.strip()
-        self._save_document(doc)
-
-    def _save_document(self, doc: dict[str, Any]) -> None:
-        from desktop.engine.screen import parse_screen, screen_to_dict
-
-        try:
-            screen = parse_screen(doc)
-        except ScreenDefinitionError as exc:
-            messages.show_error(self, exc, self.tr("The screen cannot be saved"))
-            return
-        assert self.backend is not None
-        backend = self.backend
-        self.statusBar().showMessage(self.tr("Saving…"))
-
-        def done(saved: Any) -> None:
-            name = str(getattr(saved, "name", screen.name))
-            version = getattr(saved, "version", None)
-            self.source = ScreenSource("saved", name)
-            self._baseline = screen_to_dict(screen)
-            self.builder.set_name(name)
-            self.settings.last_screen = name
-            self._clear_recovery()
-            self._update_title()
-            self.statusBar().showMessage(self.tr("Saved “%s” (version %s)") % (name, version), 5000)
-            self.saved.emit()
-
-        self.write_slot.start(lambda state: backend.save_screen(screen), done,
-                              lambda exc: messages.show_error(self, exc, self.tr("Saving the screen")))
-
-    def revert(self) -> None:
-        self.set_screen_document(dict(self._baseline), self.source)
-        self._clear_recovery()
-
-    def show_history(self) -> None:
-        if self.source.kind != "saved" or self.backend is None:
-            return
-        try:
-            rows = self.backend.history(self.source.name)
-        except (PickaxeError, ImportError) as exc:
-            messages.show_error(self, exc if isinstance(exc, PickaxeError) else PickaxeError(str(exc)))
-            return
-        entries = [VersionEntry(int(getattr(r, "version", 0)),
-                                str(getattr(r, "saved_at", getattr(r, "created_at", "")) or "")[:19],
-                                str(getattr(r, "description", "") or ""),
-                                dict(getattr(r, "definition", {}) or {})) for r in rows]
-        dialog = VersionHistoryDialog(self.source.name, entries, self)
-        self.history_dialog = dialog
-        dialog.accepted.connect(lambda: self._restore_version(dialog.chosen_version()))
-        dialog.open()
-
-    def _restore_version(self, version: int | None) -> None:
-        if version is None or self.backend is None:
-            return
-        backend, name = self.backend, self.source.name
-
-        def done(_new_version: Any) -> None:
-            self.open_screen_unchecked(name)
-            self.statusBar().showMessage(self.tr("Restored version %d of “%s”") % (version, name), 5000)
-            self.saved.emit()
-
-        self.write_slot.start(lambda state: backend.restore(name, version), done,
-                              lambda exc: messages.show_error(self, exc))
-
-    def open_screen_unchecked(self, name: str) -> None:
-        """Open ``name`` without asking about unsaved edits (after a restore)."""
-        self.open_screen(name, ask=False)
-
-    def _confirm_discard(self) -> bool:
-        """Ask before unsaved edits would be replaced; True when it is fine to go on."""
-        if not self._is_ready or self.bundle is None or not self.is_dirty():
-            return True
-        answer = QMessageBox.question(
-            self, self.tr("Unsaved changes"),
-            self.tr("The screen “%s” has unsaved changes. Save them first?") % (
-                self.builder.document().get("name") or self.tr("Untitled")),
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
-        if answer == QMessageBox.StandardButton.Cancel:
-            return False
-        if answer == QMessageBox.StandardButton.Save:
-            self.save()
-            return not self.is_dirty() or self.write_slot.is_busy()
-        self._clear_recovery()
-        return True
 
     # ====================================================================== screening
     def rescreen(self) -> None:
         """Parse the builder's document, evaluate it on the loaded table, update every view."""
-        if self._update_title():
-            self._recovery_timer.start()
+        self._update_title()
+        self.document.edited()
         if self.bundle is None:
             return
         from desktop.engine.evaluate import evaluate
@@ -825,8 +661,10 @@ class MainWindow(QMainWindow):
             self.builder.show_problem(str(exc))
             return
         skipped = self._leaf_ids.count(None)
-        self.builder.show_problem(self.tr("%d criteria without a condition are ignored until you set one.") % skipped
-                                  if skipped else "")
+        self.builder.show_problem(
+            (self.tr("1 criterion without a condition is ignored until you set one.") if skipped == 1 else
+             self.tr("%d criteria without a condition are ignored until you set one.") % skipped)
+            if skipped else "")
         table = self.bundle.table
         # Near misses are only exported (run_screen computes them); skipping them here saves
         # most of evaluate's time on every keystroke.
@@ -875,11 +713,18 @@ class MainWindow(QMainWindow):
                 extra[col] = ranked[col].reindex(pd.Index(symbols)).to_numpy(dtype=np.float64, na_value=np.nan)
         columns = [ColumnSpec.for_field(c) for c in self._column_names(extra)]
         selected = self.view.selected_symbols()
+        new_document, self._new_document = self._new_document, False
         self.model.set_rows(ftable, positions, columns, cell_states, extra)
         if selected:
             self.view.select_symbols(selected, scroll=False)
+        if new_document:
+            # A new screen's result starts at the top (not at the old scroll position); the
+            # selection is kept when the stock is still listed.
+            self.view.scrollToTop()
+            self.view.horizontalScrollBar().setValue(0)
         self.results_title.setText(self.tr("Shortlist · %s stocks") % f"{len(ranked):,}")
-        self._update_charts(ranked)
+        self.charts.screened(table.values, ranked, self.settings.scatter_fields, self.settings.color_by,
+                             self.view.selected_symbols(), histogram_current=self._from_histogram)
 
     def _column_names(self, extra: dict[str, np.ndarray]) -> list[str]:
         doc_columns = list(getattr(self.parsed_screen, "columns", ()) or ())
@@ -909,56 +754,23 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
 
     # ====================================================================== charts and selection
-    def _update_charts(self, ranked: pd.DataFrame) -> None:
-        if self.charts is None or self.bundle is None:
-            return
-        values = self.bundle.table.values
-        x, y = self.scatter.fields() if self.scatter.fields()[0] else self.settings.scatter_fields
-        x = x if x in values.columns else "market_cap"
-        y = y if y in values.columns else next((c for c in ("fcf_yield", "free_cash_flow", "price")
-                                                 if c in values.columns), x)
-        self._chart_call(self.scatter.set_data, values, x, y, self.settings.color_by, passed=ranked.index)
-        self._chart_call(self.scatter.set_highlighted, self.view.selected_symbols())
-        # Charts on hidden tabs are redrawn when their tab is shown, not on every keystroke.
-        self._stale_tabs = {self.breakdown}
-        if not self._from_histogram:
-            self._stale_tabs.add(self.histogram)
-        self._refresh_visible_tab()
-
-    def _refresh_visible_tab(self, _index: int = -1) -> None:
-        current = self.chart_tabs.currentWidget()
-        if current not in self._stale_tabs or self.result is None or self.bundle is None:
-            return
-        self._stale_tabs.discard(current)
-        if current is self.breakdown:
-            values = self.bundle.table.values
-            shortlist = values.loc[values.index.intersection(self.result.ranked.index)]
-            by_sector = (shortlist["sector"].value_counts() if "sector" in shortlist.columns
-                         else pd.Series(dtype=int))
-            by_theme = (shortlist["themes"].explode().dropna().value_counts() if "themes" in shortlist.columns
-                        else pd.Series(dtype=int))
-            self._chart_call(self.breakdown.set_counts, by_sector, by_theme)
-        elif current is self.histogram:
-            self._update_histogram()
-
     def _update_histogram(self) -> None:
-        if self.charts is None or self.ftable is None:
-            return
         row = self.builder.current_row()
-        if row is None or row.kind != "numeric":
+        if self.ftable is None:
             return
-        try:
-            field = catalog.get(row.field_name)
-        except KeyError:
+        if row is None or row.kind != "numeric" or not self.ftable.has(row.field_name):
+            self.charts.show_criterion(None, None, (None, None))
             return
-        minimum, maximum = row.bounds()
-        self._chart_call(self.histogram.set_field, self.ftable.raw(field.name), field, minimum, maximum)
+        self.charts.show_criterion(row.field_name, self.ftable.raw(row.field_name), row.bounds())
 
     def _current_criterion_changed(self, row: object) -> None:
-        if isinstance(row, CriterionRow) and row.kind == "numeric" and self.charts is not None:
-            self._stale_tabs.discard(self.histogram)
-            self._update_histogram()
-            self.chart_tabs.setCurrentWidget(self.histogram)
+        if not self.charts.available or self.ftable is None:
+            return
+        if isinstance(row, CriterionRow) and row.kind == "numeric" and self.ftable.has(row.field_name):
+            self.charts.show_criterion(row.field_name, self.ftable.raw(row.field_name), row.bounds(),
+                                       bring_forward=True)
+        else:  # no numeric criterion is current (removed, or the new screen has none)
+            self.charts.show_criterion(None, None, (None, None))
 
     def _histogram_bounds(self, minimum: object, maximum: object) -> None:
         row = self.builder.current_row()
@@ -972,15 +784,6 @@ class MainWindow(QMainWindow):
         finally:
             self._from_histogram = False
 
-    def _scatter_fields_changed(self, x: str, y: str) -> None:
-        self.settings.scatter_fields = (x, y)
-
-    def _scatter_color_changed(self, color_by: str) -> None:
-        self.settings.color_by = color_by
-
-    def _point_clicked(self, symbol: str) -> None:
-        self.select_symbol(symbol)
-
     def select_symbol(self, symbol: str) -> bool:
         """Select ``symbol`` in the table (showing failing stocks if it does not pass)."""
         if self.model.row_of(symbol) < 0 and self.ftable is not None and self.ftable.has("name") \
@@ -993,8 +796,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _selection_changed(self, symbols: list[str]) -> None:
-        if self.charts is not None:
-            self._chart_call(self.scatter.set_highlighted, symbols)
+        self.charts.highlight(symbols)
         if not symbols or self.bundle is None:
             self.detail.clear()
             return
@@ -1006,16 +808,7 @@ class MainWindow(QMainWindow):
         self.detail.show_stock(symbol, self.bundle.table, states, criteria, pinned=symbol in self._pinned)
         self.act_pin.setText(self.tr("Un&pin from watchlist") if symbol in self._pinned
                              else self.tr("&Pin to watchlist"))
-        if self.charts is not None:
-            dataset = self.bundle.dataset
-            prices = dataset.prices[symbol] if symbol in dataset.prices.columns else pd.Series(dtype=float)
-            market = dataset.market
-            yields = market["yield_10y"] if "yield_10y" in market.columns else pd.Series(dtype=float)
-            self._chart_call(self.price_chart.set_series, symbol, prices, yields)
-
-    def _focus_charts(self) -> None:
-        if self.charts is not None:
-            self.scatter.setFocus()
+        self.charts.show_prices(symbol, self.bundle.dataset)
 
     def _choices_for(self, field: str) -> list[str]:
         if field in self._choices:
@@ -1045,69 +838,72 @@ class MainWindow(QMainWindow):
         def done(_r: Any) -> None:
             self._pinned = (self._pinned | set(symbols)) if pin else (self._pinned - set(symbols))
             self._selection_changed(self.view.selected_symbols())
+            self._fill_watchlist()
             self.statusBar().showMessage((self.tr("Pinned %s") if pin else self.tr("Unpinned %s"))
                                          % ", ".join(symbols), 4000)
 
         self.write_slot.start(work, done, lambda exc: messages.show_error(self, exc))
 
+    def show_watchlist(self) -> None:
+        """The watchlist view: pinned stocks with notes (non-modal, kept in step with pins)."""
+        if self.backend is None:
+            return
+        if self.watchlist_dialog is None:
+            from desktop.ui.dialogs.watchlist_dialog import WatchlistDialog
+
+            dialog = WatchlistDialog(self)
+            dialog.note_edited.connect(self._note_edited)
+            dialog.unpin_requested.connect(self._unpin)
+            dialog.symbol_activated.connect(self.select_symbol)
+            self.watchlist_dialog = dialog
+        self._fill_watchlist()
+        self.watchlist_dialog.show()
+        self.watchlist_dialog.raise_()
+
+    def _fill_watchlist(self) -> None:
+        if self.watchlist_dialog is None or self.backend is None:
+            return
+        try:
+            entries = self.backend.watch_entries()
+        except PickaxeError as exc:
+            messages.show_error(self, exc)
+            return
+        names: dict[str, str] = {}
+        if self.bundle is not None and "name" in self.bundle.table.values.columns:
+            col = self.bundle.table.values["name"]
+            names = {str(e.symbol): str(col.get(e.symbol)) for e in entries if isinstance(col.get(e.symbol), str)}
+        self.watchlist_dialog.set_entries(entries, names)
+
+    def _note_edited(self, symbol: str, note: str) -> None:
+        assert self.backend is not None
+        backend = self.backend
+        self.write_slot.start(lambda state: backend.set_note(symbol, note),
+                              lambda _r: self.statusBar().showMessage(self.tr("Note saved for %s") % symbol, 3000),
+                              lambda exc: messages.show_error(self, exc))
+
+    def _unpin(self, symbols: list[str]) -> None:
+        if not symbols or self.backend is None:
+            return
+        backend = self.backend
+
+        def work(state: TaskState) -> None:
+            for s in symbols:
+                backend.set_pinned(s, False)
+
+        def done(_r: Any) -> None:
+            self._pinned -= set(symbols)
+            self._fill_watchlist()
+            self._selection_changed(self.view.selected_symbols())
+
+        self.write_slot.start(work, done, lambda exc: messages.show_error(self, exc))
+
     # ====================================================================== long work
-    def _progress_dialog(self, key: str, title: str, slot: TaskSlot) -> ProgressDialog:
-        dialog = self.progress_dialogs.get(key)
-        if dialog is None:
-            dialog = ProgressDialog(title, self)
-            dialog.cancel_requested.connect(slot.cancel)
-            dialog.cancel_requested.connect(lambda: self._task_ended(key, self.tr("Cancelled")))
-            self.progress_dialogs[key] = dialog
-        dialog.cancel_button.setEnabled(True)
-        dialog.set_progress(0, 0, self.tr("Starting…"), None)
-        dialog.show()
-        return dialog
-
-    def _on_progress(self, key: str, slot: TaskSlot) -> Any:
-        def handler(done: int, total: int, message: str) -> None:
-            eta = slot.current.eta_seconds() if slot.current is not None else None
-            self.progress_dialogs[key].set_progress(done, total, message, eta)
-            pct = f" {done * 100 // total}%" if total else ""
-            self.statusBar().showMessage(f"{self.progress_dialogs[key].windowTitle()}{pct} {message}")
-        return handler
-
-    def _task_ended(self, key: str, message: str = "") -> None:
-        dialog = self.progress_dialogs.get(key)
-        if dialog is not None:
-            dialog.hide()
-        if message:
-            self.statusBar().showMessage(message, 5000)
-        else:
-            self.statusBar().clearMessage()
-
-    def refresh(self) -> None:
-        """Fetch fresh data in the background; the user keeps working on the current snapshot."""
-        if self.backend is None:
+    def export(self, path: Path | None = None) -> None:
+        """Export the current screen's result (asks for the file unless ``path`` is given)."""
+        if self.parsed_screen is None or self.bundle is None:
             return
-        backend = self.backend
-        self._progress_dialog("refresh", self.tr("Refreshing from Yahoo Finance"), self.refresh_slot)
-        self.refresh_slot.start(lambda state: backend.refresh(state.progress, state.is_cancelled),
-                                lambda report: self._refresh_done(report),
-                                lambda exc: self._refresh_failed(exc),
-                                self._on_progress("refresh", self.refresh_slot),
-                                lambda: self._task_ended("refresh", self.tr("Refresh cancelled; fetched data is kept")))
-
-    def download_universe(self) -> None:
-        """First run online: iShares holdings, then Yahoo fundamentals and prices."""
-        if self.backend is None:
-            return
-        backend = self.backend
-        self._progress_dialog("refresh", self.tr("Downloading the Russell 2000"), self.refresh_slot)
-        self.refresh_slot.start(lambda state: backend.download_universe(state.progress, state.is_cancelled),
-                                self._refresh_done, self._refresh_failed,
-                                self._on_progress("refresh", self.refresh_slot),
-                                lambda: self._task_ended("refresh", self.tr("Download cancelled")))
-
-    def cancel_refresh(self) -> None:
-        """Stop the refresh at its next check; what was fetched stays in the cache."""
-        if self.refresh_slot.is_busy():
-            self.refresh_slot.cancel()
-            self._task_ended("refresh", self.tr("Refresh cancelled; fetched data is kept"))
+        self.tasks.export(self.parsed_screen, int(self.bundle.info.id), self.bundle.info.as_of.isoformat(),
+                          path if isinstance(path, Path) else None)
 
     def _refresh_busy(self, busy: bool) -> None:
         self.act_refresh.setEnabled(not busy)
@@ -1115,7 +911,6 @@ class MainWindow(QMainWindow):
         self.empty_state.download.setEnabled(not busy)
 
     def _refresh_done(self, report: Any) -> None:
-        self._task_ended("refresh", self.tr("Refresh finished"))
         self.offline_banner.hide()
         failures = len(getattr(report, "failures", []) or [])
         if failures:
@@ -1125,54 +920,32 @@ class MainWindow(QMainWindow):
         self._reload_snapshots(select_latest=snapshot_id is None, select_id=snapshot_id)
 
     def _refresh_failed(self, exc: BaseException) -> None:
-        self._task_ended("refresh")
         if isinstance(exc, SourceUnreachableError):
             self.show_offline(str(exc))
             return
         messages.show_error(self, exc, self.tr("Refresh"))
 
     def show_offline(self, detail: str = "") -> None:
-        """The non-modal banner saying Yahoo is unreachable; work continues on the snapshot."""
-        text = self.tr("Yahoo Finance is unreachable, so Pickaxe keeps working on the latest snapshot.")
+        """The non-modal banner saying a source is unreachable; work continues on what is shown."""
+        text = self.tr("A data source is unreachable")
         if detail:
             text += f" ({detail})"
-        self.offline_banner.show_message(text, ((self.tr("Try again"), self.refresh),))
+        if self.bundle is not None:
+            text += self.tr(", so Pickaxe keeps working on snapshot #%d as of %s.") % (
+                self.bundle.info.id, self.bundle.info.as_of.isoformat())
+        else:
+            text += self.tr(". There is no snapshot yet: import files (File ▸ Import files…) to work offline.")
+        self.offline_banner.show_message(text, ((self.tr("Try again"), self.tasks.refresh),))
 
-    def import_files(self) -> None:
-        if self.backend is None:
-            return
-        dialog = ImportDialog(self, self.settings.last_folder)
-        self.import_dialog = dialog
-        dialog.accepted.connect(lambda: self._start_import(*dialog.request(), folder=dialog.folder()))
-        dialog.open()
-
-    def _start_import(self, kind: str, files: list[Path], as_of: Any, folder: str = "") -> None:
-        if folder:
-            self.settings.last_folder = folder
-        assert self.backend is not None
-        backend = self.backend
-        self._progress_dialog("import", self.tr("Importing %s") % kind, self.import_slot)
-
-        def done(report: Any) -> None:
-            self._task_ended("import", self.tr("Import finished"))
-            summary_fn = getattr(report, "summary_text", None)
-            summary = summary_fn() if callable(summary_fn) else ""
-            if summary:
-                self.info_banner.show_message(
-                    summary.splitlines()[0], ((self.tr("Details…"), lambda: self._show_text(self.tr("Import"),
-                                                                                              summary)),))
-            self.imported.emit()
-            snapshot_id = getattr(report, "snapshot_id", None)
-            self._reload_snapshots(select_latest=snapshot_id is None, select_id=snapshot_id)
-
-        def failed(exc: BaseException) -> None:
-            self._task_ended("import")
-            messages.show_error(self, exc, self.tr("Import"))
-
-        self.import_slot.start(lambda state: backend.import_files(kind, files, as_of, state.progress,
-                                                                 state.is_cancelled),
-                               done, failed, self._on_progress("import", self.import_slot),
-                               lambda: self._task_ended("import", self.tr("Import cancelled; nothing was changed")))
+    def _imported(self, report: Any) -> None:
+        summary_fn = getattr(report, "summary_text", None)
+        summary = summary_fn() if callable(summary_fn) else ""
+        if summary:
+            self.info_banner.show_message(
+                summary.splitlines()[0], ((self.tr("Details…"), lambda: self._show_text(self.tr("Import"), summary)),))
+        self.imported.emit()
+        snapshot_id = getattr(report, "snapshot_id", None)
+        self._reload_snapshots(select_latest=snapshot_id is None, select_id=snapshot_id)
 
     def _show_text(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, title, text.splitlines()[0], parent=self)
@@ -1180,64 +953,63 @@ class MainWindow(QMainWindow):
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.open()
 
-    def export(self, path: Path | None = None) -> None:
-        """Export the current screen's result (asks for the file unless ``path`` is given)."""
-        if self.backend is None or self.parsed_screen is None or self.bundle is None:
-            return
-        if path is None or not isinstance(path, Path):
-            path = ask_export_path(self, self.settings.last_folder, self.parsed_screen.name,
-                                   self.bundle.info.as_of.isoformat())
-            if path is None:
-                return
-            self.settings.last_folder = str(path.parent)
-        backend, screen, snapshot = self.backend, self.parsed_screen, int(self.bundle.info.id)
-        self._progress_dialog("export", self.tr("Exporting"), self.export_slot)
-
-        def done(written: Path) -> None:
-            self._task_ended("export", self.tr("Exported to %s") % written)
-            self.exported.emit(str(written))
-
-        def failed(exc: BaseException) -> None:
-            self._task_ended("export")
-            messages.show_error(self, exc, self.tr("Export"))
-
-        self.export_slot.start(lambda state: backend.export(path, screen, snapshot, state.progress,
-                                                            state.is_cancelled),
-                               done, failed, self._on_progress("export", self.export_slot),
-                               lambda: self._task_ended("export", self.tr("Export cancelled")))
-
+    # ====================================================================== what changed
     def what_changed(self) -> None:
-        """The snapshot diff: this screen on the previous snapshot against the shown one."""
-        if self.backend is None or self.bundle is None or self.parsed_screen is None:
-            return
-        ids = [int(self.snapshot_combo.itemData(i)) for i in range(self.snapshot_combo.count())]
-        current = int(self.bundle.info.id)
-        older = [i for i in ids[ids.index(current) + 1:]] if current in ids else []
-        if not older:
-            QMessageBox.information(self, self.tr("What changed"),
-                                    self.tr("There is no earlier snapshot to compare with yet. Each refresh or "
-                                            "import makes a new one."))
-            return
-        backend, screen, after = self.backend, self.parsed_screen, self.bundle
+        """This screen's shortlist now against its last recorded run, then record this run.
 
-        def work(state: TaskState) -> tuple[Any, Any]:
+        A run is the screen's ranked result on a snapshot at a time (``pickaxe-cli run`` records
+        them too); comparing with the last one answers "what entered and left since I last looked",
+        whatever the snapshots in between. The dialog lists the screen's run history.
+        """
+        if self.backend is None or self.bundle is None or self.parsed_screen is None or self.result is None:
+            return
+        backend, screen, after, ranked = self.backend, self.parsed_screen, self.bundle, self.result.ranked
+
+        def work(state: TaskState) -> tuple[list[Any], Any, Any]:
             from desktop.engine.diff import diff_results
 
-            before = backend.load_table(older[0])
-            return before, diff_results(screen, before.table, after.table)
+            history = backend.runs(screen.name)
+            before = None
+            if history and history[0].snapshot_id is not None:
+                try:
+                    before = backend.load_table(history[0].snapshot_id)
+                except PickaxeError as exc:  # the run's snapshot was deleted: symbols only
+                    log.info("run snapshot unavailable: %s", exc)
+            diff = diff_results(screen, before.table, after.table) if before is not None else None
+            return history, before, diff
 
-        self.diff_slot.start(work, lambda res: self._show_diff(*res), lambda exc: messages.show_error(self, exc))
+        def done(res: tuple[list[Any], Any, Any]) -> None:
+            self._show_changes(*res, ranked)
+            self.write_slot.start(lambda state: backend.record_run(screen, int(after.info.id), ranked),
+                                  lambda _run: None, lambda exc: messages.show_error(self, exc))
 
-    def _show_diff(self, before: Any, diff: Any) -> None:
+        self.diff_slot.start(work, done, lambda exc: messages.show_error(self, exc))
+
+    def _show_changes(self, history: list[Any], before: Any, diff: Any, ranked: pd.DataFrame) -> None:
         from desktop.engine.formatting import format_value
+        from desktop.engine.screen import screen_to_dict
 
+        screen = self.parsed_screen
+        now = [str(s) for s in ranked.index]
+        runs = [self.tr("%s UTC · snapshot %s · %s passed%s") % (
+            str(r.ran_at)[:16], r.snapshot_as_of.isoformat(), f"{r.n_passed:,}",
+            self.tr(" · version %d") % r.screen_version if r.screen_version else "") for r in history]
+        if not history:
+            title = self.tr("“%s” has no recorded run yet") % screen.name
+            note = self.tr("This run (%s passing on snapshot %s) is recorded now; next time you will see what "
+                           "entered and left the shortlist since.") % (f"{len(now):,}",
+                                                                       self.bundle.info.as_of.isoformat())
+            self.changes_dialog = WhatChangedDialog(title, [], [], self, note=note, history=runs)
+            self.changes_dialog.open()
+            return
+        last = history[0]
         units = {}
-        for leaf in self.parsed_screen.leaves():
+        for leaf in screen.leaves():
             try:
                 units[leaf.id] = catalog.get(leaf.field).unit
             except KeyError:
                 units[leaf.id] = ""
-        changes: pd.DataFrame = getattr(diff, "changes", pd.DataFrame())
+        changes: pd.DataFrame = getattr(diff, "changes", pd.DataFrame()) if diff is not None else pd.DataFrame()
 
         def why(symbol: str) -> str:
             if changes.empty:
@@ -1253,72 +1025,59 @@ class MainWindow(QMainWindow):
                 parts.append(f"{r['label']}: {b} → {a}")
             return "; ".join(parts)
 
-        title = self.tr("“%s”: snapshot %s → %s") % (self.parsed_screen.name, before.info.as_of.isoformat(),
-                                                     self.bundle.info.as_of.isoformat())
-        entered = [(s, why(s)) for s in getattr(diff, "entered", [])]
-        exited = [(s, why(s)) for s in getattr(diff, "exited", [])]
-        note = self.tr("%d stayed on the shortlist.") % len(getattr(diff, "stayed", []))
-        dialog = WhatChangedDialog(title, entered, exited, self, note=note)
-        self.changes_dialog = dialog
-        dialog.open()
+        was = set(last.symbols)
+        entered = [(s, why(s)) for s in now if s not in was]
+        exited = [(s, why(s)) for s in last.symbols if s not in set(now)]
+        title = self.tr("“%s”: last run %s UTC (snapshot %s) → now (snapshot %s)") % (
+            screen.name, str(last.ran_at)[:16], last.snapshot_as_of.isoformat(), self.bundle.info.as_of.isoformat())
+        notes = [self.tr("%d stayed on the shortlist.") % len(was & set(now))]
+        if normalised(dict(last.definition)) != screen_to_dict(screen):
+            notes.append(self.tr("The screen was edited since that run, so edits explain part of the change."))
+        if before is None:
+            notes.append(self.tr("That run's snapshot is gone: the reasons per stock are not available."))
+        self.changes_dialog = WhatChangedDialog(title, entered, exited, self, note=" ".join(notes), history=runs)
+        self.changes_dialog.open()
 
     # ====================================================================== recovery and settings
-    def _recovery_file(self) -> Path:
-        return paths.data_dir() / "recovery" / "screen.json"
-
-    def _write_recovery(self) -> None:
-        if not self.is_dirty():
-            return
-        path = self._recovery_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"source": [self.source.kind, self.source.name],
-                                   "document": self.builder.document()}, ensure_ascii=False, indent=1),
-                       encoding="utf-8")
-        tmp.replace(path)
-
-    def _clear_recovery(self) -> None:
-        self._recovery_timer.stop()
-        self._recovery_file().unlink(missing_ok=True)
-
     def _check_recovery(self) -> None:
-        path = self._recovery_file()
-        if not path.is_file():
+        pending = self.document.pending_recovery()
+        if pending is None:
             return
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            doc = dict(data["document"])
-            kind, name = data.get("source", ["new", ""])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring unreadable recovery file %s: %s", path, exc)
-            return
-        self.recovered_document = doc
+        doc, restore, discard = pending
 
-        def restore() -> None:
+        def restore_it() -> None:
             self.info_banner.hide()
-            self.set_screen_document(doc, ScreenSource(str(kind), str(name)), baseline=False)
-            self._baseline = {}
+            restore()
 
-        def discard() -> None:
+        def discard_it() -> None:
             self.info_banner.hide()
-            self._clear_recovery()
+            discard()
 
         self.info_banner.show_message(
             self.tr("Unsaved edits to the screen “%s” were kept from the last session.") % (doc.get("name") or "?"),
-            ((self.tr("Restore"), restore), (self.tr("Discard"), discard)))
+            ((self.tr("Restore"), restore_it), (self.tr("Discard"), discard_it)))
 
     def _restore_settings(self) -> None:
         s = self.settings
-        if not s.geometry.isEmpty():
-            self.restoreGeometry(s.geometry)
-        else:
-            self.resize(1500, 940)
+        first = self._first_size()
+        if s.geometry.isEmpty() or not self.restoreGeometry(s.geometry) \
+                or self.width() < min(900, first[0]) or self.height() < min(600, first[1]):
+            self.resize(*first)  # never reopen as a sliver (a geometry saved on another screen)
         if not s.window_state.isEmpty():
             self.restoreState(s.window_state)
         for split in (self.main_split, self.centre_split, self.charts_split):
             state = s.splitter_state(split.objectName())
             if not state.isEmpty():
                 split.restoreState(state)
+
+    @staticmethod
+    def _first_size() -> tuple[int, int]:
+        """The first window: 1500×940, or most of a smaller screen (never a sliver of a big one)."""
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return 1500, 940
+        area = screen.availableGeometry()
+        return min(1500, int(area.width() * 0.94)), min(940, int(area.height() * 0.94))
 
     def save_settings(self) -> None:
         s = self.settings
@@ -1346,7 +1105,7 @@ class MainWindow(QMainWindow):
                     event.ignore()  # "Save as" was cancelled
                     return
             else:
-                self._clear_recovery()
+                self.document.clear_recovery()
         self.shutdown()
         event.accept()
 
@@ -1354,8 +1113,9 @@ class MainWindow(QMainWindow):
         """Save UI state, cancel background work and wait a little for it to stop."""
         from desktop.ui import workers
 
+        self._snapshot_timer.stop()
         self.save_settings()
-        for slot in (self.load_slot, self.refresh_slot, self.import_slot, self.export_slot, self.diff_slot):
+        for slot in (self.load_slot, self.diff_slot, *self.tasks.slots()):
             slot.cancel()
         write_pool().waitForDone(5000)  # a save in flight finishes: never lose a screen
         workers.shutdown(3000)

@@ -19,7 +19,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.engine import catalog
-from desktop.engine.formatting import format_value
+from desktop.engine.formatting import format_value, mark_state
+from desktop.engine.rules import MISSING, NOT_MEANINGFUL, OK, STALE, SUSPECT
 
 RawValueRole = Qt.ItemDataRole.UserRole + 1  # the unformatted value (float, str, tuple)
 CellStateRole = Qt.ItemDataRole.UserRole + 2  # 0 FAIL, 1 PASS, 2 UNKNOWN, -1 no criterion
@@ -27,8 +28,6 @@ SymbolRole = Qt.ItemDataRole.UserRole + 3  # the row's symbol, any column
 
 # Criterion states as the engine's ScreenResult.states encodes them.
 FAIL, PASS, UNKNOWN, NO_CRITERION = 0, 1, 2, -1
-# Value status as StockTable.status encodes it.
-OK, MISSING, NOT_MEANINGFUL = 0, 1, 2
 
 _STATE_COLOURS = {
     PASS: QColor(222, 242, 226),
@@ -83,9 +82,13 @@ class FormattedTable:
     """
 
     def __init__(self, values: pd.DataFrame, status: pd.DataFrame | None = None,
-                 notes: Mapping[tuple[str, str], str] | None = None) -> None:
+                 notes: Mapping[tuple[str, str], str] | None = None,
+                 period_end: pd.DataFrame | None = None) -> None:
         self.values = values
         self.status = status
+        # Aligned with ``values`` once: a stale cell prints the year of the period it describes.
+        self.period_end = (period_end.reindex(values.index) if period_end is not None
+                           else pd.DataFrame(index=values.index))
         self.notes = dict(notes or {})
         self.symbols = np.asarray(values.index.astype(str), dtype=object)
         self._raw: dict[str, np.ndarray] = {}
@@ -138,6 +141,9 @@ class FormattedTable:
             status = self.status_of(spec.name)
             if spec.is_numeric or spec.unit == "bool":
                 out = [format_value(v, spec.unit, int(s)) for v, s in zip(raw, status, strict=True)]
+                ends = self.period_end[spec.name] if spec.name in self.period_end.columns else None
+                for i in np.flatnonzero((status == STALE) | (status == SUSPECT)):
+                    out[i] = mark_state(out[i], int(status[i]), ends.iloc[i] if ends is not None else None)
             else:
                 out = [_text_of(v) or format_value(None, spec.unit, MISSING) for v in raw]
             self._text[spec.name] = np.asarray(out, dtype=object)

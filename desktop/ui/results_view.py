@@ -95,7 +95,10 @@ class ResultsView(QTableView):
         flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
         self.selectionModel().select(selection, flags)
         if first >= 0:
+            auto = self.hasAutoScroll()
+            self.setAutoScroll(auto and scroll)  # a new current index scrolls to it unless told not to
             self.selectionModel().setCurrentIndex(model.index(first, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.setAutoScroll(auto)
             if scroll:
                 self.scrollTo(model.index(first, 0), QAbstractItemView.ScrollHint.EnsureVisible)
 

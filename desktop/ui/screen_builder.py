@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QAction, QActionGroup, QColor, QPainter, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -25,22 +26,36 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.engine import catalog
+from desktop.engine.coverage import FieldCoverage
 from desktop.engine.formatting import parse_quantity
 
 ChoiceProvider = Callable[[str], list[str]]
+CoverageProvider = Callable[[str], FieldCoverage | None]  # how many members have a value (issue #12)
 
-_MISSING_POLICIES = ("fail", "pass", "unknown")
+
+@dataclass(frozen=True)
+class SnapshotFacts:
+    """What the editors learn from the current snapshot: values to pick from, and field coverage."""
+
+    choices: ChoiceProvider
+    coverage: CoverageProvider
+
 _SET_FIELDS_UNITS = ("category", "tags", "text")
-_MANAGED_KEYS = {"field", "min", "max", "percentile_min", "within", "any_of", "none_of", "is", "missing"}
+_MANAGED_KEYS = {"field", "min", "max", "percentile_min", "within", "any_of", "none_of", "is", "missing",
+                 "stale", "suspect"}
 _DEFAULT_POLICY = "unknown"  # the engine's default when a criterion names no policy
 
 
@@ -56,6 +71,13 @@ def quantity_text(value: float | None, unit: str) -> str:
             if magnitude >= scale:
                 return f"{value / scale:.6g}{suffix}"
     return f"{value:.6g}"
+
+
+def _shrinkable(combo: QComboBox) -> QComboBox:
+    """A combo box that may shrink (eliding its text) in a narrow pane rather than clip the row."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(6)
+    return combo
 
 
 def _line_edit(combo: QComboBox) -> QLineEdit:
@@ -92,11 +114,47 @@ def field_tooltip(field: catalog.Field) -> str:
     return "<br>".join(parts)
 
 
-class FieldPicker(QComboBox):
-    """A combo over the field catalogue with type-to-search on label, name and group."""
+class _CoverageDelegate(QStyledItemDelegate):
+    """Draws each field's coverage in the snapshot ("898 of 1,914") right-aligned and muted."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, coverage: CoverageProvider, parent: QObject) -> None:
         super().__init__(parent)
+        self._coverage = coverage
+
+    def _of(self, index: Any) -> FieldCoverage | None:
+        return self._coverage(str(index.data(Qt.ItemDataRole.UserRole) or ""))
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Any) -> None:
+        super().paint(painter, option, index)
+        cov = self._of(index)
+        if cov is not None:
+            painter.save()
+            if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+                painter.setPen(option.palette.highlightedText().color())  # type: ignore[attr-defined]
+            else:  # muted; an empty field in a warning colour
+                painter.setPen(QColor("#b04a2a") if cov.with_value == 0 else QColor("#7a7a7a"))
+            painter.drawText(option.rect.adjusted(0, 0, -6, 0),  # type: ignore[attr-defined]
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), cov.short())
+            painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> Any:  # noqa: N802 - Qt override
+        hint = super().sizeHint(option, index)
+        cov = self._of(index)
+        if cov is not None:
+            extra = option.fontMetrics.horizontalAdvance(cov.short()) + 18  # type: ignore[attr-defined]
+            hint.setWidth(hint.width() + extra)
+        return hint
+
+
+class FieldPicker(QComboBox):
+    """A combo over the field catalogue with type-to-search on label, name and group.
+
+    With a coverage provider, every field in the list shows how many members have a value.
+    """
+
+    def __init__(self, parent: QWidget | None = None, coverage: CoverageProvider | None = None) -> None:
+        super().__init__(parent)
+        self._coverage: CoverageProvider = coverage or (lambda _name: None)
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -122,6 +180,14 @@ class FieldPicker(QComboBox):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.setCompleter(completer)
+        delegate = _CoverageDelegate(self._coverage, self)
+        # The list is wider than a narrow row: the longest label and "1,914 of 1,914" side by side.
+        fm = self.fontMetrics()
+        width = max((fm.horizontalAdvance(model.item(i).text()) for i in range(model.rowCount())), default=0)
+        for view in (self.view(), completer.popup()):
+            assert view is not None  # both exist once the model and the completer are set
+            view.setItemDelegate(delegate)
+            view.setMinimumWidth(width + fm.horizontalAdvance("0,000 of 0,000") + 56)
         _line_edit(self).setPlaceholderText(self.tr("Type to search fields…"))
 
     def field_name(self) -> str:
@@ -136,8 +202,16 @@ class FieldPicker(QComboBox):
             self.addItem(name, name)
             index = self.count() - 1
         self.setCurrentIndex(index)
+        self.refresh_tooltip()
+
+    def refresh_tooltip(self) -> None:
+        name = self.field_name()
         field = _field_or_none(name)
-        self.setToolTip(field_tooltip(field) if field else name)
+        tip = field_tooltip(field) if field else name
+        cov = self._coverage(name)
+        if cov is not None:
+            tip += f"<br><span style='color:#555'>{cov.sentence()} in this snapshot</span>"
+        self.setToolTip(tip)
 
 
 class ValuesPicker(QToolButton):
@@ -224,6 +298,83 @@ class _ChecklistPopup(QFrame):
         super().hideEvent(event)
 
 
+# What a criterion does with a stock whose value is not a trustworthy number (issue #12):
+# key -> (menu title, tooltip, {policy: menu label}); the engine's default is "unknown".
+POLICY_KEYS = ("missing", "stale", "suspect")
+_POLICIES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "missing": ("If missing", "a stock without data for this field",
+                {"unknown": "unknown (neither passes nor fails)", "fail": "fails", "pass": "passes"}),
+    "stale": ("If stale", "a value whose period ended more than the stale limit before the snapshot",
+              {"unknown": "unknown (neither passes nor fails)", "fail": "fails", "pass": "passes",
+               "use": "judge the old number as if fresh"}),
+    "suspect": ("If suspect", "a value that breaks a sanity rule (positive capex, margin above 80 %, "
+                "an immaterial interest bill, …)",
+                {"unknown": "unknown (neither passes nor fails)", "fail": "fails", "pass": "passes",
+                 "use": "judge the number anyway"}),
+}
+_SHORT = {"unknown": "unknown", "fail": "fails", "pass": "passes", "use": "used"}
+
+
+class PolicyButton(QToolButton):
+    """One button for a criterion's missing / stale / suspect policies, each a radio group in its menu.
+
+    Its text names only the policies that differ from the default, so a row stays one short line.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("PolicyButton")
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setAutoRaise(True)
+        self._actions: dict[str, dict[str, QAction]] = {}
+        self._sections: dict[str, QAction] = {}
+        menu = QMenu(self)
+        for key, (title, _tip, labels) in _POLICIES.items():
+            self._sections[key] = menu.addSection(self.tr(title))
+            group = QActionGroup(menu)
+            self._actions[key] = {}
+            for policy, label in labels.items():
+                action = menu.addAction(self.tr(label))
+                action.setCheckable(True)
+                action.setData(policy)
+                group.addAction(action)
+                action.triggered.connect(self._picked)
+                self._actions[key][policy] = action
+            self._actions[key]["unknown"].setChecked(True)
+        self.setMenu(menu)
+        self._shown = set(POLICY_KEYS)
+        self._refresh_text()
+
+    def policy(self, key: str) -> str:
+        return next(p for p, a in self._actions[key].items() if a.isChecked())
+
+    def set_policy(self, key: str, policy: str) -> None:
+        self._actions[key].get(policy, self._actions[key]["unknown"]).setChecked(True)
+        self._refresh_text()
+
+    def set_states_shown(self, shown: bool) -> None:
+        """Stale and suspect apply to numbers and flags only; a set criterion shows "missing" alone."""
+        self._shown = set(POLICY_KEYS) if shown else {"missing"}
+        for key in ("stale", "suspect"):
+            self._sections[key].setVisible(shown)
+            for action in self._actions[key].values():
+                action.setVisible(shown)
+        self._refresh_text()
+
+    def _picked(self) -> None:
+        self._refresh_text()
+        self.changed.emit()
+
+    def _refresh_text(self) -> None:
+        keys = [k for k in POLICY_KEYS if k in self._shown]
+        odd = [f"{k} {_SHORT[self.policy(k)]}" for k in keys if self.policy(k) != "unknown"]
+        self.setText(" · ".join(odd) if odd else self.tr("%s: unknown") % ", ".join(keys))
+        self.setToolTip("\n".join(f"{_POLICIES[k][0]} ({_POLICIES[k][1]}): {_POLICIES[k][2][self.policy(k)]}"
+                                   for k in keys) + "\n" + self.tr("Click to change"))
+
+
 class BoundEdit(QLineEdit):
     """A bound editor reading "300M", "2B", "15%" through the engine's ``parse_quantity``."""
 
@@ -277,11 +428,11 @@ class CriterionRow(QFrame):
     remove_requested = Signal(object)
     activated = Signal(object)
 
-    def __init__(self, doc: dict[str, Any], choices: ChoiceProvider, parent: QWidget | None = None) -> None:
+    def __init__(self, doc: dict[str, Any], facts: SnapshotFacts, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("CriterionRow")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self._choices = choices
+        self._choices = facts.choices
         self._extra = {k: copy.deepcopy(v) for k, v in doc.items() if k not in _MANAGED_KEYS}
         self._building = False
 
@@ -289,7 +440,7 @@ class CriterionRow(QFrame):
         outer.setContentsMargins(6, 4, 6, 4)
         outer.setSpacing(3)
         top = QHBoxLayout()
-        self.picker = FieldPicker(self)
+        self.picker = FieldPicker(self, facts.coverage)
         self.picker.activated.connect(self._field_picked)
         _line_edit(self.picker).editingFinished.connect(self._field_typed)
         self.funnel = QLabel(self)
@@ -318,16 +469,14 @@ class CriterionRow(QFrame):
         self.within.addItem(self.tr("in universe"), "universe")
         self.within.addItem(self.tr("in sector"), "sector")
         self.values = ValuesPicker(self.editors)
-        self.missing = QComboBox(self.editors)
-        for policy, label in zip(_MISSING_POLICIES, (self.tr("missing fails"), self.tr("missing passes"),
-                                                     self.tr("missing = unknown")), strict=True):
-            self.missing.addItem(label, policy)
-        self.missing.setToolTip(self.tr("What happens to a stock without data for this field"))
+        self.policies = PolicyButton(self.editors)
+        for combo in (self.mode, self.within):
+            _shrinkable(combo)
         for w in (self.mode, self.min_edit, self.max_edit, self.within, self.values):
             self.editor_layout.addWidget(w)
         outer.addWidget(self.editors)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.missing)
+        bottom.addWidget(self.policies)
         bottom.addStretch(1)
         outer.addLayout(bottom)
 
@@ -335,9 +484,9 @@ class CriterionRow(QFrame):
         self.max_edit.value_changed.connect(self._edited)
         self.within.currentIndexChanged.connect(self._edited)
         self.values.changed.connect(self._edited)
-        self.missing.currentIndexChanged.connect(self._edited)
+        self.policies.changed.connect(self._edited)
         watched: tuple[QWidget, ...] = (self.picker, self.mode, self.min_edit, self.max_edit, self.within,
-                                        self.values, self.missing, _line_edit(self.picker))
+                                        self.values, self.policies, _line_edit(self.picker))
         for widget in watched:
             widget.installEventFilter(self)
         self._load(doc)
@@ -377,7 +526,8 @@ class CriterionRow(QFrame):
             self.values.set_selected(list(doc.get("none_of", doc.get("any_of", []))))
         else:
             self.mode.setCurrentIndex(1 if doc.get("is") is False else 0)
-        self.missing.setCurrentIndex(max(self.missing.findData(doc.get("missing", "unknown")), 0))
+        for key in POLICY_KEYS:
+            self.policies.set_policy(key, str(doc.get(key, _DEFAULT_POLICY)))
         self._building = False
         self._show_editors()
 
@@ -403,6 +553,7 @@ class CriterionRow(QFrame):
         self.max_edit.setVisible(kind == "numeric" and mode == "range")
         self.within.setVisible(kind == "numeric" and mode == "percentile")
         self.values.setVisible(kind == "set")
+        self.policies.set_states_shown(kind != "set")
         self.min_edit.setPlaceholderText(self.tr("min") if mode == "range" else self.tr("percentile"))
         hint = {"fraction": self.tr("e.g. 15%"), "usd": self.tr("e.g. 300M, 2B")}.get(self.unit, "")
         self.min_edit.setToolTip(hint)
@@ -424,7 +575,11 @@ class CriterionRow(QFrame):
             doc[str(mode)] = self.values.selected()
         else:
             doc["is"] = bool(mode)
-        doc["missing"] = self.missing.currentData()
+        doc["missing"] = self.policies.policy("missing")
+        if kind != "set":  # the engine judges stale / suspect states on numbers and flags only
+            for key in ("stale", "suspect"):
+                if self.policies.policy(key) != _DEFAULT_POLICY:
+                    doc[key] = self.policies.policy(key)
         doc.update(copy.deepcopy(self._extra))
         return doc
 
@@ -473,9 +628,9 @@ class CriterionRow(QFrame):
             self._change_field(name)
 
     def _change_field(self, name: str) -> None:
-        missing = self.missing.currentData()
+        kept = {key: self.policies.policy(key) for key in POLICY_KEYS}
         self._extra = {}
-        self._load({"field": name, "missing": missing})
+        self._load({"field": name, **kept})
         self.activated.emit(self)
         self._edited()
 
@@ -509,11 +664,11 @@ class GroupWidget(QFrame):
 
     KINDS = ("all", "any", "not")
 
-    def __init__(self, kind: str, children: list[dict[str, Any]], choices: ChoiceProvider, *,
+    def __init__(self, kind: str, children: list[dict[str, Any]], facts: SnapshotFacts, *,
                  root: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("RootGroup" if root else "CriterionGroup")
-        self._choices = choices
+        self._facts = facts
         self._root = root
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0 if root else 8, 0 if root else 4, 0 if root else 4, 4)
@@ -573,14 +728,14 @@ class GroupWidget(QFrame):
                 children = list(inner["any"]) if isinstance(inner, dict) and "any" in inner else [inner]
             else:
                 children = list(inner)
-            widget = GroupWidget(group_kind, children, self._choices, parent=self)
+            widget = GroupWidget(group_kind, children, self._facts, parent=self)
             widget.changed.connect(self.changed)
             widget.row_activated.connect(self.row_activated)
             widget.remove_requested.connect(self._remove)
         else:
             if not doc.get("field"):
                 doc = {**doc, "field": "market_cap"}
-            widget = CriterionRow(doc, self._choices, self)
+            widget = CriterionRow(doc, self._facts, self)
             widget.changed.connect(self.changed)
             widget.activated.connect(self.row_activated)
             widget.remove_requested.connect(self._remove)
@@ -652,6 +807,7 @@ class ScreenBuilderWidget(QWidget):
         super().__init__(parent)
         self._doc: dict[str, Any] = {"version": 1, "name": "", "criteria": []}
         self._choices: ChoiceProvider = lambda _field: []
+        self._coverage: Mapping[str, FieldCoverage] = {}
         self._current: CriterionRow | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -686,14 +842,21 @@ class ScreenBuilderWidget(QWidget):
             for row in self.root.leaves():
                 row.refresh_choices()
 
+    def set_coverage(self, coverage: Mapping[str, FieldCoverage]) -> None:
+        """How many members of the current snapshot have a value, per field (shown in the pickers)."""
+        self._coverage = coverage
+        if self.root is not None:
+            for row in self.root.leaves():
+                row.picker.refresh_tooltip()
+
     # -- document ---------------------------------------------------------------------------
     def set_document(self, doc: dict[str, Any]) -> None:
         """Show the screen document ``doc`` (as ``screen_to_dict`` writes it)."""
         self._doc = copy.deepcopy(doc)
         self._current = None
         old = self.scroll_area.takeWidget()
-        self.root = GroupWidget(str(doc.get("match", "all")), list(doc.get("criteria", [])),
-                                lambda f: self._choices(f), root=True)
+        facts = SnapshotFacts(lambda f: self._choices(f), lambda f: self._coverage.get(f))
+        self.root = GroupWidget(str(doc.get("match", "all")), list(doc.get("criteria", [])), facts, root=True)
         self.root.changed.connect(self._changed)
         self.root.row_activated.connect(self._activate)
         self.scroll_area.setWidget(self.root)

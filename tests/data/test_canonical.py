@@ -190,3 +190,19 @@ def test_a_rejection_holds_for_sources_imported_later() -> None:
     assert "Unrelated Shipping Corp" in report.rejections[0].reason
     assert not (second.history["source"] == "yahoo").any()
     assert "identity_rejected" not in second.securities
+
+
+def test_a_nameless_record_counts_only_from_the_members_first_accepted_name() -> None:
+    # The other company's statements end 2022-12; Finviz first names the member under AAA on
+    # 2025-08-21. A nameless Yahoo file of 2024-07 (more than a year after 2022-12) cannot be
+    # confirmed as the member's and is rejected; one dated after the Finviz name is kept.
+    u = _universe("AAA")
+    sf = _source("simfin", [("AAA", "name", "Unrelated Shipping Corp")], date(2026, 4, 9), period="static")
+    sf.history = history_frame(pd.DataFrame([{"symbol": "AAA", "fiscal_year": 2022, "source": "simfin",
+                                              "period_end": pd.Timestamp("2022-12-31"), "revenue": 5.0}]))
+    fv = _source("finviz", [("AAA", "name", "AAA Corp"), ("AAA", "revenue", 9.0)], date(2025, 8, 21))
+    for when, kept in ((date(2024, 7, 6), False), (date(2025, 9, 1), True)):
+        report = canonical.MergeReport()
+        ds = canonical.merge(None, [u, sf, fv, _source("yahoo", [("AAA", "revenue", 7.0)], when)], report=report)
+        assert bool((ds.history["source"] == "yahoo").any()) is kept, when
+        assert (("AAA", "yahoo") in {(r.symbol, r.source) for r in report.rejections}) is not kept

@@ -63,6 +63,11 @@ def test_universe_then_fundamentals(db, tmp_path: Path) -> None:  # type: ignore
     assert "market_cap" in text and "matched" in text and "as of 2026-05-05" in text
     assert len(text.splitlines()) < 60
     r3 = import_files(db, "simfin", [FIX / "simfin"])
+    # One folder holds five files: the summary counts the files, and a skipped row names its own file.
+    assert r3.summary_text().startswith("Imported simfin: 5 files,")
+    assert any(origin.endswith("us-income-annual.csv") and row.ticker == "PLNK_delisted"
+               for origin, row in r3.skipped)
+    assert "us-income-annual.csv line 7: PLNK_delisted" in r3.summary_text()
     assert r3.members_with_history == 2
     assert r3.members_3y_interest_and_operating_income == 1  # QZAL 2021-2023
     r4 = import_files(db, "prices", [FIX / "prices" / "closes_wide_fixture.csv"])
@@ -205,3 +210,20 @@ def test_real_yahoo_json_kind(db) -> None:  # type: ignore[no-untyped-def]
     with db.session() as s:
         ds = snapshots.load_dataset(s, with_prices=False)
     assert ds.securities["reported_debt_to_equity"].dropna().median() < 5  # percent became a ratio
+
+
+def test_as_of_that_disagrees_with_a_files_own_date_warns(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Issue #12: the holdings file's own date and --as-of must agree; any file dated after the
+    # snapshot describes a later day. Older vendor files are normal (they get the age warnings).
+    path = FIX / "ishares" / "fund_full.csv"
+    own = import_files(db, "ishares", [path]).as_of
+    assert own is not None
+    report = import_files(db, "ishares", [path], as_of=own.replace(year=own.year - 1))
+    assert any(f"the file is dated {own}" in w for w in report.warnings)
+    later = write_finviz(tmp_path / f"finviz_export_{own.replace(year=own.year + 1)}.csv")
+    report = import_files(db, "finviz", [later], as_of=own)
+    assert any(f"the file is dated {own.replace(year=own.year + 1)}; the snapshot is dated --as-of {own}" in w
+               for w in report.warnings)
+    earlier = write_finviz(tmp_path / f"finviz_export_{own.replace(year=own.year - 1)}.csv")
+    report = import_files(db, "finviz", [earlier], as_of=own)
+    assert not any("the snapshot is dated --as-of" in w for w in report.warnings)

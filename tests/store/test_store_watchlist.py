@@ -24,3 +24,12 @@ def test_add_list_remove(db: Database) -> None:
         assert watchlist.symbols(s) == {"MOG-A"}
         with pytest.raises(StoreError, match="not a ticker"):
             watchlist.add(s, "two words")
+
+
+def test_set_note_replaces_and_clears(db: Database) -> None:
+    with db.session() as s:
+        watchlist.add(s, "ZQA", "first")
+        assert watchlist.set_note(s, "zqa", "") is True  # a note can be cleared, which add() cannot do
+        assert watchlist.set_note(s, "NOPE", "x") is False
+    with db.session() as s:
+        assert [(w.symbol, w.note) for w in watchlist.list_watchlist(s)] == [("ZQA", "")]

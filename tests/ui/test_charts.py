@@ -231,7 +231,7 @@ def test_histogram_draws_bounds_as_lines(histogram: HistogramWidget) -> None:
     assert histogram.minimum_line.value() == pytest.approx(math.log10(3e8))
     assert histogram.minimum_button.isChecked() and not histogram.maximum_button.isChecked()
     note = _footnote(histogram)
-    assert "5 without a value" in note and "1st–99th percentile" in note
+    assert "395 of 400 have a value" in note and "1st–99th percentile" in note
     assert histogram._plot.getAxis("bottom").labelText == "Market cap (USD), log scale"
 
 
@@ -291,7 +291,7 @@ def test_histogram_buttons_add_and_remove_bounds(histogram: HistogramWidget, qtb
 
 def test_histogram_empty_field_shows_message(histogram: HistogramWidget) -> None:
     histogram.set_field(np.array([np.nan, np.nan]), catalog.get("free_cash_flow"), None, None)
-    assert "No stock has a value for Free cash flow" in (histogram.message() or "")
+    assert "None of the 2 stocks has a value for Free cash flow" in (histogram.message() or "")
 
 
 def test_histogram_text_field_shows_message(histogram: HistogramWidget) -> None:
@@ -525,3 +525,14 @@ def test_every_widget_renders_to_png(qtbot, tmp_path: Path) -> None:  # type: ig
 def test_tick_strings(values: list[float], spacing: float | None, unit: str, log: bool,
                       expected: list[str]) -> None:
     assert tick_strings(values, spacing, unit, log) == expected
+
+
+def test_count_axes_tick_whole_numbers_only(qtbot: object) -> None:
+    # Issue #17: "12.5 stocks" is not a count; small ranges keep whole-number ticks.
+    from desktop.ui.charts._axes import CountAxisItem
+
+    axis = CountAxisItem("left")
+    for lo, hi in ((0.0, 3.0), (0.0, 1.4), (0.0, 130.0), (2.2, 2.8)):
+        ticks = [v for _spacing, values in axis.tickValues(lo, hi, 200) for v in values]
+        assert all(float(v).is_integer() for v in ticks), (lo, hi, ticks)
+    assert axis.tickValues(0.0, 1.4, 200) and axis.tickStrings([1000.0, 2.0], 1.0, 1.0) == ["1,000", "2"]

@@ -71,7 +71,7 @@ def test_import_from_the_empty_state(qtbot: Any, tmp_path: Path, fixtures_dir: P
 
     with qtbot.waitSignal(window.imported, timeout=30000):
         export = write_finviz(tmp_path / "finviz_export_fixture.csv", UI_FINVIZ_ROWS)
-        window._start_import("finviz", [export], None)
+        window.tasks.start_import("finviz", [export], None)
     qtbot.waitUntil(lambda: window.snapshot_combo.count() == 2 and window.bundle.info.id == 2, timeout=30000)
     caps = window.bundle.table.values["market_cap"]
     # Market cap = the latest price (holdings file) x the latest share count (Finviz), issue #12.

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from desktop.engine.evaluate import evaluate
 from desktop.engine.screen import parse_screen
 from desktop.errors import Cancelled, SourceUnreachableError
 from desktop.ui.main_window import MainWindow, ScreenSource
+from desktop.ui.screen_document import normalised
 from desktop.ui.workers import read_pool, write_pool
 
 # The offscreen platform plugin warns when a window or popup is shown, raised or grabs the keyboard.
@@ -181,9 +182,12 @@ def test_unreachable_yahoo_shows_the_offline_banner(qtbot: Any, window: MainWind
 
     window.backend.refresh = offline  # type: ignore[method-assign]
     with qtbot.waitSignal(window.refresh_slot.busy_changed, check_params_cb=lambda busy: not busy):
-        window.refresh()
+        window.act_refresh.trigger()
     assert window.offline_banner.isVisible()
-    assert "keeps working on the latest snapshot" in window.offline_banner.text.text()
+    # The banner names the source from the error and the snapshot actually shown (issue #17).
+    text = window.offline_banner.text.text()
+    assert "Yahoo Finance is unreachable" in text
+    assert f"keeps working on snapshot #{window.bundle.info.id} as of {window.bundle.info.as_of}" in text
     assert window.model.rowCount() > 0
 
 
@@ -203,8 +207,8 @@ def test_unsaved_edits_are_kept_for_recovery(qtbot: Any, window: MainWindow, sto
     with qtbot.waitSignal(window.screened):
         window.builder.add_criterion("debt_to_equity")
     assert window.is_dirty() and window.windowTitle().startswith("Test screen")
-    window._write_recovery()
-    recovery = window._recovery_file()
+    window.document.write_recovery()
+    recovery = window.document.recovery_file()
     saved = json.loads(recovery.read_text(encoding="utf-8"))
     assert saved["document"]["criteria"][-1]["field"] == "debt_to_equity"
     second = _open(qtbot, store_path)
@@ -247,20 +251,33 @@ def test_settings_persist_columns_and_splitters(qtbot: Any, window: MainWindow, 
     second.close()
 
 
-def test_what_changed_compares_with_the_previous_snapshot(qtbot: Any, two_snapshot_store: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_what_changed_compares_with_the_screens_last_run(qtbot: Any, two_snapshot_store: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue #17: "since the last run" means the screen's last recorded run, not the two newest
+    # snapshots; asking records a run, and the dialog shows the screen's run history.
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     window = _open(qtbot, two_snapshot_store)
     assert window.snapshot_combo.count() == 2
     with qtbot.waitSignal(window.screened):
         window.set_screen_document(dict(SCREEN), ScreenSource("new", ""))
-    with qtbot.waitSignal(window.diff_slot.busy_changed, check_params_cb=lambda busy: not busy, timeout=20000):
+    shortlist = window.model.symbols()
+    with qtbot.waitSignal(window.write_slot.busy_changed, check_params_cb=lambda busy: not busy, timeout=20000):
+        window.act_changes.trigger()  # no run yet: says so, and records this one
+    assert "no recorded run yet" in window.changes_dialog.windowTitle() + window.changes_dialog.findChild(
+        QLabel).text()
+    assert [r.n_passed for r in window.backend.runs("Test screen")] == [len(shortlist)]
+    window.changes_dialog.close()
+    with qtbot.waitSignal(window.screened, timeout=20000):  # the older snapshot: caps half as large
+        window.snapshot_combo.setCurrentIndex(1)
+        window.snapshot_combo.activated.emit(1)
+    with qtbot.waitSignal(window.write_slot.busy_changed, check_params_cb=lambda busy: not busy, timeout=20000):
         window.act_changes.trigger()
     dialog = window.changes_dialog
-    entered = dialog.tree.topLevelItem(0)
-    # market caps doubled between the snapshots, so stocks crossed the $1B line
-    assert entered.childCount() > 0
-    assert "Market cap" in entered.child(0).text(1) and "→" in entered.child(0).text(1)
+    left = dialog.tree.topLevelItem(1)
+    assert left.childCount() == len(set(shortlist) - set(window.model.symbols())) > 0
+    assert "Market cap" in left.child(0).text(1) and "→" in left.child(0).text(1)
+    assert dialog.history.count() == 1 and "snapshot 2026-04-30" in dialog.history.item(0).text()
+    assert len(window.backend.runs("Test screen")) == 2
     window.close()
 
 
@@ -295,11 +312,13 @@ def test_save_reload_and_restore_a_version(qtbot: Any, window: MainWindow, store
         sorted(v.version for v in again.backend.history("My screen")) == [1, 2]
 
     again.act_history.trigger()
-    dialog = again.history_dialog
+    dialog = again.document.history_dialog
     assert dialog.list.count() == 2
+    # Read as a screen, not as JSON (issue #17): the criteria in words and the change from version 1.
+    assert "Changes from version 1:" in dialog.preview.toPlainText() and "added:" in dialog.preview.toPlainText()
     item = next(dialog.list.item(i) for i in range(dialog.list.count()) if dialog.list.item(i).data(256) == 1)
     dialog.list.setCurrentItem(item)
-    assert '"market_cap"' in dialog.preview.toPlainText()
+    assert "Market cap" in dialog.preview.toPlainText() and '"market_cap"' not in dialog.preview.toPlainText()
     with qtbot.waitSignal(again.saved, timeout=10000):
         dialog.accept()
     qtbot.waitUntil(lambda: again.builder.document()["criteria"] == first)
@@ -372,7 +391,7 @@ def test_switching_snapshots_reruns_the_screen(qtbot: Any, two_snapshot_store: P
     assert window.bundle.info.as_of.isoformat() == "2026-03-31"
     assert window.model.symbols() == _expected(window, SCREEN)
     assert len(window.model.symbols()) < len(latest)  # market caps were half as large
-    assert window._normalised(window.builder.document()) == window._normalised(SCREEN)  # the screen stays
+    assert normalised(window.builder.document()) == normalised(SCREEN)  # the screen stays
     window.close()
 
 

@@ -112,3 +112,19 @@ def test_formatting_is_cached_per_table() -> None:
     table = _table()
     spec = ColumnSpec.for_field("market_cap")
     assert table.text(spec) is table.text(spec)
+
+
+def test_stale_cells_print_their_year_and_suspect_cells_a_mark() -> None:
+    # Issue #12: a stale value is shown greyed with the year it describes, a suspect one flagged.
+    idx = pd.Index(["OLD", "ODD", "NEW", "NOY"], name="symbol")
+    values = pd.DataFrame({"fcf_yield": [0.083, 4.55, 0.05, 0.07]}, index=idx)
+    status = pd.DataFrame({"fcf_yield": [3, 4, 0, 3]}, index=idx, dtype="int8")
+    ends = pd.DataFrame({"fcf_yield": pd.to_datetime(["2021-12-31", "2024-12-31", "2025-06-30", None])},
+                        index=idx)
+    table = FormattedTable(values, status, {}, ends.iloc[::-1])  # aligned by symbol, not by position
+    text = list(table.text(ColumnSpec.for_field("fcf_yield")))
+    assert text == ["8.3 % (2021)", "⚠ 455.0 %", "5.0 %", "7.0 % (stale)"]
+    model = ResultsTableModel()
+    model.set_rows(table, np.arange(4), [ColumnSpec.for_field("fcf_yield")], {})
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.ForegroundRole) is not None  # muted
+    assert model.data(model.index(0, 0), RawValueRole) == pytest.approx(0.083)  # sorts on the number

@@ -15,7 +15,8 @@ DOC: dict[str, Any] = {
     "criteria": [
         {"field": "market_cap", "min": 3e8, "max": 2e9},
         {"field": "sector", "none_of": ["Real Estate"], "missing": "pass"},
-        {"any": [{"field": "fcf_positive", "is": True}, {"field": "cash_runway_months", "min": 24.0}]},
+        {"any": [{"field": "fcf_positive", "is": True, "stale": "use"},
+                 {"field": "cash_runway_months", "min": 24.0, "suspect": "fail"}]},
         {"not": {"field": "zombie", "is": True}},
         {"field": "interest_coverage", "percentile_min": 60.0, "within": "sector", "not_meaningful": "unknown"},
     ],
@@ -101,8 +102,9 @@ def test_groups_change_kind(qtbot: Any, builder: ScreenBuilderWidget) -> None:
     with qtbot.waitSignal(builder.screen_changed):
         group.kind.setCurrentIndex(group.kind.findData("not"))
     doc = builder.document()["criteria"][2]
-    assert doc == {"not": {"any": [{"field": "fcf_positive", "is": True, "missing": "unknown"},
-                                   {"field": "cash_runway_months", "min": 24.0, "missing": "unknown"}]}}
+    assert doc == {"not": {"any": [{"field": "fcf_positive", "is": True, "missing": "unknown", "stale": "use"},
+                                   {"field": "cash_runway_months", "min": 24.0, "missing": "unknown",
+                                    "suspect": "fail"}]}}
 
 
 def test_histogram_bounds_land_in_the_row(qtbot: Any, builder: ScreenBuilderWidget) -> None:
@@ -111,3 +113,41 @@ def test_histogram_bounds_land_in_the_row(qtbot: Any, builder: ScreenBuilderWidg
         row.set_bounds(5e8, None)
     assert builder.document()["criteria"][0] == {"field": "market_cap", "min": 5e8, "missing": "unknown"}
     assert row.min_edit.text() == "500M"
+
+
+def test_stale_and_suspect_policies_are_edited_per_criterion(qtbot: Any, builder: ScreenBuilderWidget) -> None:
+    # Issue #12: each numeric or flag criterion says what a missing, stale or suspect value does.
+    rows = builder.leaves()
+    assert rows[2].policies.policy("stale") == "use" and rows[3].policies.policy("suspect") == "fail"
+    assert rows[2].policies.text() == "stale used"
+    assert rows[0].policies.text() == "missing, stale, suspect: unknown"
+    assert rows[1].policies.text() == "missing passes"  # a sector criterion has no stale / suspect states
+    assert not rows[1].policies._actions["stale"]["fail"].isVisible()
+    with qtbot.waitSignal(builder.screen_changed):
+        rows[0].policies._actions["stale"]["fail"].trigger()
+    assert builder.document()["criteria"][0]["stale"] == "fail"
+    assert parse_screen(builder.document()).leaves()[0].stale == "fail"
+    with qtbot.waitSignal(builder.screen_changed):
+        rows[0].policies._actions["stale"]["unknown"].trigger()
+    assert "stale" not in builder.document()["criteria"][0]  # the default is not written
+    # Changing the field keeps the row's policies.
+    rows[0].policies.set_policy("suspect", "pass")
+    rows[0]._change_field("fcf_yield")
+    assert builder.leaves()[0].to_dict()["suspect"] == "pass"
+
+
+def test_field_pickers_show_how_many_members_have_a_value(builder: ScreenBuilderWidget) -> None:
+    # Issue #12: a user sees at once that a field is empty in this snapshot.
+    from desktop.engine.coverage import FieldCoverage
+
+    builder.set_coverage({"market_cap": FieldCoverage(1914, 1800, stale=10), "fcf_yield": FieldCoverage(1914, 0)})
+    row = builder.leaves()[0]
+    assert "1,810 of 1,914 stocks have a value (10 stale)" in row.picker.toolTip()
+    delegate = row.picker.view().itemDelegate()
+    model = row.picker.model()
+    shown = {str(model.index(i, 0).data(Qt.ItemDataRole.UserRole)): delegate._of(model.index(i, 0))
+             for i in range(model.rowCount())}
+    assert shown["market_cap"].short() == "1,810 of 1,914" and shown["fcf_yield"].short() == "0 of 1,914"
+    assert shown["interest_coverage"] is None  # no coverage known: nothing drawn
+    new = builder.add_criterion("fcf_yield")  # rows added later see the same coverage
+    assert "0 of 1,914 stocks have a value" in new.picker.toolTip()

@@ -167,3 +167,18 @@ class FieldAxisItem(pg.AxisItem):
         except Exception:  # noqa: BLE001 - see above
             log.warning("tick formatting failed for unit %r", self.unit, exc_info=True)
             return [f"{v:g}" for v in values]
+
+
+class CountAxisItem(pg.AxisItem):
+    """An axis of counts (stocks, companies): ticks at whole numbers only, never "12.5"."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802, N803
+        levels = [(spacing, [v for v in values if float(v).is_integer()])
+                  for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
+        levels = [(spacing, values) for spacing, values in levels if values]
+        if not levels and math.isfinite(minVal) and math.isfinite(maxVal):  # a range narrower than 1
+            levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+        return levels
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return [f"{round(v):,}" for v in values]

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QBoxLayout, QFrame, QScrollArea, QWidget
 
+from desktop.ui.charts._axes import CountAxisItem
 from desktop.ui.charts._base import (
     BACKGROUND,
     CATEGORY_COLOURS,
@@ -51,7 +52,7 @@ class _BarPanel(ChartFrame):
     def __init__(self, title: str, hex_code: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._hex = hex_code
-        self._plot_widget = make_plot_widget()
+        self._plot_widget = make_plot_widget(bottom=CountAxisItem("bottom"))
         self._plot = self._plot_widget.getPlotItem()
         self._plot.setTitle(title, color=TEXT, size="10pt")
         self._plot.showGrid(x=True, y=False, alpha=0.12)

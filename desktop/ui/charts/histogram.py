@@ -17,7 +17,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QToolButton, QWidget
 
 from desktop.engine import catalog
-from desktop.ui.charts._axes import UNIT_NAMES, FieldAxisItem, display_value, round_significant
+from desktop.ui.charts._axes import UNIT_NAMES, CountAxisItem, FieldAxisItem, display_value, round_significant
 from desktop.ui.charts._base import (
     AXIS,
     BACKGROUND,
@@ -106,7 +106,7 @@ class HistogramWidget(ChartFrame):
         self.maximum_button.clicked.connect(lambda checked: self._toggle_bound(1, checked))
 
         self._axis = FieldAxisItem("bottom")
-        self._plot_widget = make_plot_widget(bottom=self._axis)
+        self._plot_widget = make_plot_widget(bottom=self._axis, left=CountAxisItem("left"))
         self._plot = self._plot_widget.getPlotItem()
         self._plot.setMouseEnabled(x=True, y=False)
         set_axis_label(self._plot, "left", self.tr("Stocks"))
@@ -213,7 +213,6 @@ class HistogramWidget(ChartFrame):
             return
         self._log = self.log_box.isChecked()
         finite = self._values[np.isfinite(self._values)]
-        missing = int(self._values.size - finite.size)
         data = finite
         dropped = 0
         if self._log:
@@ -224,7 +223,8 @@ class HistogramWidget(ChartFrame):
         if data.size == 0:
             self._bars.setData([], [])
             self.show_message(
-                self.tr("No stock has a value for {label} in this snapshot.").format(label=field.label)
+                self.tr("None of the {total} stocks has a value for {label} in this snapshot.").format(
+                    total=f"{self._values.size:,}", label=field.label)
             )
             return
         counts, edges, lo, hi = histogram_bins(data)
@@ -260,15 +260,15 @@ class HistogramWidget(ChartFrame):
         self._plot.setXRange(view_lo - pad, view_hi + pad, padding=0)
         self._plot.setYRange(0, max(1, int(counts.max())) * 1.08, padding=0)
 
-        notes = [self.tr("{n} stocks").format(n=f"{int(data.size):,}")]
+        # "898 of 1,914 have a value": the reader sees at once how much of the universe is drawn.
+        notes = [self.tr("{n} of {total} have a value").format(n=f"{finite.size:,}", total=f"{self._values.size:,}")]
         if outside:
             notes.append(
                 self.tr("showing the 1st–99th percentile, {n} beyond it").format(n=f"{outside:,}")
             )
         if dropped:
             notes.append(self.tr("{n} at or below zero not on the log scale").format(n=f"{dropped:,}"))
-        if missing:
-            notes.append(self.tr("{n} without a value").format(n=f"{missing:,}"))
+
         self.show_chart("; ".join(notes) + ".")
 
     def _set_buttons(self) -> None:

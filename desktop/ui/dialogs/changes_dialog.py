@@ -1,4 +1,5 @@
-"""What changed since the last run: stocks that entered and left the shortlist, and why."""
+"""What changed since the last run: stocks that entered and left the shortlist, and why, with the
+screen's run history beneath."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QListWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -19,7 +21,7 @@ class WhatChangedDialog(QDialog):
     """Lists entered and exited symbols with a reason each (criterion, values before and after)."""
 
     def __init__(self, title: str, entered: Sequence[tuple[str, str]], exited: Sequence[tuple[str, str]],
-                 parent: QWidget | None = None, note: str = "") -> None:
+                 parent: QWidget | None = None, note: str = "", history: Sequence[str] = ()) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("What changed"))
         self.resize(640, 480)
@@ -38,7 +40,14 @@ class WhatChangedDialog(QDialog):
             top.setExpanded(True)
         if not entered and not exited:
             QTreeWidgetItem(self.tree, [self.tr("No change"), ""])
-        layout.addWidget(self.tree)
+        layout.addWidget(self.tree, 3)
+        if history:
+            caption = QLabel(self.tr("Run history of this screen (newest first)"), self)
+            caption.setObjectName("PaneTitle")
+            layout.addWidget(caption)
+            self.history = QListWidget(self)
+            self.history.addItems(list(history))
+            layout.addWidget(self.history, 1)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         box.rejected.connect(self.reject)
         layout.addWidget(box)

@@ -1,8 +1,11 @@
-"""Version history of a saved screen: list the versions, preview one, restore it."""
+"""Version history of a saved screen: list the versions, read one, restore it.
+
+A version is shown as a reader reads a screen (its criteria in plain words, as the CLI's
+``screens diff`` prints them) and with what changed from the version before, not as raw JSON.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +20,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from desktop.engine.screen import describe, parse_screen
+from desktop.errors import ScreenDefinitionError
+from desktop.services.library import describe_changes
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,26 @@ class VersionHistoryDialog(QDialog):
             self.preview.clear()
             return
         v = self._versions[int(item.data(256))]
-        self.preview.setPlainText(json.dumps(v.definition, indent=2, ensure_ascii=False))
+        self.preview.setPlainText(version_text(v, self._versions.get(v.version - 1)))
 
     def chosen_version(self) -> int | None:
         item = self.list.currentItem()
         return None if item is None else int(item.data(256))
+
+
+def version_text(version: VersionEntry, previous: VersionEntry | None) -> str:
+    """A version in plain words: its criteria, then what changed from ``previous``."""
+    lines = [f"Version {version.version} — saved {version.saved_at}"]
+    if version.description:
+        lines.append(version.description)
+    try:
+        screen = parse_screen(version.definition)
+    except ScreenDefinitionError as exc:  # a document this engine cannot read: say so, show nothing wrong
+        return "\n".join([*lines, "", f"This version cannot be read by this Pickaxe: {exc}"])
+    lines += ["", f"Criteria ({'all' if screen.match == 'all' else 'any'} of):"]
+    lines += [f"  • {describe(c)}" for c in screen.criteria] or ["  (none)"]
+    if previous is not None:
+        changes = describe_changes(previous.definition, version.definition)
+        lines += ["", f"Changes from version {previous.version}:"]
+        lines += [f"  {line}" for line in changes] or ["  (no change)"]
+    return "\n".join(lines)

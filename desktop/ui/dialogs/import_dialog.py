@@ -84,7 +84,9 @@ class ImportDialog(QDialog):
         buttons.addWidget(remove)
         buttons.addStretch(1)
         files_row.addLayout(buttons)
-        form.addRow(self.tr("&Files:"), files_row)
+        files_label = QLabel(self.tr("&Files:"), self)  # a buddy makes "&F" the mnemonic, not a literal "&"
+        files_label.setBuddy(self.files)
+        form.addRow(files_label, files_row)
         as_of_row = QHBoxLayout()
         self.use_as_of = QCheckBox(self.tr("Data date:"), self)
         self.as_of = QDateEdit(QDate.currentDate(), self)
