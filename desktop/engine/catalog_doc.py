@@ -16,10 +16,11 @@ import pandas as pd
 
 from desktop.engine import catalog
 from desktop.engine.catalog_computed import METRIC_FIELDS, TWINS
+from desktop.engine.coverage import field_coverage
 from desktop.engine.field import Field
 from desktop.engine.metric_context import MetricParams
 from desktop.engine.metrics import StockTable
-from desktop.engine.rules import COMPANY_KINDS, MISSING, NOT_MEANINGFUL, OK, SANITY_RULES, STALE, SUSPECT, SanityRule
+from desktop.engine.rules import COMPANY_KINDS, SANITY_RULES, SanityRule
 
 _BLOCK = "<!-- {which} GENERATED: {name} -->"
 GROUP_ORDER = ("Valuation", "Growth", "Profitability", "Dilution & capital", "Cash flow", "Leverage",
@@ -93,22 +94,21 @@ def rule_tables() -> str:
 
 
 def coverage(table: StockTable) -> pd.DataFrame:
-    """Per numeric field, how many index members have each state, and how many values are a
-    vendor's reported figure standing in (``twin``). Index: field name, in catalogue order."""
+    """Per numeric field, how many index members have each state (``coverage.field_coverage``), and
+    how many values are a vendor's reported figure standing in (``twin``). Index: catalogue order."""
     members = table.values["in_index"].to_numpy(dtype="float64", na_value=np.nan) == 1.0 \
         if "in_index" in table.values else np.ones(len(table.values), dtype=bool)
+    names = [f.name for f in catalog.all_fields() if f.name in table.status and f.name != "in_index"]
+    counts = field_coverage(table.values.loc[members, names], table.status.loc[members, names])
     rows = {}
-    for f in catalog.all_fields():
-        if f.name not in table.status or f.name == "in_index":
-            continue
-        st = table.status[f.name].to_numpy(dtype="int8")[members]
+    for name in names:
+        c = counts[name]
         twin = 0
-        if f.name in TWINS and f.name in table.origin:
-            origin = table.origin[f.name].to_numpy(dtype=object)[members]
+        if name in TWINS and name in table.origin:
+            origin = table.origin[name].to_numpy(dtype=object)[members]
             twin = int(sum(isinstance(o, str) and o.endswith("(reported figure)") for o in origin))
-        rows[f.name] = {"ok": int((st == OK).sum()), "stale": int((st == STALE).sum()),
-                        "suspect": int((st == SUSPECT).sum()), "n.m.": int((st == NOT_MEANINGFUL).sum()),
-                        "missing": int((st == MISSING).sum()), "twin": twin, "members": int(members.sum())}
+        rows[name] = {"ok": c.ok, "stale": c.stale, "suspect": c.suspect, "n.m.": c.not_meaningful,
+                      "missing": c.missing, "twin": twin, "members": c.total}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
