@@ -33,7 +33,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from desktop.engine import catalog
 from desktop.errors import Cancelled
 from desktop.export import xlsx_style as st
 from desktop.export.atomic import atomic_target, check_target
@@ -454,7 +453,7 @@ def _why(ws: Sheet, data: ExportInput) -> None:
     for crit in data.criteria:
         codes = states[crit.id].to_numpy() if crit.id in states.columns else np.full(n, UNKNOWN)
         columns.append([STATE_WORDS.get(int(c), "unknown") for c in codes])
-        shown = column_data(data, column_for(crit.field), order)
+        shown = column_data(data, column_for(crit.field, data.table), order)
         values = _excel_values(shown)
         columns.append(_styled_cells(cells, shown, values, notes, order))
         widths += [16, st.fit_width(f"{crit.id} value", _column_width(shown, values))]
@@ -581,7 +580,7 @@ def _provenance(ws: Sheet, data: ExportInput) -> None:
     names = ["rank", *(["score"] if "score" in data.result.ranked.columns else []), *exported_fields(data)]
     for name in names:
         try:
-            f = catalog.get(name)
+            f = data.table.field(name)  # a formula field is exported with its formula (issue #16)
             texts = [f.name, f.label, _unit_label(f.unit), f.definition, f.formula, f.sources, f.caveats]
         except KeyError:
             col = column_for(name)
