@@ -257,4 +257,6 @@ def _dates(values: pd.Series, origin: str, lines: np.ndarray, col: str) -> np.nd
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"{raw.iloc[i][:30]!r} is not a date (M/D/YYYY)", path=origin, line=int(lines[i]), field=col)
-    return np.where(parsed.isna(), None, parsed.dt.strftime("%Y-%m-%d")).astype(object)
+    text = parsed.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    text[parsed.isna().to_numpy()] = None
+    return text

@@ -8,8 +8,7 @@ and its note says which input (or which operation) made it missing, n.m., stale 
 
 from __future__ import annotations
 
-from collections import ChainMap
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -46,7 +45,7 @@ def with_formulas(table: StockTable, formulas: Sequence[FormulaField]) -> StockT
                           pd.DataFrame(values, index=index)], axis=1),
         status=pd.concat([table.status.drop(columns=list(status), errors="ignore"),
                           pd.DataFrame(status, index=index)], axis=1),
-        notes=ChainMap(notes, table.notes),
+        notes=LayeredNotes(notes, table.notes),
         period_end=pd.concat([table.period_end.drop(columns=list(ends), errors="ignore"),
                               pd.DataFrame(ends, index=index, dtype="datetime64[ns]")], axis=1),
         origin=pd.concat([table.origin.drop(columns=list(origin), errors="ignore"),
@@ -56,6 +55,26 @@ def with_formulas(table: StockTable, formulas: Sequence[FormulaField]) -> StockT
     )
     table._cache["formulas"] = (key, derived)
     return derived
+
+
+class LayeredNotes(Mapping[tuple[str, str], str]):
+    """The formulas' notes in front of the table's, read through without copying 100,000 notes."""
+
+    def __init__(self, front: Mapping[tuple[str, str], str], back: Mapping[tuple[str, str], str]) -> None:
+        self.front, self.back = front, back
+
+    def __getitem__(self, key: tuple[str, str]) -> str:
+        return self.front[key] if key in self.front else self.back[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.front or key in self.back
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        yield from self.front
+        yield from (k for k in self.back if k not in self.front)
+
+    def __len__(self) -> int:
+        return len(self.front) + sum(1 for k in self.back if k not in self.front)
 
 
 def _oldest_input(table: StockTable, fields: Sequence[str], n: int) -> np.ndarray:

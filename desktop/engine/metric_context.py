@@ -193,7 +193,7 @@ def observation_dates(prov: pd.DataFrame, index: pd.Index,
         return out
     chosen = prov[prov["chosen"].astype(bool) & prov["field"].isin(fields)]
     chosen = chosen.drop_duplicates(["symbol", "field"])
-    pos = index.get_indexer(chosen["symbol"].astype(str))
+    pos = index.get_indexer(pd.Index(chosen["symbol"].astype(str)))
     when_all = chosen["as_of"].to_numpy(dtype="datetime64[ns]")
     src_all = chosen["source"].to_numpy(dtype=object)
     codes, names = pd.factorize(chosen["field"])

@@ -25,8 +25,25 @@ from desktop.engine import catalog, fundamentals, price_metrics
 from desktop.engine.catalog import METRIC_FIELDS, shocked_field
 from desktop.engine.dataset import Dataset, history_frame
 from desktop.engine.field import Field
-from desktop.engine.metric_context import Context, MetricParams, column, flag, have, observation_dates, safe_div
-from desktop.engine.rules import COMPANY_KINDS, MISSING, NOT_MEANINGFUL, OK, STALE, STATE_NAMES, SUSPECT, kind_of
+from desktop.engine.metric_context import (
+    Context,
+    MetricParams,
+    column,
+    flag,
+    have,
+    observation_dates,
+    safe_div,
+)
+from desktop.engine.rules import (
+    COMPANY_KINDS,
+    MISSING,
+    NOT_MEANINGFUL,
+    OK,
+    STALE,
+    STATE_NAMES,
+    SUSPECT,
+    kind_of,
+)
 from desktop.engine.statements import STATEMENT_FIELDS, Statements, prepare, rule_reason, statement_rows
 from desktop.engine.themes import ThemeTaxonomy, empty_matches, tag, themes_by_symbol
 from desktop.errors import Cancelled

@@ -160,8 +160,8 @@ def momentum(prices: pd.DataFrame, volumes: pd.DataFrame, ctx: Context, cancel_c
                 last = np.where(np.isnat(ends), last, ends)
                 if volumes is not None and len(volumes.columns):
                     _volume_fields(part, volumes, ctx)
-    day = np.datetime_as_string(last, unit="D")
-    origin = np.where(np.isnat(last), None, np.char.add("daily closes to ", day)).astype(object)
+    origin = np.char.add("daily closes to ", np.datetime_as_string(last, unit="D")).astype(object)
+    origin[np.isnat(last)] = None
     for fld in PRICE_FIELDS + VOLUME_FIELDS:
         ctx.ends[fld] = last.copy()
         ctx.origin[fld] = origin.copy()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -166,7 +166,7 @@ class _Cells:
         self._styles: dict[tuple[Any, ...], Any] = {}
         self._notes: dict[str, dict[str, str]] | None = None
 
-    def notes_for(self, field: str, notes: dict[tuple[str, str], str]) -> dict[str, str]:
+    def notes_for(self, field: str, notes: Mapping[tuple[str, str], str]) -> dict[str, str]:
         """``symbol -> note`` for one field (the table's notes indexed once per sheet)."""
         if not notes:
             return {}
@@ -271,7 +271,7 @@ def _excel_values(col: ColumnData) -> list[Any]:
     return out
 
 
-def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: dict[tuple[str, str], str],
+def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: Mapping[tuple[str, str], str],
                   symbols: Sequence[str], *, link: bool = False) -> list[Any]:
     """Cells for one column: number formats, guarded text, n.m. styling, notes as comments and
     (``link``) the hyperlink look (see :func:`_link`). Plain values stay plain; None is empty."""
