@@ -205,13 +205,15 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
             ends[str(sym)] = (when, identity.Rejection(str(sym), str(src), str(text),
                                                        str(member_names.get(sym, sym)), "an earlier import"))
     records, rows = pool[~marks], history
+    # Latest dates per (symbol, source), computed once: the pool holds ~500,000 observations.
+    row_end = rows.groupby([KEY, "source"])["period_end"].max() if len(rows) else pd.Series(dtype="datetime64[ns]")
+    dated_obs = records[records["period"] != "static"].groupby([KEY, "source"])["as_of"].max()
+    any_obs = records.groupby([KEY, "source"])["as_of"].max()
     for (sym, src), rej in rejected.items():
         # The last date the rejected company demonstrably held the ticker: its statements' end
         # (profile rows are dated by the file, not by the company, so they do not count).
-        dates = rows.loc[(rows[KEY] == sym) & (rows["source"] == src), "period_end"]
-        obs_dates = records.loc[(records[KEY] == sym) & (records["source"] == src)
-                                & (records["period"] != "static"), "as_of"]
-        latest = pd.concat([dates, obs_dates]).max()
+        latest = max((d for d in (row_end.get((sym, src)), dated_obs.get((sym, src))) if d is not None and pd.notna(d)),
+                     default=pd.NaT)
         if pd.notna(latest):
             if sym not in ends or latest > ends[sym][0]:
                 ends[sym] = (latest, rej)
@@ -220,18 +222,20 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
     accepted = names[np.array([(str(k), str(s)) not in rejected
                                for k, s in zip(names[KEY], names["source"], strict=True)], dtype=bool)]
     owned_from = pd.concat([accepted[[KEY, "as_of"]], index_names[[KEY, "as_of"]]]).groupby(KEY)["as_of"].min()
+    sources_of: dict[str, set[str]] = {}
+    for sym, src in [*row_end.index, *any_obs.index]:
+        sources_of.setdefault(str(sym), set()).add(str(src))
     for sym, (end, rej) in ends.items():
         first = owned_from.get(sym, pd.NaT)
         horizon = max(end, first) if pd.notna(first) else end + pd.Timedelta(days=365)
-        for src in set(rows.loc[rows[KEY] == sym, "source"]) | set(records.loc[records[KEY] == sym, "source"]):
+        for src in sources_of.get(sym, set()):
             if src == UNIVERSE_SOURCE or src in named_sources.get(sym, set()) or (sym, src) in rejected:
                 continue
-            dated = pd.concat([rows.loc[(rows[KEY] == sym) & (rows["source"] == src), "period_end"],
-                               records.loc[(records[KEY] == sym) & (records["source"] == src), "as_of"]])
-            if len(dated) and dated.max() < horizon:
+            dated = [d for d in (row_end.get((sym, src)), any_obs.get((sym, src))) if d is not None and pd.notna(d)]
+            if dated and max(dated) < horizon:
                 rejected[(sym, str(src))] = identity.Rejection(
                     sym, str(src), "(no company name)", rej.member_name,
-                    f"dated {dated.max().date()}, while the ticker belonged to {rej.source_name}")
+                    f"dated {max(dated).date()}, while the ticker belonged to {rej.source_name}")
     if not rejected:
         return pool, history
     report.rejections.extend(rejected.values())
