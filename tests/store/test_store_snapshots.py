@@ -202,3 +202,18 @@ def test_securities_are_queryable_in_sql(db: Database) -> None:
             SnapshotSecurity.snapshot_id == sid, SnapshotSecurity.symbol == symbol))
     value = dataset.securities.loc[symbol, "market_cap"]
     assert data.get("market_cap") == (None if np.isnan(value) else value)
+
+
+def test_volumes_round_trip_and_older_snapshots_have_none(db: Database) -> None:
+    dataset = make_dataset(10, 20)
+    volumes = (dataset.prices * 1000.0).round()
+    with_volumes = replace(dataset, volumes=volumes)
+    with db.session() as s:
+        sid = snapshots.save_snapshot(s, with_volumes, {})
+        plain = snapshots.save_snapshot(s, dataset, {})
+    with db.session() as s:
+        loaded = snapshots.load_dataset(s, sid)
+        without = snapshots.load_dataset(s, plain)
+        lean = snapshots.load_dataset(s, sid, with_prices=False)
+    pd.testing.assert_frame_equal(loaded.volumes, volumes, check_freq=False)
+    assert without.volumes.empty and lean.volumes.empty
