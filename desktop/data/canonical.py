@@ -384,17 +384,22 @@ def _securities(pool: pd.DataFrame, universe: pd.DataFrame | None) -> pd.DataFra
         index = pd.Index(universe.index.astype(object), name=KEY)
     else:
         index = pd.Index(pd.unique(chosen[KEY].to_numpy(dtype=object)), name=KEY)
-    columns: dict[str, pd.Series] = {}
+    columns: dict[str, np.ndarray] = {}
     known = {f.name: f for f in catalog.BASE_FIELDS}
-    for field, part in chosen.groupby("field", sort=False):
-        if field == REJECTED_FIELD:
-            continue
+    chosen = chosen[chosen["field"] != REJECTED_FIELD]
+    # One pass for every field (the winners are unique per symbol and field): positions, not groupbys.
+    rows = index.get_indexer(pd.Index(chosen[KEY].to_numpy(dtype=object)))
+    codes, fields = pd.factorize(chosen["field"])
+    nums = chosen["value_num"].to_numpy(dtype="float64", na_value=np.nan)
+    texts = chosen["value_text"].to_numpy(dtype=object)
+    for k, field in enumerate(fields):
+        at = np.flatnonzero((codes == k) & (rows >= 0))
         spec = known.get(str(field))
-        numeric = spec.is_numeric if spec is not None else bool(part["value_num"].notna().any())
-        values = part.set_index(KEY)["value_num" if numeric else "value_text"]
-        col = values.reindex(index)
-        columns[str(field)] = col.astype("float64") if numeric else col.astype(object)
-    frame = pd.DataFrame(columns, index=index)
+        numeric = spec.is_numeric if spec is not None else bool(np.isfinite(nums[codes == k]).any())
+        col = np.full(len(index), np.nan) if numeric else np.full(len(index), np.nan, dtype=object)
+        col[rows[at]] = (nums if numeric else texts)[at]
+        columns[str(field)] = col
+    frame = pd.DataFrame({k: pd.Series(v, index=index, dtype=v.dtype) for k, v in columns.items()}, index=index)
     if universe is not None:
         for name in ("ticker", "name", "index_sector", "exchange", "index_weight"):
             if name in universe and (name not in frame or frame[name].isna().all()):
