@@ -319,7 +319,9 @@ def _scores(screen: Screen, table: StockTable, n: int) -> np.ndarray:
 
 def _ranked(screen: Screen, table: StockTable, rows: np.ndarray | None, index: pd.Index, passed: np.ndarray,
             scores: np.ndarray) -> pd.DataFrame:
-    cols = list(screen.columns) or list(dict.fromkeys([*DEFAULT_COLUMNS, *screen.fields()]))
+    # Without explicit columns: the defaults, the criteria's fields and the formula fields (issue #16).
+    cols = list(screen.columns) or list(dict.fromkeys([*DEFAULT_COLUMNS, *screen.fields(),
+                                                       *(f.name for f in screen.formulas)]))
     cols = [c for c in cols if c in table.values.columns]
     pos = np.flatnonzero(passed)
     take = pos if rows is None else rows[pos]
