@@ -13,7 +13,7 @@ from desktop import __version__
 log = logging.getLogger(__name__)
 
 # Command modules, in --help order. A module lists its sub-commands in ``register``.
-COMMAND_MODULES = ("imports", "refresh", "snapshots", "screens", "watchlist", "run")
+COMMAND_MODULES = ("imports", "refresh", "snapshots", "screens", "watchlist", "run", "backtest")
 
 
 class _Parser(argparse.ArgumentParser):

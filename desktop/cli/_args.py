@@ -42,6 +42,14 @@ def iso_date(text: str) -> date:
     return day
 
 
+def year_month(text: str) -> date:
+    """A month written YYYY-MM (returned as its first day), between :data:`MIN_DATE` and :data:`MAX_DATE`."""
+    value = text.strip()
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", value) or not 1 <= int(value[5:]) <= 12:
+        raise argparse.ArgumentTypeError(f"{_show(text)} is not a month (YYYY-MM)")
+    return iso_date(value + "-01")
+
+
 def snapshot_ref(text: str) -> str:
     """'latest', a snapshot id (ASCII digits, 1 to 2**63-1) or an as-of date; returned normalised."""
     value = text.strip()

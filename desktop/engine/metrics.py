@@ -34,6 +34,7 @@ from desktop.engine.metric_context import (
     observation_dates,
     safe_div,
 )
+from desktop.engine.price_metrics import despiked_log, rate_beta_window
 from desktop.engine.rules import (
     COMPANY_KINDS,
     MISSING,
@@ -49,7 +50,7 @@ from desktop.engine.themes import ThemeTaxonomy, empty_matches, tag, themes_by_s
 from desktop.errors import Cancelled
 
 __all__ = ["METRIC_FIELDS", "MISSING", "NOT_MEANINGFUL", "OK", "STALE", "SUSPECT", "MetricParams", "StockTable",
-           "compute_metrics", "shocked_field"]
+           "compute_metrics", "despiked_log", "rate_beta_window", "shocked_field"]
 
 ProgressFn = Callable[..., None]
 CancelFn = Callable[[], bool]

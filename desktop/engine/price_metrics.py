@@ -10,6 +10,7 @@ in and its origin says so.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ def despiked_log(closes: np.ndarray, spike_threshold: float) -> np.ndarray:
     """Log closes with bad prints removed (README: one-day spikes that revert, unadjusted prints).
 
     A daily close whose move in and out both exceed ``spike_threshold`` (log) in opposite directions
-    and nearly cancel becomes NaN; non-positive closes are NaN too.
+    and nearly cancel becomes NaN; non-positive closes are NaN too. Day t is judged with day t+1.
     """
     arr = np.array(closes, dtype="float64", copy=True)
     arr[~(arr > 0)] = np.nan
@@ -64,6 +65,32 @@ def clean_returns(prices: pd.DataFrame, spike_threshold: float, clip: float) -> 
     return ret.clip(lower=-clip, upper=clip)
 
 
+def rate_beta_window(price_dates: pd.Index, market: pd.DataFrame, as_of: date,
+                     params: MetricParams) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The first and last day of daily closes the rate betas read (None: they read none).
+
+    A caller that loads closes for :func:`compute_metrics` needs only these days (two years of the
+    ~25 a snapshot's price dates span, issue #17); ``price_dates`` are all the snapshot's days.
+    """
+    if not len(price_dates) or market is None or not {"IWM", "yield_10y"} <= set(market):
+        return None
+    return _beta_window(pd.DatetimeIndex(price_dates), _rate_market(market), pd.Timestamp(as_of), params)
+
+
+def _rate_market(market: pd.DataFrame) -> pd.DataFrame:
+    m = market[["IWM", "yield_10y"]].astype("float64")
+    m.index = pd.DatetimeIndex(m.index)
+    return m
+
+
+def _beta_window(price_dates: pd.DatetimeIndex, m: pd.DataFrame, as_of: pd.Timestamp,
+                 params: MetricParams) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Weekly returns over ``rate_beta_weeks`` (+2 for the first difference and a partial week) to
+    the last common date on or before the snapshot date."""
+    end = min(price_dates.max(), m.dropna(how="all").index.max(), as_of)
+    return end - pd.Timedelta(weeks=params.rate_beta_weeks + 2), end
+
+
 def rate_betas(prices: pd.DataFrame, market: pd.DataFrame, index: pd.Index, params: MetricParams,
                 cancel_check: Callable[[], None], ctx: Context) -> dict[str, np.ndarray]:
     """Rate betas over the window ending at the last common date on or before the snapshot date
@@ -77,13 +104,11 @@ def rate_betas(prices: pd.DataFrame, market: pd.DataFrame, index: pd.Index, para
     cols = [s for s in prices.columns if s in wanted]
     if not cols:
         return out
-    m = market[["IWM", "yield_10y"]].astype("float64")
-    m.index = pd.DatetimeIndex(m.index)
-    end = min(pd.DatetimeIndex(prices.index).max(), m.dropna(how="all").index.max(), ctx.as_of)
+    m = _rate_market(market)
+    start, end = _beta_window(pd.DatetimeIndex(prices.index), m, ctx.as_of, params)
     wk_m = m.loc[:end].resample("W-FRI").last()
     mkt = np.log(wk_m["IWM"].where(wk_m["IWM"] > 0)).diff()
     dy = wk_m["yield_10y"].diff()
-    start = end - pd.Timedelta(weeks=params.rate_beta_weeks + 2)
     px = prices.loc[(prices.index >= start) & (prices.index <= end), cols]
     px.index = pd.DatetimeIndex(px.index)
     pos = index.get_indexer(pd.Index(cols))

@@ -4,11 +4,17 @@
 snapshot facts) as plain values, so this layer needs neither the store nor the services.
 :func:`shortlist_columns` and :func:`column_data` decide the shortlist's columns and their raw
 values; the Excel, CSV and CLI writers only differ in how they render them.
+
+Every value has a state (issue #12): :func:`with_states` puts after each column that has one a
+"period" column (the period end or as-of date of the value) and a "state" column (ok, missing,
+n.m., stale, suspect), and :func:`state_rows` lists every n.m., stale and suspect value an export
+shows with the rule behind it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,14 +24,24 @@ import numpy as np
 import pandas as pd
 
 from desktop.engine import catalog
+
+# StockTable.status codes, re-exported for the writers.
+from desktop.engine.rules import (
+    COMPANY_KINDS,
+    MISSING,
+    NOT_MEANINGFUL,
+    OK,
+    SANITY_RULES,
+    STALE,
+    STATE_NAMES,
+    SUSPECT,
+)
 from desktop.engine.screen import FlagCriterion, PercentileCriterion, Screen, SetCriterion, describe
 
 if TYPE_CHECKING:
     from desktop.engine.evaluate import ScreenResult
     from desktop.engine.metrics import StockTable
 
-# StockTable.status codes (docs/architecture.md).
-OK, MISSING, NOT_MEANINGFUL = 0, 1, 2
 # ScreenResult.states codes.
 FAIL, PASS, UNKNOWN = 0, 1, 2
 STATE_WORDS = {FAIL: "fail", PASS: "pass", UNKNOWN: "unknown"}
@@ -43,6 +59,8 @@ class CriterionInfo:
     missing: str = "unknown"  # the criterion's missing-value policy
     not_meaningful: str = ""  # its not-meaningful policy ("" where the criterion has none)
     kind: str = "range"  # "range" | "percentile" | "set" | "flag"
+    stale: str = ""  # its stale and suspect policies ("" where the criterion has none)
+    suspect: str = ""
 
 
 def criteria_of(screen: Screen) -> tuple[CriterionInfo, ...]:
@@ -58,7 +76,8 @@ def criteria_of(screen: Screen) -> tuple[CriterionInfo, ...]:
         else:
             kind = "range"
         out.append(CriterionInfo(leaf.id, leaf.field, describe(leaf), leaf.missing,
-                                 getattr(leaf, "not_meaningful", ""), kind))
+                                 getattr(leaf, "not_meaningful", ""), kind, getattr(leaf, "stale", ""),
+                                 getattr(leaf, "suspect", "")))
     return tuple(out)
 
 
@@ -80,14 +99,23 @@ class ExportInput:
     run_id: int | None = None
 
 
+VALUE, PERIOD, STATE = "value", "period", "state"
+
+
 @dataclass(frozen=True)
 class Column:
-    """A shortlist column: catalogue field name (the CSV/JSON header), label, unit, definition."""
+    """A shortlist column: catalogue field name (the CSV/JSON header), label, unit, definition.
+
+    ``role`` is ``"value"`` for a field's own values; a ``"period"`` or ``"state"`` column holds
+    the period end or the state of the values of field ``of`` (see :func:`with_states`).
+    """
 
     name: str
     label: str
     unit: str
     definition: str = ""
+    role: str = VALUE
+    of: str = ""
 
     @property
     def is_numeric(self) -> bool:
@@ -99,6 +127,8 @@ RANK = Column("rank", "Rank", "count", "Position in the screen's sort order (1 =
 SCORE = Column("score", "Score", "score",
                "Composite score: the screen's weighted percentile ranks, 0-100 (higher is better).")
 _SPECIAL = {"rank": RANK, "score": SCORE}
+# The score is a 0-100 composite of percentile ranks in the universe: its midpoint is fixed.
+SCORE_THRESHOLDS = catalog.Thresholds(0.0, 50.0, 100.0)
 
 
 def column_for(name: str, table: StockTable | None = None) -> Column:
@@ -125,13 +155,41 @@ def shortlist_columns(data: ExportInput) -> list[Column]:
     return [column_for(n, data.table) for n in names]
 
 
+def with_states(data: ExportInput, columns: Sequence[Column]) -> list[Column]:
+    """``columns`` with, after each stock field that has a state, its period and state columns."""
+    out: list[Column] = []
+    for col in columns:
+        out.append(col)
+        if has_state(data, col):
+            out += [period_column(col), state_column(col)]
+    return out
+
+
+def has_state(data: ExportInput, column: Column) -> bool:
+    """True for a stock field whose values carry a state (the numeric and yes/no fields)."""
+    return column.role == VALUE and column.name not in _SPECIAL and column.name in data.table.status.columns
+
+
+def period_column(value: Column) -> Column:
+    return Column(f"{value.name}_period", f"{value.label} period", "date",
+                  f"Period end of the statement behind {value.label}, or the as-of date of a market or "
+                  "source-reported value; empty when the value is missing or undated.", PERIOD, value.name)
+
+
+def state_column(value: Column) -> Column:
+    return Column(f"{value.name}_state", f"{value.label} state", "text",
+                  f"State of {value.label}: ok, missing, n.m. (not meaningful), stale (older than the limit) "
+                  "or suspect (breaks a sanity rule); the Provenance sheet names the rule.", STATE, value.name)
+
+
 @dataclass(frozen=True)
 class ColumnData:
     """One column's raw values for a list of symbols.
 
     ``values`` is a float64 array (raw units, NaN for missing, may hold inf) for numeric columns,
     otherwise a list of ``str | tuple[str, ...] | date | bool | None``. ``status`` holds the
-    StockTable codes (OK / MISSING / NOT_MEANINGFUL) per row.
+    StockTable codes (OK / MISSING / NOT_MEANINGFUL / STALE / SUSPECT) per row; a period or state
+    column's own status is OK or MISSING (its values say the state of the field it belongs to).
     """
 
     column: Column
@@ -144,6 +202,8 @@ def column_data(data: ExportInput, column: Column, symbols: Sequence[str] | pd.I
     """Raw values and status of ``column`` for ``symbols`` (default: the ranked shortlist)."""
     ranked = data.result.ranked
     index = ranked.index if symbols is None else pd.Index(list(symbols))
+    if column.role != VALUE:
+        return _companion_data(data, column, index)
     name = column.name
     if name == "symbol":
         raw: pd.Series = pd.Series(index.astype(object), index=index, dtype=object)
@@ -155,11 +215,7 @@ def column_data(data: ExportInput, column: Column, symbols: Sequence[str] | pd.I
         raw = data.table.values[name].reindex(index)
     else:
         raw = pd.Series([None] * len(index), index=index, dtype=object)
-    status_frame = data.table.status
-    if name in status_frame.columns:
-        status = status_frame[name].reindex(index).fillna(MISSING).to_numpy(dtype=np.int8)
-    else:
-        status = None
+    status = _status(data, name, index)
     if column.is_numeric:
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         if status is None:
@@ -169,6 +225,56 @@ def column_data(data: ExportInput, column: Column, symbols: Sequence[str] | pd.I
     if status is None:
         status = np.array([MISSING if v is None else OK for v in converted], dtype=np.int8)
     return ColumnData(column, converted, status)
+
+
+def _status(data: ExportInput, name: str, index: pd.Index) -> np.ndarray | None:
+    frame = data.table.status
+    if name not in frame.columns:
+        return None
+    return frame[name].reindex(index).fillna(MISSING).to_numpy(dtype=np.int8)
+
+
+def _companion_data(data: ExportInput, column: Column, index: pd.Index) -> ColumnData:
+    """A period column (dates, empty where the value is missing) or a state column (state names)."""
+    status = _status(data, column.of, index)
+    if status is None:
+        status = np.full(len(index), MISSING, dtype=np.int8)
+    if column.role == STATE:
+        return ColumnData(column, [STATE_NAMES[int(code)] for code in status.tolist()],
+                          np.full(len(index), OK, dtype=np.int8))
+    ends = period_ends(data.table, column.of).reindex(index).to_numpy(dtype="datetime64[D]")
+    ends[status == MISSING] = np.datetime64("NaT")
+    values: list[date | None] = ends.astype(object).tolist()  # datetime.date, None for NaT
+    return ColumnData(column, values, np.where(np.isnat(ends), MISSING, OK).astype(np.int8))
+
+
+def period_ends(table: StockTable, name: str) -> pd.Series:
+    """Per symbol, the period end (or as-of date) of field ``name``'s value, datetime64.
+
+    The engine dates the fields it resolves (``StockTable.period_end``); a value a source reports
+    as is (a current ratio, a reported debt/equity) is dated by its chosen observation's as-of date.
+    """
+    if name in table.period_end.columns:
+        return table.period_end[name]
+    return _observed(table, name, "as_of").astype("datetime64[ns]")
+
+
+def origin_of(table: StockTable, name: str) -> pd.Series:
+    """Per symbol, where field ``name``'s value came from (the engine's origin, else the source)."""
+    if name in table.origin.columns:
+        return table.origin[name]
+    return _observed(table, name, "source").astype(object)
+
+
+def _observed(table: StockTable, name: str, column: str) -> pd.Series:
+    prov = table.provenance
+    if not len(prov) or not {"symbol", "field", column} <= set(prov.columns):
+        return pd.Series(dtype=object)
+    rows = prov[prov["field"] == name]
+    if "chosen" in rows.columns:
+        rows = rows[rows["chosen"].fillna(False).astype(bool)]
+    rows = rows.drop_duplicates("symbol")
+    return pd.Series(rows[column].to_numpy(), index=rows["symbol"].astype(str).to_numpy())
 
 
 def _convert(value: object, unit: str) -> object:
@@ -228,3 +334,95 @@ def value_counts(values: pd.Series, symbols: Sequence[str] | pd.Index, *, tags: 
         sub = sub.astype(object).where(sub.notna(), "(none)")
     counts = sub.astype(str).value_counts()
     return counts.sort_values(ascending=False, kind="stable")
+
+
+# --- the rule behind each state (the Provenance sheet) -------------------------------------------
+
+EXPLAINED = (NOT_MEANINGFUL, STALE, SUSPECT)  # states whose rule the export names
+_STALE_LIMIT = re.compile(r"(months|days) \(limit (\d+)\)")
+_NM_SENTENCE = re.compile(r"n\.m\. [^.;]*")
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """One n.m., stale or suspect value an export shows, and why it has that state."""
+
+    symbol: str
+    field: str
+    state: str  # "n.m." | "stale" | "suspect"
+    rule: str  # a sanity rule id, "company kind: bank", "older than 18 months", "definition of ..."
+    reason: str  # the engine's note for this state
+    period: date | None
+    origin: str | None
+
+
+def state_rows(data: ExportInput) -> list[StateRow]:
+    """Every n.m., stale and suspect value the export shows, in Why-sheet order, then field order.
+
+    That is each shortlist field of each shortlisted stock, and each criterion's field for every
+    stock of the Why sheet (the whole universe of the screen).
+    """
+    order = why_order(data)
+    position = {s: i for i, s in enumerate(order)}
+    shortlisted = [str(s) for s in data.result.ranked.index]
+    status = data.table.status
+    fields = [n for n in exported_fields(data) if n in status.columns]
+    criterion_fields = {c.field for c in data.criteria}
+    found: list[tuple[int, int, str, str, int]] = []
+    for k, name in enumerate(fields):
+        symbols = order if name in criterion_fields else shortlisted
+        codes = status[name].reindex(pd.Index(symbols)).fillna(MISSING).to_numpy(dtype=np.int8)
+        for i in np.flatnonzero(np.isin(codes, EXPLAINED)):
+            symbol = symbols[int(i)]
+            found.append((position.get(symbol, len(order)), k, symbol, name, int(codes[i])))
+    found.sort()
+    periods = {name: period_ends(data.table, name) for name in {f[3] for f in found}}
+    origins = {name: origin_of(data.table, name) for name in periods}
+    out = []
+    for _, _, symbol, name, code in found:
+        rule, reason = explain(code, name, data.table.notes.get((symbol, name)))
+        end = periods[name].get(symbol)
+        origin = origins[name].get(symbol)
+        out.append(StateRow(symbol, name, STATE_NAMES[code], rule, reason,
+                            None if end is None or pd.isna(end) else pd.Timestamp(end).date(),
+                            origin if isinstance(origin, str) and origin else None))
+    return out
+
+
+def explain(code: int, name: str, note: str | None) -> tuple[str, str]:
+    """(rule, reason) behind state ``code`` of field ``name``, from the engine's note on the value.
+
+    The engine writes one note per value, its parts joined by "; ": "stale: ..." and "suspect: ..."
+    parts name those states (the suspect reason is a sanity rule's sentence, so it gives the rule's
+    id); any other part explains an n.m. (a kind of company, or the field's own definition).
+    """
+    parts = [p.strip() for p in (note or "").split("; ") if p.strip()]
+    if code == SUSPECT:
+        reason = _tagged(parts, "suspect: ") or "breaks a sanity rule"
+        rule = next((r.id for r in SANITY_RULES if r.reason == reason), reason)
+        return rule, reason
+    if code == STALE:
+        reason = _tagged(parts, "stale: ") or "older than the stale limit"
+        limit = _STALE_LIMIT.search(reason)
+        return (f"older than {limit.group(2)} {limit.group(1)}" if limit else "stale limit"), reason
+    plain = [p for p in parts if not p.startswith(("stale: ", "suspect: "))]
+    for kind in COMPANY_KINDS:
+        for part in plain:
+            if part == f"not meaningful for {kind.reason}":
+                return f"company kind: {kind.kind}", part
+    reason = "; ".join(plain) or _nm_caveat(name)
+    return f"definition of {name}", reason
+
+
+def _tagged(parts: list[str], tag: str) -> str:
+    return next((p[len(tag):] for p in parts if p.startswith(tag)), "")
+
+
+def _nm_caveat(name: str) -> str:
+    """What the catalogue says makes ``name`` n.m. (the sentence of its caveats naming n.m.)."""
+    try:
+        caveats = catalog.get(name).caveats
+    except KeyError:
+        caveats = ""
+    sentence = _NM_SENTENCE.search(caveats)
+    return sentence.group(0) if sentence else "not meaningful for this company"

@@ -2,8 +2,10 @@
 
 Columns are catalogue field names and values are raw (USD units, fractions), as in
 ``pickaxe-cli run --format csv``: a missing value is an empty field, a not-meaningful one is
-``n.m.``, an unbounded one is ``inf``; themes are joined with ``"; "``. Text from data that could
-start a formula gets a leading apostrophe (see :mod:`desktop.export.safe`).
+``n.m.``, an unbounded one is ``inf``; themes are joined with ``"; "``. After each field that has a
+state come ``<field>_period`` (ISO date: period end or as-of date) and ``<field>_state`` (ok,
+missing, n.m., stale, suspect): a stale or suspect value keeps its number. Text from data that
+could start a formula gets a leading apostrophe (see :mod:`desktop.export.safe`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from desktop.export.content import (
     MISSING,
     NOT_MEANINGFUL,
     NOT_MEANINGFUL_TEXT,
+    PERIOD,
+    STATE,
     ColumnData,
     ExportInput,
     column_data,
     shortlist_columns,
+    with_states,
 )
 from desktop.export.safe import csv_text
 
@@ -55,13 +60,20 @@ def raw_text(value: Any, status: int) -> str:
 
 def rows(data: ExportInput) -> Iterator[list[str]]:
     """The header (field names) then one list of texts per shortlisted stock, in rank order."""
-    columns = shortlist_columns(data)
+    columns = with_states(data, shortlist_columns(data))
     yield [c.name for c in columns]
-    per_column: list[ColumnData] = [column_data(data, c) for c in columns]
-    lists = [c.values.tolist() if hasattr(c.values, "tolist") else c.values for c in per_column]
-    statuses = [c.status.tolist() for c in per_column]
-    for i in range(len(data.result.ranked)):
-        yield [raw_text(values[i], status[i]) for values, status in zip(lists, statuses, strict=True)]
+    texts = [column_texts(column_data(data, c)) for c in columns]
+    yield from (list(row) for row in zip(*texts, strict=True))
+
+
+def column_texts(col: ColumnData) -> list[str]:
+    """One column as CSV texts: state words and ISO periods directly, other values by :func:`raw_text`."""
+    if col.column.role == STATE:
+        return list(col.values)  # our own words: ok, missing, n.m., stale, suspect
+    if col.column.role == PERIOD:
+        return ["" if day is None else day.isoformat() for day in col.values]
+    values = col.values.tolist() if hasattr(col.values, "tolist") else col.values
+    return [raw_text(v, s) for v, s in zip(values, col.status.tolist(), strict=True)]
 
 
 def write_rows(stream: IO[str], data: ExportInput, is_cancelled: Callable[[], bool] | None = None) -> int:

@@ -56,7 +56,8 @@ MAX_TOTAL_BYTES = 500_000_000  # uncompressed, all members
 MAX_RATIO = 200  # uncompressed / compressed, for members over RATIO_FLOOR bytes
 RATIO_FLOOR = 1_000_000
 SHARED_STRINGS = "xl/sharedStrings.xml"
-POLICY_WORDS = {"fail": "fails", "pass": "passes", "unknown": "unknown (not listed)"}
+POLICY_WORDS = {"fail": "fails", "pass": "passes", "unknown": "unknown (not listed)",
+                "use": "judged on its number"}
 
 
 def canonical_digest(definition: dict[str, Any]) -> str:
@@ -133,11 +134,11 @@ def screen_sheet_rows(definition: dict[str, Any], criteria: tuple[CriterionInfo,
                  for f in formulas]
     rows.append([])
     rows.append([("bold", h) for h in ("Id", "Criterion", "Field", "If the value is missing",
-                                        "If not meaningful")])
+                                        "If not meaningful", "If stale", "If suspect")])
     for crit in criteria:
         rows.append([("text", crit.id), ("text", crit.description), ("text", crit.field),
-                     ("text", POLICY_WORDS.get(crit.missing, crit.missing)),
-                     ("text", POLICY_WORDS.get(crit.not_meaningful, crit.not_meaningful) or None)])
+                     *(("text", POLICY_WORDS.get(policy, policy) or None)
+                       for policy in (crit.missing, crit.not_meaningful, crit.stale, crit.suspect))])
     rows += [[], [("italic", "Screen definition (JSON). Pickaxe imports the screen from here; "
                              "edits are refused (checksum).")]]
     pieces = json_rows(definition)

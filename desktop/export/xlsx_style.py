@@ -2,7 +2,9 @@
 
 Money is exported in millions of dollars (the header says "$M") so that a model can use the cells
 directly; fractions keep their value with a percent format; the 10-year yield (unit ``percent``)
-is divided by 100 so that Excel's percent format shows it right.
+is divided by 100 so that Excel's percent format shows it right. An unbounded value stays a
+number (:data:`INFINITY_VALUE` with a format showing "∞"), so its column sorts, filters and
+colours as numbers (issue #17).
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ UNIT_STYLES: dict[str, UnitStyle] = {
 }
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-INFINITY_TEXT = "∞"
+# Excel has no infinity: an unbounded value is stored as +/-1E+300 (above any real figure, so it
+# sorts, filters and colours as the largest value) and shown as "∞" by its number format.
+INFINITY_VALUE = 1e300
+INFINITY_FORMAT = '"∞";"-∞"'  # only on unbounded cells: positive shows ∞, negative -∞
 
 # Excel's built-in "Good / Bad / Neutral" cell colours.
 PASS_FILL = PatternFill("solid", start_color="FFC6EFCE", end_color="FFC6EFCE")
@@ -56,22 +61,19 @@ NOTED = Alignment(vertical="bottom")  # cells that carry a comment (looks like t
 TITLE = Font(bold=True, size=13)
 HEADER_FILL = PatternFill("solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+TOP_LEFT = Alignment(horizontal="left", vertical="top")  # dates in a wide text column
 CENTER = Alignment(horizontal="center")
 
-# Colour scales for key metrics: True when a higher value is better. Prefix match on the name.
-KEY_METRICS: dict[str, bool] = {
-    "score": True,
-    "fcf_yield": True,
-    "fcf_margin": True,
-    "fcf_positive_years": True,
-    "interest_coverage": True,
-    "shocked_coverage": True,
-    "cash_runway_months": True,
-    "net_debt_to_ebitda": False,
-    "debt_to_equity": False,
-    "debt_to_assets": False,
-    "short_term_debt_share": False,
-}
+# Value states (issue #12): a stale value is greyed as in the app's table, a suspect one amber.
+STALE_FONT = Font(color="FF808080")
+SUSPECT_FONT = Font(color="FF9C5700")
+STALE_FILL = PatternFill("solid", start_color="FFEDEDED", end_color="FFEDEDED")
+SUSPECT_FILL = PatternFill("solid", start_color="FFFFEB9C", end_color="FFFFEB9C")
+# Colour scales on fixed thresholds (desktop.engine.catalog.THRESHOLDS): weak, fair, healthy.
+WEAK_COLOUR, FAIR_COLOUR, HEALTHY_COLOUR = "FFF8696B", "FFFFEB84", "FF63BE7B"
+PERIOD_WIDTH = 11.0  # "yyyy-mm-dd"; the header wraps
+STATE_WIDTH = 9.0
 
 MAX_WIDTH = 60
 MIN_WIDTH = 6
@@ -79,14 +81,6 @@ MIN_WIDTH = 6
 
 def unit_style(unit: str) -> UnitStyle | None:
     return UNIT_STYLES.get(unit)
-
-
-def higher_is_better(name: str) -> bool | None:
-    """Direction of a key metric, or None when the field gets no colour scale."""
-    for prefix, better in KEY_METRICS.items():
-        if name == prefix or name.startswith(prefix + "_") or name.startswith(prefix):
-            return better
-    return None
 
 
 def numeric_width(values: np.ndarray, style: UnitStyle) -> int:

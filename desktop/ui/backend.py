@@ -44,10 +44,12 @@ class Backend:
         return sorted(infos, key=lambda s: (s.as_of, s.id), reverse=True)
 
     def load_table(self, snapshot: int | None = None) -> Any:
-        """``TableBundle(info, dataset, table)`` of a snapshot (None = latest)."""
+        """``TableBundle(info, table, data)`` of a snapshot (None = latest), its market series read."""
         from desktop.services.screening import load_table
 
-        return load_table(self.db, snapshot)
+        bundle = load_table(self.db, snapshot)
+        bundle.data.market()  # read here, on the worker, not when the window draws the market chart
+        return bundle
 
     # -- screens ----------------------------------------------------------------------------
     def presets(self) -> dict[str, dict]:
@@ -172,6 +174,18 @@ class Backend:
             raise Cancelled()
         export_result(path, outcome, progress, is_cancelled)  # reports per sheet, cancellable
         return path
+
+    def backtest(self, screen: Any, settings: Any, snapshot: int | None, progress: Progress,
+                 is_cancelled: IsCancelled) -> Any:
+        """Backtest ``screen`` on ``snapshot``'s data (issue #15)."""
+        from desktop.services.backtest import run
+
+        return run(self.db, screen, settings, snapshot, progress=progress, is_cancelled=is_cancelled)
+
+    def export_backtest(self, path: Path, outcome: Any, progress: Progress, is_cancelled: IsCancelled) -> Path:
+        from desktop.services.backtest import export
+
+        return export(path, outcome, progress, is_cancelled)
 
 
 def _yahoo_provider() -> Any:

@@ -52,7 +52,7 @@ from desktop.ui.screen_builder import CriterionRow, ScreenBuilderWidget
 from desktop.ui.screen_document import EMPTY_SCREEN, ScreenDocument, ScreenSource, normalised
 from desktop.ui.settings import Settings
 from desktop.ui.tasks import TaskController
-from desktop.ui.widgets import Banner, EmptyState
+from desktop.ui.widgets import Banner, EmptyState, LoadingState
 from desktop.ui.workers import TaskSlot, TaskState, write_pool
 
 log = logging.getLogger(__name__)
@@ -266,6 +266,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
+        self.loading_state = LoadingState(self.stack)  # the first page: see load_snapshot
+        self.stack.addWidget(self.loading_state)
         self.empty_state = EmptyState(self.stack)
         self.empty_state.download.clicked.connect(self.tasks.download_universe)
         self.empty_state.import_button.clicked.connect(self.tasks.import_files)
@@ -389,6 +391,8 @@ class MainWindow(QMainWindow):
         self.show_failing.toggled.connect(self.act_failing.setChecked)
         self.act_logs = a(self.tr("Open &log folder"), self._open_logs)
         self.act_about = a(self.tr("&About Pickaxe"), self._about)
+        self.act_backtest = a(self.tr("&Backtest…"), self.open_backtest, "Ctrl+Shift+B",
+                              self.tr("Would this screen have worked? Point in time, against IWM"))
 
         menu = self.menuBar()
         file_menu = menu.addMenu(self.tr("&File"))
@@ -403,6 +407,7 @@ class MainWindow(QMainWindow):
                     self.act_history, None, self.act_add, self.act_remove, self.act_find):
             screen_menu.addSeparator() if act is None else screen_menu.addAction(act)
         screen_menu.insertMenu(self.act_save, self.presets_menu)
+        screen_menu.addAction(self.act_backtest)
         screen_menu.insertMenu(self.act_save, self.saved_menu)
         data_menu = menu.addMenu(self.tr("&Data"))
         for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin,
@@ -572,17 +577,24 @@ class MainWindow(QMainWindow):
         assert self.backend is not None
         backend = self.backend
         self.statusBar().showMessage(self.tr("Loading snapshot…"))
+        if self.bundle is None:  # nothing shown yet: say what is coming, not an empty table (issue #17)
+            shown = " ".join(self.snapshot_combo.currentText().split())
+            self.loading_state.loading(self.tr("the snapshot of %s") % shown)
+            self.stack.setCurrentWidget(self.loading_state)
         self.load_slot.start(lambda state: backend.load_table(snapshot_id), self._snapshot_loaded,
                              self._load_failed)
 
     def _load_failed(self, exc: BaseException) -> None:
         self.statusBar().clearMessage()
+        if self.bundle is None:
+            self.loading_state.failed(str(getattr(exc, "message", exc)))
         messages.show_error(self, exc, self.tr("Loading the snapshot"))
         self._mark_ready()
 
     def _snapshot_loaded(self, bundle: Any) -> None:
         t0 = time.perf_counter()
         self.bundle = bundle
+        self.stack.setCurrentWidget(self.workspace)
         table = bundle.table
         self.ftable = FormattedTable(table.values, table.status, getattr(table, "notes", {}),
                                      getattr(table, "period_end", None))
@@ -600,7 +612,7 @@ class MainWindow(QMainWindow):
             info.id, info.as_of.isoformat(), f"{len(table.values):,}"))
         self.statusBar().clearMessage()
         try:
-            self.charts.set_market(getattr(bundle.dataset, "market", None))
+            self.charts.set_market(bundle.data.market())
             if self.parsed_screen is None and not self.builder.document().get("criteria"):
                 self.document.open_initial(self._requested_screen)
                 self._requested_screen = None
@@ -826,7 +838,7 @@ class MainWindow(QMainWindow):
         self.detail.show_stock(symbol, self._screened_table(), states, criteria, pinned=symbol in self._pinned)
         self.act_pin.setText(self.tr("Un&pin from watchlist") if symbol in self._pinned
                              else self.tr("&Pin to watchlist"))
-        self.charts.show_prices(symbol, self.bundle.dataset)
+        self.charts.show_prices(symbol, self.bundle.data)
 
     def _choices_for(self, field: str) -> list[str]:
         if field in self._choices:
@@ -970,6 +982,17 @@ class MainWindow(QMainWindow):
         box.setDetailedText(text)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.open()
+
+    def open_backtest(self) -> None:
+        """The Backtest dialog for the current screen (issue #15)."""
+        from desktop.ui.dialogs.backtest_dialog import BacktestDialog
+
+        if self.backend is not None and self.parsed_screen is not None:
+            bundle = self.bundle
+            self.backtest_dialog = BacktestDialog.for_backend(
+                self.backend, self.parsed_screen, int(bundle.info.id) if bundle else None,
+                bundle.data.price_dates() if bundle else None, self)  # the dates only, not every close
+            self.backtest_dialog.show()
 
     # ====================================================================== what changed
     def what_changed(self) -> None:

@@ -120,3 +120,85 @@ def make_input(n_extra: int = 0, screen: dict[str, Any] | None = None) -> Export
 @pytest.fixture(scope="session")
 def run_input() -> ExportInput:
     return make_input()
+
+
+# --- a universe whose value states are known (issue #12) -----------------------------------------
+# Statements are dated fiscal years (source simfin); the snapshot is 2026-05-05, so FY2022 is 40
+# months old (stale: the limit is 18), FY2025 fresh. Market caps are dated observations (45 days).
+STATES_AS_OF = date(2026, 5, 5)
+_FRESH_LINES = {"revenue": 5.0e8, "operating_income": 6.0e7, "interest_expense": 5.0e6,
+                "operating_cash_flow": 5.0e7, "capital_expenditure": -1.0e7}
+_BALANCE = {"total_debt": 1.0e8, "current_debt": 2.0e7, "long_term_debt": 8.0e7, "cash": 3.0e7,
+            "total_equity": 3.0e8, "total_assets": 6.0e8}
+# symbol: (name, industry, market cap, market cap date, statement rows as (fiscal year, lines))
+STATE_STOCKS: dict[str, tuple[str, str, float, str, list[tuple[int, dict[str, float]]]]] = {
+    "FRSH": ("Fresh Figures Inc", "Industrial Machinery", 3.0e9, "2026-05-04",
+             [(2025, {**_FRESH_LINES, **_BALANCE})]),
+    # income and cash flow of FY2025, but the last balance sheet is FY2022: debt / equity is stale
+    "OLDB": ("Old Balance Sheet Co", "Specialty Retail", 2.5e9, "2026-05-04",
+             [(2025, dict(_FRESH_LINES)), (2022, dict(_BALANCE))]),
+    # positive capital expenditure (asset sales): capex and FCF are suspect (rule positive_capex)
+    "CAPX": ("Capex Seller Corp", "Rental & Leasing Services", 2.0e9, "2026-05-04",
+             [(2025, {**_FRESH_LINES, "capital_expenditure": 2.0e7, **_BALANCE})]),
+    # a bank: free cash flow is n.m. (company kind)
+    "BANK": ("Bank of Nowhere", "Banks - Regional", 1.5e9, "2026-05-04", [(2025, {**_FRESH_LINES, **_BALANCE})]),
+    # negative equity: debt / equity is n.m. (its definition)
+    "NEGQ": ("Negative Equity Ltd", "Restaurants", 1.0e9, "2026-05-04",
+             [(2025, {**_FRESH_LINES, **_BALANCE, "total_equity": -5.0e7})]),
+    # no interest cost: coverage is unbounded; its market cap was observed 4 months ago: stale
+    "NOIN": ("No Interest Inc", "Software - Application", 8.0e8, "2026-01-02",
+             [(2025, {**_FRESH_LINES, **_BALANCE, "interest_expense": 0.0})]),
+    # everything from FY2022: its coverage is stale, so the coverage criterion is unknown: not listed
+    "OLDY": ("Old Years Holdings", "Auto Parts", 5.0e8, "2026-05-04", [(2022, {**_FRESH_LINES, **_BALANCE})]),
+}
+STATES_PASSING = ["FRSH", "OLDB", "CAPX", "BANK", "NEGQ", "NOIN"]
+STATES_SCREEN: dict[str, Any] = {
+    "version": 1, "name": "States & rules", "universe": "russell2000", "match": "all",
+    "criteria": [
+        {"field": "free_cash_flow", "min": -1e12, "missing": "pass", "not_meaningful": "pass",
+         "stale": "use", "suspect": "use"},
+        {"field": "interest_coverage", "min": -1e6, "missing": "pass", "not_meaningful": "pass"},
+    ],
+    "sort": [{"field": "market_cap", "descending": True}],
+    "columns": ["market_cap", "free_cash_flow", "capital_expenditure", "debt_to_equity", "interest_coverage",
+                "industry"],
+}
+
+
+def make_states_dataset() -> Dataset:
+    from desktop.engine.dataset import history_frame
+
+    symbols = list(STATE_STOCKS)
+    sec = pd.DataFrame({
+        "name": [STATE_STOCKS[s][0] for s in symbols], "industry": [STATE_STOCKS[s][1] for s in symbols],
+        "sector": ["Financial Services" if STATE_STOCKS[s][1].startswith("Banks") else "Industrials" for s in symbols],
+        "market_cap": [STATE_STOCKS[s][2] for s in symbols], "in_index": True,
+    }, index=pd.Index(symbols, name="symbol", dtype=object))
+    sec["ticker"] = sec.index
+    for text in ("name", "industry", "sector", "ticker"):
+        sec[text] = sec[text].astype(object)
+    rows = [{"symbol": s, "fiscal_year": year, "period_end": pd.Timestamp(f"{year}-12-31"), "source": "simfin",
+             **lines} for s in symbols for year, lines in STATE_STOCKS[s][4]]
+    history = history_frame(pd.DataFrame(rows))
+    prov = pd.concat([empty_provenance(), pd.DataFrame({
+        "symbol": symbols, "field": "market_cap", "value_num": [STATE_STOCKS[s][2] for s in symbols],
+        "value_text": None, "source": "finviz", "origin": "finviz export", "period": "point",
+        "as_of": [pd.Timestamp(STATE_STOCKS[s][3]) for s in symbols], "fetched_at": pd.Timestamp("2026-05-05 08:00"),
+        "derived": False, "chosen": True})], ignore_index=True)
+    return Dataset(STATES_AS_OF, sec, history, provenance=prov, sources=(
+        {"source": "simfin", "origin": "/data/simfin.csv", "as_of": STATES_AS_OF,
+         "fetched_at": datetime(2026, 5, 5, 8, 0), "rows": len(rows)},))
+
+
+def make_states_input(screen: dict[str, Any] | None = None) -> ExportInput:
+    dataset = make_states_dataset()
+    table = compute_metrics(dataset)
+    parsed = parse_screen(screen or STATES_SCREEN)
+    info = SnapshotInfo(5, dataset.as_of, datetime(2026, 5, 5, 9, 0), dataset.sources, {}, len(dataset.members),
+                        len(dataset.securities))
+    return export_input(RunOutcome(parsed, info, table, evaluate(parsed, table), run_id=21))
+
+
+@pytest.fixture(scope="session")
+def states_input() -> ExportInput:
+    return make_states_input()

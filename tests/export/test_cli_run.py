@@ -28,6 +28,7 @@ def env(tmp_path: Path) -> dict[str, Any]:
     screen_file.write_text(json.dumps(SCREEN), encoding="utf-8")
     screening.clear_cache()
     yield {"db": str(db_path), "screen": str(screen_file), "sid": sid, "tmp": tmp_path}
+    screening.flush_table_writes(60)
     screening.clear_cache()
 
 
@@ -54,8 +55,10 @@ def test_csv_has_field_names_and_raw_values(env: dict[str, Any], capsys: pytest.
     code, out, _ = run(env, capsys, env["screen"], "--format", "csv")
     assert code == 0 and not out.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["rank", "symbol", "name", "score", *SCREEN["columns"]]
+    assert [h for h in rows[0] if not h.endswith(("_period", "_state"))] == \
+        ["rank", "symbol", "name", "score", *SCREEN["columns"]]
     by = {r["symbol"]: r for r in rows}
+    assert by["MOLE-A"]["debt_to_equity_state"] == "n.m." and by["ZQAB"]["fcf_yield_state"] == "ok"
     assert list(by) == PASSING
     assert by["ZQAB"]["market_cap"] == "1200000000" and by["MOLE-A"]["debt_to_equity"] == "n.m."
     assert by["XHAK"]["name"] == "'" + EVIL_NAME

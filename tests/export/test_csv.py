@@ -28,7 +28,24 @@ def rows(tmp_path_factory: pytest.TempPathFactory, run_input: ExportInput) -> di
 
 
 def test_header_uses_catalogue_field_names(rows: dict[str, dict[str, str]]) -> None:
-    assert list(rows["VVOR"]) == ["rank", "symbol", "name", "score", *SCREEN["columns"]]
+    head = list(rows["VVOR"])
+    values = [h for h in head if not h.endswith(("_period", "_state"))]
+    assert values == ["rank", "symbol", "name", "score", *SCREEN["columns"]]
+    # Every field with a state is followed by its period and state; text, tags and dates have none.
+    assert head[4:10] == ["market_cap", "market_cap_period", "market_cap_state", "price", "price_period",
+                          "price_state"]
+    for name in ("themes", "listing_date", "sector", "description"):
+        assert f"{name}_state" not in head and f"{name}_period" not in head
+    assert head.index("ocf_positive_state") == head.index("ocf_positive") + 2
+
+
+def test_period_and_state_columns(rows: dict[str, dict[str, str]]) -> None:
+    mole = rows["MOLE-A"]
+    assert (mole["debt_to_equity"], mole["debt_to_equity_period"], mole["debt_to_equity_state"]) == \
+        ("n.m.", "2026-05-05", "n.m.")  # n.m. has a period: the balance sheet that makes it n.m.
+    assert rows["VVOR"]["market_cap_period"] == "2026-05-05"  # the chosen observation's date
+    assert rows["XHAK"]["market_cap_period"] == ""  # no dated observation: no invented date
+    assert {r["fcf_yield_state"] for r in rows.values()} == {"ok"}
 
 
 def test_raw_values_missing_nm_and_dates(rows: dict[str, dict[str, str]]) -> None:

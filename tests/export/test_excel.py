@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from desktop import __version__
 from desktop.errors import Cancelled
@@ -45,13 +46,14 @@ def test_shortlist_is_a_native_table_with_one_row_per_result(workbook: Any, run_
     table = ws.tables[TABLE_NAME]
     n = len(run_input.result.ranked)
     assert n == len(PASSING)
-    assert table.ref == f"A1:Q{n + 1}"
+    assert table.ref == f"A1:{get_column_letter(ws.max_column)}{n + 1}"
     assert table.autoFilter is not None and table.autoFilter.ref == table.ref
     assert table.tableStyleInfo.showRowStripes
     assert ws.max_row == n + 1
     assert [ws.cell(r, 2).value for r in range(2, n + 2)] == PASSING
     assert [ws.cell(r, 1).value for r in range(2, n + 2)] == [1, 2, 3, 4]
-    assert [c.value for c in ws[1]][:5] == ["Rank", "Symbol", "Name", "Score", "Market cap ($M)"]
+    assert [c.value for c in ws[1]][:7] == ["Rank", "Symbol", "Name", "Score", "Market cap ($M)",
+                                            "Market cap period", "Market cap state"]
     assert ws.freeze_panes == "C2"  # the header row and the ticker column stay in view
 
 
@@ -82,8 +84,10 @@ def test_missing_not_meaningful_infinite_and_zero_are_all_distinct(workbook: Any
     assert missing.value is None and missing.comment is None
     zero = ws.cell(xhak, col(ws, "Debt / equity"))  # no debt: a real zero
     assert zero.value == 0 and zero.data_type == "n"
-    runway = ws.cell(xhak, col(ws, "Cash runway (months)"))
-    assert runway.value == "∞" and runway.data_type == "s"  # unbounded (no burn): explained once, in Provenance
+    runway = ws.cell(xhak, col(ws, "Cash runway (months)"))  # unbounded (no burn): a number shown as ∞
+    assert runway.value == 1e300 and runway.data_type == "n" and runway.number_format == '"∞";"-∞"'
+    assert runway.comment is None  # explained once, in Provenance
+    assert ws.cell(xhak, col(ws, "Cash runway state")).value == "ok"
 
 
 def test_tickers_link_to_yahoo(workbook: Any) -> None:
@@ -112,21 +116,64 @@ def test_no_formula_from_data_anywhere(workbook: Any, book_path: Path) -> None:
     assert why.cell(row_of(why, "XHAK"), 3).quotePrefix
 
 
-def test_conditional_formatting_on_key_metrics(workbook: Any) -> None:
+def scales(ws: Any) -> dict[str, list[tuple[str, float, str]]]:
+    """Header of each colour-scaled column -> its (type, value, colour) points."""
+    out = {}
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            if rule.colorScale is not None:
+                head = ws.cell(1, next(iter(cf.sqref.ranges)).min_col).value
+                out[head] = [(v.type, float(v.val), c.rgb) for v, c in zip(rule.colorScale.cfvo, rule.colorScale.color,
+                                                                             strict=True)]
+    return out
+
+
+RED, YELLOW, GREEN = "FFF8696B", "FFFFEB84", "FF63BE7B"
+
+
+def test_colour_scales_use_the_catalogue_thresholds(workbook: Any) -> None:
+    found = scales(workbook["Shortlist"])
+    assert found["FCF yield"] == [("num", 0.0, RED), ("num", 0.05, YELLOW), ("num", 0.10, GREEN)]
+    assert found["Interest coverage"] == [("num", 1.0, RED), ("num", 3.0, YELLOW), ("num", 8.0, GREEN)]
+    assert found["Net debt / EBITDA"] == [("num", 0.0, GREEN), ("num", 2.0, YELLOW), ("num", 4.0, RED)]
+    assert found["Cash runway (months)"] == [("num", 6.0, RED), ("num", 12.0, YELLOW), ("num", 24.0, GREEN)]
+    assert found["Score"] == [("num", 0.0, RED), ("num", 50.0, YELLOW), ("num", 100.0, GREEN)]
+    # No threshold in the catalogue, no judgement: a relative scale would colour a median red or green.
+    assert not {"Market cap ($M)", "Price", "Free cash flow ($M)", "FCF yield state"} & set(found)
     ws = workbook["Shortlist"]
-    ranges = {str(cf.sqref) for cf in ws.conditional_formatting}
-    for label in ("Market cap ($M)", "FCF yield", "Interest coverage", "Net debt / EBITDA", "Score"):
-        letter = ws.cell(1, col(ws, label)).column_letter
-        assert f"{letter}2:{letter}5" in ranges, label
-    price = ws.cell(1, col(ws, "Price")).column_letter
-    assert f"{price}2:{price}5" not in ranges
+    letter = ws.cell(1, col(ws, "FCF yield")).column_letter
+    assert {str(cf.sqref) for cf in ws.conditional_formatting} >= {f"{letter}2:{letter}5"}
+
+
+def test_colour_scales_do_not_depend_on_the_shortlist(tmp_path: Path) -> None:
+    # Issue #17: 7.22 % was red and 7.25 % green because the scale ran from the shortlist's 10th to
+    # its 90th percentile. Two different shortlists now get the very same points.
+    small = load_workbook(write_workbook(tmp_path / "a.xlsx", make_input()))["Shortlist"]
+    large = load_workbook(write_workbook(tmp_path / "b.xlsx", make_input(n_extra=30)))["Shortlist"]
+    assert scales(small) == scales(large)
+    assert all(t == "num" for points in scales(small).values() for t, _, _ in points)
+
+
+def test_money_thresholds_are_in_the_cells_unit() -> None:
+    from desktop.engine.catalog import Thresholds
+    from desktop.export.excel import _colour_scale
+
+    rule = _colour_scale(Thresholds(-5e6, 0.0, 5e6), "usd")  # the sheet shows money in $M
+    assert [float(v.val) for v in rule.colorScale.cfvo] == [-5.0, 0.0, 5.0]
 
 
 def test_column_widths_fit(workbook: Any) -> None:
     ws = workbook["Shortlist"]
     assert len(EVIL_NAME) + 2 <= ws.column_dimensions["C"].width <= 60
+    assert ws.row_dimensions[1].height == 45  # three lines: narrow period and state headers wrap
     for cell in ws[1]:
-        assert ws.column_dimensions[cell.column_letter].width >= len(cell.value)
+        width = ws.column_dimensions[cell.column_letter].width
+        assert cell.alignment.wrap_text
+        if cell.value.endswith((" period", " state")):
+            assert width >= max(len(word) for word in cell.value.split()) + 1, cell.value
+            assert width >= (10 if cell.value.endswith(" period") else len("suspect")) + 1  # yyyy-mm-dd
+        else:
+            assert width >= len(cell.value), cell.value
 
 
 def test_why_sheet_states_and_values(workbook: Any) -> None:
@@ -237,3 +284,44 @@ def test_two_thousand_rows(tmp_path: Path) -> None:
     ws = load_workbook(path, read_only=True)["Shortlist"]
     assert len(data.result.ranked) == 2000
     assert sum(1 for _ in ws.iter_rows(values_only=True)) == 2001
+
+
+def test_every_threshold_names_a_catalogue_field() -> None:
+    from fnmatch import fnmatchcase
+
+    from desktop.engine import catalog
+
+    names = catalog.names()
+    for pattern, limits in catalog.THRESHOLDS.items():
+        assert any(fnmatchcase(n, pattern) for n in names), pattern
+        assert min(limits.bad, limits.good) < limits.fair < max(limits.bad, limits.good), pattern
+    assert catalog.thresholds("shocked_coverage_200") == catalog.THRESHOLDS["shocked_coverage_*"]
+    assert catalog.thresholds("market_cap") is None
+    assert catalog.thresholds("net_debt_to_ebitda").higher_is_better is False  # type: ignore[union-attr]
+
+
+def test_unbounded_numbers_stay_numbers_everywhere() -> None:
+    from openpyxl import Workbook
+
+    from desktop.export.excel import _Cells
+
+    cells = _Cells(Workbook().active)
+    for value, shown in ((float("inf"), 1e300), (float("-inf"), -1e300)):
+        made = cells.number(value, "ratio")  # Near misses use this for values and thresholds
+        assert made.value == shown and made.data_type == "n" and made.number_format == '"∞";"-∞"'
+
+
+def test_provenance_lists_the_colour_thresholds(workbook: Any) -> None:
+    lines = list(workbook["Provenance"].iter_rows(max_col=4))
+    top = next(i for i, r in enumerate(lines) if r[0].value == "Colour scale thresholds")
+    assert [c.value for c in lines[top + 1]] == ["Field", "Weak (red)", "Fair (yellow)", "Healthy (green)"]
+    rows = {}
+    for r in lines[top + 2:]:
+        if r[0].value is None:
+            break
+        rows[r[0].value] = r
+    assert list(rows) == ["score", "fcf_yield", "net_debt_to_ebitda", "debt_to_equity", "interest_coverage",
+                          "cash_runway_months"]  # the shortlist's judged columns, in order
+    assert [c.value for c in rows["fcf_yield"][1:]] == [0.0, 0.05, 0.1]
+    assert rows["fcf_yield"][2].number_format == "0.0%"
+    assert [c.value for c in rows["net_debt_to_ebitda"][1:]] == [4.0, 2.0, 0.0]

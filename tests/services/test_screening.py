@@ -28,6 +28,7 @@ def db(tmp_path: Path) -> Any:
     database = open_database(tmp_path / "pickaxe.sqlite3")
     screening.clear_cache()
     yield database
+    screening.flush_table_writes(60)  # no write into the store cache outlives the database
     screening.clear_cache()
     database.dispose()
 
@@ -129,7 +130,9 @@ def test_export_result_by_suffix(db: Database, tmp_path: Path) -> None:
     book = export_result(tmp_path / "short.XLSX", outcome, progress=lambda d, t, m="": steps.append((d, t)))
     assert steps[-1][0] == steps[-1][1]
     wb = load_workbook(book)
-    assert wb["Shortlist"].tables["Shortlist"].ref == f"A1:Q{len(PASSING) + 1}"
+    shortlist = wb["Shortlist"]
+    assert shortlist.tables["Shortlist"].ref == f"A1:{shortlist.cell(1, shortlist.max_column).column_letter}" \
+        f"{len(PASSING) + 1}"
     provenance = {c.value for row in wb["Provenance"].iter_rows() for c in row}
     assert outcome.run_id in provenance and outcome.info.id in provenance
     assert parse_screen(read_screen_definition(book)) == outcome.screen  # the screen comes back exactly

@@ -217,3 +217,22 @@ def test_volumes_round_trip_and_older_snapshots_have_none(db: Database) -> None:
         lean = snapshots.load_dataset(s, sid, with_prices=False)
     pd.testing.assert_frame_equal(loaded.volumes, volumes, check_freq=False)
     assert without.volumes.empty and lean.volumes.empty
+    with db.read_session() as s:  # the metrics input: a window of closes, and of volumes with them
+        since = volumes.index[12]
+        window = snapshots.load_dataset(s, sid, prices_since=since.date())
+    pd.testing.assert_frame_equal(window.volumes, volumes.loc[since:], check_freq=False)
+
+
+def test_prices_since_a_day_are_the_tail_of_all_prices(db: Database) -> None:
+    dataset = make_dataset(20, 80)
+    dataset.prices.iloc[:60, 3] = np.nan  # a stock listed late: its closes start inside the window
+    with db.session() as s:
+        sid = snapshots.save_snapshot(s, dataset, {})
+    with db.read_session() as s:
+        everything = snapshots.load_prices(s, sid)
+        since = everything.index[50]
+        tail = snapshots.load_prices(s, sid, since=since.date())
+        dates = snapshots.load_price_dates(s, sid)
+    pd.testing.assert_frame_equal(tail, everything.loc[since:], check_freq=False)
+    assert list(tail.columns) == list(everything.columns) and len(tail) == 30
+    pd.testing.assert_index_equal(dates, pd.DatetimeIndex(everything.index), check_names=False)

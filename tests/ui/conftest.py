@@ -128,4 +128,5 @@ def _clear_table_cache() -> Iterator[None]:
 
     screening.clear_cache()
     yield
+    screening.flush_table_writes(60)  # no write into the store cache outlives its test's database
     screening.clear_cache()

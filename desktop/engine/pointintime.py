@@ -1,0 +1,201 @@
+"""What was known at a date (issue #15): a dataset as it stood then, for a backtest.
+
+A backtest screens each rebalance date on what was known then:
+
+* a statement row counts from its filing or publication date (SEC ``filed``, SimFin Publish Date);
+  a row without one (a Finviz or Yahoo export: a vendor's trailing figures as of a day) counts only
+  from its own as-of date, its ``period_end``. Before that date it does not exist;
+* a value a source reported (a ratio, beta, the index weight) counts from its observation date;
+  the share count is the one exception (:data:`SHARE_COUNT_RULE`): the data has no dated history;
+* prices up to the date: the price is the last close on or before it, and rate betas use the weekly
+  returns of the window that ends then (``compute_metrics`` never reads past its as-of date);
+* profile text (name, sector, industry, description, so themes too) is today's: it has no history.
+
+:meth:`PointInTime.dataset_at` builds that dataset and :meth:`PointInTime.table_at` runs the one
+:func:`~desktop.engine.metrics.compute_metrics` on it, so a backtest screens exactly what a screen
+run on that day would have seen (a thin wrapper, not a second set of formulas). Themes are tagged
+once: the text they read has no history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from desktop.engine.dataset import PROVENANCE_COLUMNS, Dataset, empty_provenance, history_frame
+
+# _statement_rows: the statement rows compute_metrics reads (old snapshots' observations and
+# undated columns included); private there, used here so that both see the same rows.
+from desktop.engine.metrics import MetricParams, StockTable, compute_metrics
+from desktop.engine.metrics import _statement_rows as dated_statement_rows
+from desktop.engine.statements import STATEMENT_FIELDS
+from desktop.engine.themes import ThemeTaxonomy, empty_matches, tag, themes_by_symbol
+
+# Never taken from the snapshot: the price is the close then, market cap is recomputed from it,
+# enterprise value has no past value, statements come dated from the statement rows.
+_DROPPED = frozenset({"price", "market_cap", "enterprise_value", "in_index"}) | STATEMENT_FIELDS
+# Observations compute_metrics dates market inputs by (besides the price, made here).
+_DATED_PROVENANCE = ("shares_outstanding", "beta", "reported_debt_to_equity")
+SHARE_COUNT_RULE = ("The share count is the latest one in the data at every date (there is no dated share "
+                    "history): market cap = the close then x that count, so issuance and buybacks since are "
+                    "ignored (a look-ahead for market-cap weights and market-cap or FCF-yield criteria).")
+
+
+class PointInTime:
+    """A dataset prepared for point-in-time questions (see the module docstring).
+
+    Args:
+        dataset: the latest snapshot's dataset: statements with their filing dates, and the whole
+            price and market history.
+        params: the metric assumptions.
+        taxonomy: themes; without one ``themes`` is empty.
+    """
+
+    def __init__(self, dataset: Dataset, params: MetricParams = MetricParams(),
+                 taxonomy: ThemeTaxonomy | None = None) -> None:
+        self.params = params
+        # Rate betas read rate_beta_weeks of weekly returns (plus the week before): a margin on top.
+        self.window = pd.Timedelta(weeks=params.rate_beta_weeks + 8)
+        self.sources = dataset.sources
+        index = pd.Index(dataset.securities.index.astype(str).to_numpy(dtype=object), dtype=object, name="symbol")
+        sec = dataset.securities.set_axis(index)
+        self.symbols = index
+        self._pos = pd.Series(np.arange(len(index)), index=index)
+        numeric = [c for c in sec.columns if c not in _DROPPED and sec[c].dtype.kind in "fiu"]
+        self._static = {c: sec[c].to_numpy(dtype=object) for c in sec.columns if c not in _DROPPED
+                        and c not in numeric}
+        self._numeric = {c: sec[c].to_numpy(dtype="float64", na_value=np.nan) for c in numeric}
+        chosen = dataset.provenance
+        if len(chosen) and "chosen" in chosen:
+            chosen = chosen[chosen["chosen"].astype(bool)]
+        chosen = chosen.assign(symbol=chosen["symbol"].astype(str).astype(object))
+        self._observed = _observation_dates(chosen, index, numeric, pd.Timestamp(dataset.as_of))
+        self._provenance = chosen[chosen["field"].isin(_DATED_PROVENANCE)]
+        rows = dated_statement_rows(dataset, sec)
+        rows = rows[rows["symbol"].astype(str).isin(index)].reset_index(drop=True)
+        self._rows = rows.assign(symbol=rows["symbol"].astype(str).astype(object))
+        self._rows_known = self._rows["filed"].fillna(self._rows["period_end"]).to_numpy(dtype="datetime64[ns]")
+        prices = dataset.prices.sort_index().astype("float64")
+        prices = prices.loc[:, ~prices.columns.duplicated()]
+        self.closes = prices.where(prices > 0)
+        self.market = dataset.market.sort_index()
+        self.theme_matches = tag(sec, taxonomy) if taxonomy is not None else empty_matches()
+        self._themes = themes_by_symbol(self.theme_matches, index).to_numpy(dtype=object)
+
+    @property
+    def static_columns(self) -> frozenset[str]:
+        """The securities columns with no history (profile text), the same at every date."""
+        return frozenset(self._static)
+
+    def known_from(self) -> pd.DataFrame:
+        """Each statement row's source, period type and the date it counts from (for the record)."""
+        return pd.DataFrame({"source": self._rows["source"].to_numpy(dtype=object),
+                             "filed": self._rows["filed"].notna().to_numpy(),
+                             "known": self._rows_known})
+
+    def last_closes(self, when: pd.Timestamp, max_age_days: int) -> pd.DataFrame:
+        """Per symbol with a close in the ``max_age_days`` calendar days up to ``when``: that close
+        (``close``) and its day (``day``)."""
+        block = self.closes.loc[when - pd.Timedelta(days=max_age_days):when]
+        if block.empty:
+            return pd.DataFrame({"close": pd.Series(dtype="float64"), "day": pd.Series(dtype="datetime64[ns]")},
+                                index=pd.Index([], dtype=object, name="symbol"))
+        valid = block.notna().to_numpy()
+        last = len(block) - 1 - np.argmax(valid[::-1], axis=0)
+        keep = valid.any(axis=0)
+        cols = np.flatnonzero(keep)
+        return pd.DataFrame({"close": block.to_numpy()[last[keep], cols], "day": block.index.to_numpy()[last[keep]]},
+                            index=pd.Index(block.columns.to_numpy(dtype=object)[keep].astype(str).astype(object),
+                                           dtype=object, name="symbol"))
+
+    def dataset_at(self, when: pd.Timestamp, symbols: Sequence[str], closes: pd.DataFrame | None = None,
+                   max_age_days: int = 7) -> Dataset:
+        """The dataset of ``symbols`` (securities of this dataset) as known at the close of ``when``.
+
+        Args:
+            when: the date.
+            symbols: the stocks to include (the index members then).
+            closes: :meth:`last_closes` of ``when`` when the caller has it already.
+            max_age_days: a close older than this is no price at ``when``.
+        """
+        closes = self.last_closes(when, max_age_days) if closes is None else closes
+        pos = self._pos.reindex(list(symbols))
+        if pos.isna().any():
+            raise KeyError(f"not a security of the dataset: {list(pos.index[pos.isna()])[:5]}")
+        at = pos.to_numpy(dtype=np.int64)
+        index = pd.Index(np.asarray(list(symbols), dtype=object), dtype=object, name="symbol")
+        stamp = np.datetime64(when, "ns")
+        data: dict[str, np.ndarray] = {c: v[at] for c, v in self._static.items()}
+        for c, v in self._numeric.items():
+            known = self._observed[c][at] <= stamp
+            if c == "shares_outstanding":
+                known[:] = True  # SHARE_COUNT_RULE
+            data[c] = np.where(known, v[at], np.nan)
+        data["in_index"] = np.ones(len(at), dtype=bool)
+        close = closes.reindex(index)
+        data["price"] = close["close"].to_numpy(dtype="float64", na_value=np.nan)
+        sec = pd.DataFrame({c: pd.Series(v, index=index, dtype=v.dtype) for c, v in data.items()}, index=index)
+        keep = (self._rows_known <= stamp) & self._rows["symbol"].isin(index).to_numpy()
+        # The closes and market series of the window price metrics read (a test checks that a longer
+        # history gives the same table), sliced by rows only: views, not copies of the history.
+        first = when - self.window
+        return Dataset(as_of=when.date(), securities=sec, history=history_frame(self._rows[keep]),
+                       prices=self.closes.loc[first:when], market=self.market.loc[first:when],
+                       provenance=self._provenance_at(when, index, close), sources=self.sources)
+
+    def table_at(self, when: pd.Timestamp, symbols: Sequence[str], closes: pd.DataFrame | None = None,
+                 max_age_days: int = 7, is_cancelled: Callable[[], bool] | None = None) -> StockTable:
+        """``compute_metrics`` on :meth:`dataset_at`, with the themes tagged once."""
+        table = compute_metrics(self.dataset_at(when, symbols, closes, max_age_days), self.params,
+                                is_cancelled=is_cancelled)
+        return self._with_themes(table)
+
+    def static_table(self) -> StockTable:
+        """Every security with its profile fields only (what no date changes): for the criteria that
+        read nothing else."""
+        sec = pd.DataFrame({c: pd.Series(v, index=self.symbols, dtype=object) for c, v in self._static.items()},
+                           index=self.symbols)
+        sec["in_index"] = True
+        return self._with_themes(compute_metrics(Dataset(as_of=pd.Timestamp(0).date(), securities=sec), self.params))
+
+    def _with_themes(self, table: StockTable) -> StockTable:
+        index = table.values.index
+        values = table.values.copy(deep=False)
+        values["themes"] = pd.Series(self._themes[self._pos.reindex(index).to_numpy(dtype=np.int64)], index=index,
+                                     dtype=object)
+        matches = self.theme_matches
+        return replace(table, values=values, theme_matches=matches[matches["symbol"].isin(index)], _cache={})
+
+    def _provenance_at(self, when: pd.Timestamp, index: pd.Index, close: pd.DataFrame) -> pd.DataFrame:
+        """The chosen observations compute_metrics dates its market inputs by, as known at ``when``."""
+        wanted = self._provenance[self._provenance["symbol"].isin(index)]
+        known = (wanted["field"] == "shares_outstanding") | (pd.to_datetime(wanted["as_of"]) <= when)
+        priced = close.dropna(subset=["close"])
+        prices = pd.DataFrame({
+            "symbol": priced.index.to_numpy(dtype=object), "field": "price", "value_num": priced["close"].to_numpy(),
+            "value_text": None, "source": "prices", "origin": "daily closes", "as_of": priced["day"].to_numpy(),
+            "fetched_at": pd.NaT, "period": "point", "derived": False, "chosen": True,
+        })
+        parts = [p for p in (wanted[known], prices) if len(p)]
+        if not parts:
+            return empty_provenance()
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        return out.reindex(columns=list(PROVENANCE_COLUMNS))
+
+
+def _observation_dates(chosen: pd.DataFrame, index: pd.Index, fields: list[str],
+                       default: pd.Timestamp) -> dict[str, np.ndarray]:
+    """field -> datetime64 per security: when its value was observed (``default``, the snapshot's
+    date, when no observation says)."""
+    out: dict[str, np.ndarray] = {}
+    fallback = np.datetime64(default, "ns")
+    for f in fields:
+        part = chosen[chosen["field"] == f].drop_duplicates("symbol", keep="last")
+        when = pd.Series(pd.to_datetime(part["as_of"]).to_numpy(dtype="datetime64[ns]"),
+                         index=part["symbol"].to_numpy(dtype=object))
+        dates = when.reindex(index).to_numpy(dtype="datetime64[ns]")
+        out[f] = np.where(np.isnat(dates), fallback, dates)
+    return out
