@@ -18,6 +18,11 @@ Mapping (fiscal-year ``history`` rows, ``HISTORY_COLUMNS``):
     cash                 Cash, Cash Equivalents & Short Term Investments
     total_equity / total_assets   Total Equity / Total Assets
     depreciation_amortization   Depreciation & Amortization (income statement; optional column)
+    Optional columns (issue #16; absent columns leave the line missing):
+    gross_profit         Gross Profit
+    shares_diluted       Shares (Diluted) of the income file (weighted average of the fiscal year)
+    dividends_paid       Dividends Paid (negative = outflow)
+    net_equity_issuance  Cash from (Repurchase of) Equity (negative = net buybacks)
 Each (ticker, fiscal year) is one dated statement row (issue #12): ``period_end`` = Report Date,
 ``filed`` = Publish Date (values are restated as of Restated Date, so they are not point-in-time).
 The companies file gives ``name`` and ``description`` (Business
@@ -50,7 +55,12 @@ from desktop.engine.dataset import HISTORY_COLUMNS, history_frame
 from desktop.errors import InputError
 
 KEYS = ("Ticker", "Fiscal Year", "Report Date")
-OPTIONAL = {"Depreciation & Amortization": "depreciation_amortization"}  # income file only
+# Columns read when present, per file kind (older downloads and hand-made files may lack them).
+OPTIONAL = {
+    "income": {"Depreciation & Amortization": "depreciation_amortization", "Gross Profit": "gross_profit",
+               "Shares (Diluted)": "shares_diluted"},
+    "cashflow": {"Dividends Paid": "dividends_paid", "Cash from (Repurchase of) Equity": "net_equity_issuance"},
+}
 INCOME = {
     "Revenue": "revenue",
     "Operating Income (Loss)": "operating_income",
@@ -230,8 +240,7 @@ def _statement(frame: pd.DataFrame, kind: str, origin: str, lines: np.ndarray, s
                warnings: list[str]) -> pd.DataFrame:
     mapping = dict(_KINDS[kind][1])
     _require(frame, list(KEYS) + list(mapping), origin)
-    if kind == "income":
-        mapping.update({c: f for c, f in OPTIONAL.items() if c in frame.columns})
+    mapping.update({c: f for c, f in OPTIONAL.get(kind, {}).items() if c in frame.columns})
     keep = _symbols(frame, origin, lines, skipped)
     f = frame[keep]
     ln = lines[keep]

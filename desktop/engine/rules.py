@@ -59,6 +59,12 @@ SANITY_RULES: tuple[SanityRule, ...] = (
                "revenue is more than 10x the previous fiscal year's"),
     SanityRule("debt_jump", "jump", "total_debt", 20.0, ("total_debt",),
                "total debt is more than 20x the previous fiscal year's"),
+    SanityRule("positive_dividends", "above", "dividends_paid", 0.0, ("dividends_paid",),
+               "dividends paid is positive, but an outflow is negative: the sign is doubtful"),
+    SanityRule("gross_above_revenue", "share_above", "gross_profit", 1.001, ("gross_profit",),
+               "gross profit is larger than revenue", other="revenue"),
+    SanityRule("shares_jump", "jump", "shares_diluted", 10.0, ("shares_diluted",),
+               "the diluted share count is more than 10x the previous fiscal year's (a split or a unit error)"),
 )
 
 
@@ -79,7 +85,8 @@ class CompanyKind:
 
 
 _FINANCIAL_NM = ("free_cash_flow", "fcf_yield", "fcf_margin", "fcf_positive", "fcf_positive_years",
-                 "cash_runway_months", "ebitda", "net_debt_to_ebitda")
+                 "cash_runway_months", "ebitda", "net_debt_to_ebitda", "pfcf_ratio", "ev_to_ebitda", "ev_to_sales",
+                 "ebitda_margin", "gross_margin", "roic")
 
 # SIC codes (the SEC's Standard Industrial Classification, submissions "sic"): 6021/6022 national and
 # state commercial banks, 6029 other commercial banks, 6035/6036 savings institutions; 63xx insurance

@@ -3,7 +3,8 @@
 Storage (see ``models.py``): the securities frame is one row per security with a JSON object of
 its values (missing values are absent keys), so the latest snapshot of 2,000 tickers loads in a
 few tens of milliseconds and stays queryable in SQL. History, market series and provenance are
-whole-snapshot compressed frames; prices are one compressed part per symbol (int64 day numbers +
+whole-snapshot compressed frames (daily volumes too, where any source had them); prices are one
+compressed part per symbol (int64 day numbers +
 float64 closes, NaNs dropped). Parts are content-addressed, so a snapshot that carries the
 previous prices forward stores no new price bytes. Nothing is pickled.
 
@@ -243,6 +244,8 @@ def save_snapshot(session: Session, dataset: Dataset, summary: dict[str, Any]) -
         ("market", "", FRAME_CODEC, codec.encode_frame(dataset.market), len(dataset.market)),
         ("provenance", "", FRAME_CODEC, codec.encode_frame(dataset.provenance), len(dataset.provenance)),
     ]
+    if len(dataset.volumes.columns):  # issue #16; snapshots without volumes have no such part
+        parts.append(("volumes", "", FRAME_CODEC, codec.encode_frame(dataset.volumes), len(dataset.volumes)))
     parts.extend(_price_parts(dataset.prices))
     snapshot.n_parts = len(parts)
     _insert_blobs(session, parts, snapshot.id)
@@ -599,7 +602,7 @@ def load_dataset(session: Session, snapshot_id: int | None = None, *, with_price
         snapshot_id = resolve_snapshot(session, "latest")
     snapshot = _snapshot_row(session, snapshot_id)
     verify_parts(session, snapshot)
-    wanted = ["history", "market"] + (["provenance"] if with_provenance else [])
+    wanted = ["history", "market"] + (["provenance"] if with_provenance else []) + (["volumes"] if with_prices else [])
     frames = {kind: _decoded(session, snapshot_id, kind, "", codec.decode_frame, raw)
               for kind, _, raw in _blob_bytes(session, snapshot_id, wanted)}
     return Dataset(
@@ -610,6 +613,7 @@ def load_dataset(session: Session, snapshot_id: int | None = None, *, with_price
         market=frames.get("market", empty_series_frame()),
         provenance=frames.get("provenance", empty_provenance()) if with_provenance else empty_provenance(),
         sources=_info(snapshot).sources,
+        volumes=_since(frames.get("volumes", empty_series_frame()), prices_since),
     )
 
 
@@ -621,6 +625,11 @@ def index_members(session: Session, snapshot_id: int) -> frozenset[str]:
     flags = securities["in_index"].astype(object)
     return frozenset(str(s) for s, member in zip(securities.index, flags, strict=True)
                      if member is not None and member == member and bool(member))
+
+
+def _since(frame: pd.DataFrame, day: Any) -> pd.DataFrame:
+    """The rows of a daily frame from ``day`` on (all of them when ``day`` is None)."""
+    return frame if day is None or not len(frame) else frame.loc[pd.DatetimeIndex(frame.index) >= pd.Timestamp(day)]
 
 
 # --- deleting -------------------------------------------------------------------------------

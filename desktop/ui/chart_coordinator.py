@@ -11,7 +11,7 @@ histogram says so instead of keeping the old field and its lines.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from desktop.engine import catalog
+from desktop.engine.field import Field
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class ChartCoordinator(QObject):
         self.tabs.addTab(self.market_page, self.tr("Market"))
         self.tabs.currentChanged.connect(self._tab_shown)
         self._values: pd.DataFrame | None = None
+        self._fields: dict[str, Field] = {}  # the screen's formula fields
         self._ranked: pd.DataFrame | None = None
         self._market: pd.DataFrame | None = None
         self._prices: tuple[str, Any] | None = None  # (symbol, SnapshotData) the price tab is to show
@@ -124,19 +126,21 @@ class ChartCoordinator(QObject):
             self._tab_shown()
 
     def screened(self, values: pd.DataFrame, ranked: pd.DataFrame, preferred: tuple[str, str], color_by: str,
-                 selected: list[str], *, histogram_current: bool) -> None:
+                 selected: list[str], *, histogram_current: bool, fields: Mapping[str, Field] | None = None) -> None:
         """A re-screen: redraw the scatter now, the hidden tabs when shown.
 
-        ``histogram_current`` is True when the histogram itself moved the bounds (it is up to date).
+        ``histogram_current`` is True when the histogram itself moved the bounds (it is up to date);
+        ``fields`` are the screen's formula fields (columns of ``values``, issue #16).
         """
         if not self.available:
             return
         self._values, self._ranked = values, ranked
+        self._fields = dict(fields or {})
         x, y = self.scatter.fields() if self.scatter.fields()[0] else preferred
         x = x if x in values.columns else "market_cap"
         y = y if y in values.columns else next((c for c in ("fcf_yield", "free_cash_flow", "price")
                                                  if c in values.columns), x)
-        chart_call(self.scatter.set_data, values, x, y, color_by, passed=ranked.index)
+        chart_call(self.scatter.set_data, values, x, y, color_by, passed=ranked.index, fields=self._fields)
         chart_call(self.scatter.set_highlighted, selected)
         self._stale_tabs.add(self.breakdown_page)
         if histogram_current:
@@ -156,7 +160,7 @@ class ChartCoordinator(QObject):
         field = None
         if field_name:
             try:
-                field = catalog.get(field_name)
+                field = self._fields.get(field_name) or catalog.get(field_name)
             except KeyError:
                 field = None
         if field is None:

@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
-from desktop.engine import catalog
 from desktop.engine.coverage import field_coverage
 from desktop.errors import PickaxeError, ScreenDefinitionError, SourceUnreachableError
 from desktop.resources import resource_path
@@ -172,7 +171,8 @@ class MainWindow(QMainWindow):
         self._requested_select = select
         self._is_ready = False
         self.bundle: Any = None  # TableBundle of the shown snapshot
-        self.ftable: FormattedTable | None = None
+        self.ftable: FormattedTable | None = None  # of the table the open screen ran on (with its formulas)
+        self._ftable_of: Any = None
         self.result: Any = None
         self.parsed_screen: Any = None
         self._pinned: set[str] = set()
@@ -600,6 +600,7 @@ class MainWindow(QMainWindow):
         table = bundle.table
         self.ftable = FormattedTable(table.values, table.status, getattr(table, "notes", {}),
                                      getattr(table, "period_end", None))
+        self._ftable_of = table
         self._choices = {}
         self.builder.set_choice_provider(self._choices_for)
         self.builder.set_coverage(field_coverage(table.values, table.status))
@@ -684,14 +685,28 @@ class MainWindow(QMainWindow):
         # most of evaluate's time on every keystroke.
         result = evaluate(screen, table, near_misses=False)
         self.parsed_screen, self.result = screen, result
+        self._format(result.table or table)
         self._apply_result()
         self.last_screen_ms = (time.perf_counter() - t0) * 1000
         log.debug("re-screen in %.1f ms", self.last_screen_ms)
         self.screened.emit()
 
+    def _format(self, table: Any) -> None:
+        """The formatted table of ``table`` (the snapshot's, or it plus the screen's formula fields:
+        formatted once per set of formulas, issue #16)."""
+        if table is not self._ftable_of:
+            self.ftable = FormattedTable(table.values, table.status, getattr(table, "notes", {}),
+                                         getattr(table, "period_end", None))
+            self._ftable_of = table
+
+    def _screened_table(self) -> Any:
+        """The table the open screen ran on: the snapshot's plus the screen's formula fields."""
+        table = getattr(self.result, "table", None) if self.result is not None else None
+        return table if table is not None else self.bundle.table
+
     def _apply_result(self) -> None:
         assert self.ftable is not None and self.result is not None
-        result, ftable, table = self.result, self.ftable, self.bundle.table
+        result, ftable, table = self.result, self.ftable, self._screened_table()
         ranked: pd.DataFrame = result.ranked
         leaves = self.builder.leaves()
         ids = self._leaf_ids
@@ -725,7 +740,7 @@ class MainWindow(QMainWindow):
         for col in ("rank", "score"):
             if col in ranked.columns:
                 extra[col] = ranked[col].reindex(pd.Index(symbols)).to_numpy(dtype=np.float64, na_value=np.nan)
-        columns = [ColumnSpec.for_field(c) for c in self._column_names(extra)]
+        columns = [ColumnSpec.for_field(c, table.field) for c in self._column_names(extra)]
         selected = self.view.selected_symbols()
         new_document, self._new_document = self._new_document, False
         self.model.set_rows(ftable, positions, columns, cell_states, extra)
@@ -738,7 +753,8 @@ class MainWindow(QMainWindow):
             self.view.horizontalScrollBar().setValue(0)
         self.results_title.setText(self.tr("Shortlist · %s stocks") % f"{len(ranked):,}")
         self.charts.screened(table.values, ranked, self.settings.scatter_fields, self.settings.color_by,
-                             self.view.selected_symbols(), histogram_current=self._from_histogram)
+                             self.view.selected_symbols(), histogram_current=self._from_histogram,
+                             fields=getattr(table, "extra_fields", {}))
 
     def _column_names(self, extra: dict[str, np.ndarray]) -> list[str]:
         doc_columns = list(getattr(self.parsed_screen, "columns", ()) or ())
@@ -746,8 +762,10 @@ class MainWindow(QMainWindow):
         if "score" in extra:
             names.append("score")
         criteria_fields = [row.field_name for row in self.builder.leaves()]
-        for name in doc_columns + criteria_fields + self.settings.visible_columns + list(TRAILING_COLUMNS):
-            if name not in names and (name in self.bundle.table.values.columns):
+        formulas = [f.name for f in getattr(self.parsed_screen, "formulas", ())]  # shown by default (issue #16)
+        columns = self._screened_table().values.columns
+        for name in doc_columns + criteria_fields + formulas + self.settings.visible_columns + list(TRAILING_COLUMNS):
+            if name not in names and name in columns:
                 names.append(name)
         return names
 
@@ -819,7 +837,7 @@ class MainWindow(QMainWindow):
         criteria = [CriterionInfo(cid, row.field_name, row.to_dict())
                     for cid, row in zip(self._leaf_ids, leaves, strict=False) if cid is not None]
         states = self.result.states if self.result is not None else None
-        self.detail.show_stock(symbol, self.bundle.table, states, criteria, pinned=symbol in self._pinned)
+        self.detail.show_stock(symbol, self._screened_table(), states, criteria, pinned=symbol in self._pinned)
         self.act_pin.setText(self.tr("Un&pin from watchlist") if symbol in self._pinned
                              else self.tr("&Pin to watchlist"))
         self.charts.show_prices(symbol, self.bundle.data)
@@ -1031,7 +1049,7 @@ class MainWindow(QMainWindow):
         units = {}
         for leaf in screen.leaves():
             try:
-                units[leaf.id] = catalog.get(leaf.field).unit
+                units[leaf.id] = screen.field(leaf.field).unit
             except KeyError:
                 units[leaf.id] = ""
         changes: pd.DataFrame = getattr(diff, "changes", pd.DataFrame()) if diff is not None else pd.DataFrame()

@@ -10,7 +10,7 @@ values go is decided in one overridable method.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,14 +53,15 @@ class ColumnSpec:
         return self.unit in catalog.NUMERIC_UNITS
 
     @staticmethod
-    def for_field(name: str) -> ColumnSpec:
-        """The column for catalogue field ``name`` (label, unit, definition as tooltip)."""
+    def for_field(name: str, lookup: Callable[[str], catalog.Field] = catalog.get) -> ColumnSpec:
+        """The column for field ``name`` (label, unit, definition as tooltip); ``lookup`` also knows
+        the screen's formula fields (``StockTable.field``, issue #16)."""
         if name == "rank":
             return ColumnSpec("rank", "#", "count", "Rank in the screen's sort order.")
         if name == "score":
             return ColumnSpec("score", "Score", "percentile", "Composite score: weighted percentile ranks.")
         try:
-            f = catalog.get(name)
+            f = lookup(name)
         except KeyError:
             return ColumnSpec(name, name, "text")
         unit_note = f" [{f.unit}]" if f.is_numeric else ""
@@ -89,7 +90,7 @@ class FormattedTable:
         # Aligned with ``values`` once: a stale cell prints the year of the period it describes.
         self.period_end = (period_end.reindex(values.index) if period_end is not None
                            else pd.DataFrame(index=values.index))
-        self.notes = dict(notes or {})
+        self.notes = notes if notes is not None else {}  # read only: no copy of 100k notes
         self.symbols = np.asarray(values.index.astype(str), dtype=object)
         self._raw: dict[str, np.ndarray] = {}
         self._text: dict[str, np.ndarray] = {}
