@@ -39,6 +39,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     for kind in ("DATA", "CONFIG", "LOG", "CACHE"):
         monkeypatch.delenv(f"PICKAXE_{kind}_DIR", raising=False)
     monkeypatch.delenv("PICKAXE_DB", raising=False)
+    monkeypatch.delenv("PICKAXE_SEC_USER_AGENT", raising=False)  # no test declares a real person to the SEC
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
     try:
         from PySide6.QtCore import QSettings

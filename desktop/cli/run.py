@@ -29,7 +29,7 @@ from desktop.export.content import (
 )
 from desktop.services import library
 from desktop.services.exporting import check_export_path, export_input, export_result
-from desktop.services.screening import RunOutcome, run_screen
+from desktop.services.screening import RunOutcome, flush_table_writes, run_screen
 from desktop.store.db import open_database
 
 MAX_TEXT = 40  # characters of a text column in the table view
@@ -58,6 +58,7 @@ def handle(args: argparse.Namespace) -> int:
         screen = library.load_screen_any(db, args.screen)
         outcome = run_screen(db, screen, args.snapshot, record=not args.no_record)
     finally:
+        flush_table_writes()  # a table computed here is cached for the next run before the store closes
         db.dispose()
     data = export_input(outcome)
     out = sys.stdout

@@ -228,21 +228,32 @@ def numeric_column(values: pd.Series, origin: str, lines: np.ndarray, field: str
             spelled = "inf" if numbers[i] > 0 else "-inf"
             raise InputError(f"{spelled!r} is not a number", path=origin, line=int(lines[i]), field=field)
         return numbers
-    raw = values.astype(object).where(values.notna(), "").astype(str)
-    stripped = raw.str.strip()
-    missing = stripped.isin(MISSING_TOKENS).to_numpy()
-    if not bool(stripped.str.contains(r"[,%\u00a0_]", regex=True).any()):
+    # numpy's string functions: one C loop per step (pandas' .str methods cost ~10 ms a column).
+    raw = values.astype(object).where(values.notna(), "").to_numpy(dtype=str)
+    stripped = np.char.strip(raw)
+    missing = np.isin(stripped, list(MISSING_TOKENS))
+    percent = np.char.endswith(stripped, "%")
+    doubtful = (np.char.find(stripped, ",") >= 0) | (np.char.find(stripped, NBSP) >= 0) \
+        | (np.char.find(stripped, "_") >= 0) | (np.char.count(stripped, "%") > percent)
+    if not doubtful.any():
+        # Percent strings ("0.83%", Finviz) take the fast path too: the sign goes, the value is /100.
+        bare = np.char.rstrip(np.char.rstrip(stripped, "%")) if percent.any() else stripped
+        cells = bare.astype(object)
+        cells[missing] = None
         parsed: np.ndarray | None
         try:
-            parsed = pd.to_numeric(stripped.where(~missing, None), errors="raise").to_numpy(dtype="float64")
+            parsed = pd.to_numeric(cells, errors="raise").astype("float64")
         except (ValueError, TypeError):
             parsed = None
         if parsed is not None:
             bad = ~np.isfinite(parsed) & ~missing
+            if percent.any():
+                bad |= percent & (bare == "")  # a lone "%" is no number
+                parsed = np.where(percent, parsed / 100.0, parsed)
             if not bad.any():
                 return parsed
     out = np.empty(len(raw), dtype="float64")
-    for i, cell in enumerate(raw.to_numpy()):
+    for i, cell in enumerate(raw.tolist()):
         out[i] = parse_number(cell, origin, int(lines[i]), field)
     return out
 

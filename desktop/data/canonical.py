@@ -8,6 +8,9 @@ Precedence (documented for users in ``docs/data-sources.md``):
 * Market fields that go stale in days (``price``, ``market_cap``, ``enterprise_value``,
   ``shares_outstanding``, ``beta``): the **newest** as-of date wins; on the same date the source
   order yahoo > finviz > ishares decides.
+* Vendor figures of issue #16 (multiples, margins, growth, ownership, momentum, analysts: the
+  fields of ``catalog_source.REPORTED_TWINS`` and ``REPORTED_ONLY``) are trailing or point-in-time
+  figures too: the newest as-of date wins, then yahoo > finviz.
 * Every other field: a fixed source order, newest as-of first within a source, and a reported
   value before one we derived (:data:`ORDER`). Statement amounts: yahoo > simfin > finviz;
   profile text: yahoo > finviz > simfin > ishares; description: yahoo > simfin.
@@ -25,12 +28,18 @@ Precedence (documented for users in ``docs/data-sources.md``):
   Rows are replaced per (symbol, source, period_type, period_end, filed).
 * Identity (issue #12, :mod:`desktop.data.identity`): a source's records for a member whose company
   name disagrees with the index name, or whose statements stopped years before the snapshot, are
-  dropped and listed in the :class:`MergeReport` with both names.
-* Price and market series are combined per date, the newer import winning on common dates.
+  dropped and listed in the :class:`MergeReport` with both names. The CIK decides first (issue #14):
+  a source whose CIK is the member's (the SEC's for the ticker) is attached whatever its name, one
+  whose CIK differs is rejected, and a ticker whose SEC CIK changed is another company (the earlier
+  SEC records under it are dropped).
+* SEC statements come first (``engine.statements``); SEC master data (``cik``, ``sic``,
+  ``sic_description``, ``former_names``) only from the SEC (``cik`` also from SimFin).
+* Price, volume and market series are combined per date, the newer import winning on common dates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from datetime import date
@@ -41,6 +50,7 @@ import pandas as pd
 from desktop.data import identity
 from desktop.data.source import SourceData
 from desktop.engine import catalog
+from desktop.engine.catalog_source import REPORTED_ONLY, REPORTED_TWINS
 from desktop.engine.dataset import (
     KEY,
     PROVENANCE_COLUMNS,
@@ -67,18 +77,27 @@ UNIVERSE_SOURCE = "ishares"
 # the last date its records under the ticker describe), so that later imports apply it too.
 REJECTED_FIELD = "identity_rejected"
 UNIVERSE_FIELDS = ("ticker", "index_weight", "index_sector", "exchange")
-NEWEST_FIRST = frozenset({"price", "market_cap", "enterprise_value", "shares_outstanding", "beta"})
+MARKET_FIELDS = frozenset({"price", "market_cap", "enterprise_value", "shares_outstanding", "beta"})
+VENDOR_FIGURES = frozenset(f.name for f in REPORTED_TWINS + REPORTED_ONLY)
+NEWEST_FIRST = MARKET_FIELDS | VENDOR_FIGURES
 _STATEMENT = ("yahoo", "simfin", "finviz")
 _PROFILE = ("yahoo", "finviz", "simfin", "ishares")
+SEC_SOURCE = "sec"
+SEC_FIELDS = ("sic", "sic_description", "former_names")
 ORDER: dict[str, tuple[str, ...]] = {
     **{f: (UNIVERSE_SOURCE,) for f in UNIVERSE_FIELDS},
     # SimFin's company file keeps names from before renames (MARA "Marathon Patent Group"): last.
-    "name": ("yahoo", "finviz", "ishares", "simfin"),
+    "name": ("yahoo", "finviz", SEC_SOURCE, "ishares", "simfin"),
+    "cik": (SEC_SOURCE, "simfin"),
+    **{f: (SEC_SOURCE,) for f in SEC_FIELDS},
     "sector": _PROFILE,
     "industry": _PROFILE,
     "description": ("yahoo", "simfin", "finviz"),
     "listing_date": ("yahoo",),
-    **{f: ("yahoo", "finviz", "ishares") for f in NEWEST_FIRST},
+    **{f: ("yahoo", "finviz", "ishares") for f in MARKET_FIELDS},
+    **{f: ("yahoo", "finviz") for f in VENDOR_FIGURES},
+    # The SEC's cover-page share count (dei) fills in when no vendor has a newer one.
+    "shares_outstanding": ("yahoo", "finviz", SEC_SOURCE, "ishares"),
     "current_ratio": ("yahoo", "finviz", "simfin"),
     "quick_ratio": ("yahoo", "finviz", "simfin"),
     "reported_debt_to_equity": ("yahoo", "finviz", "simfin"),
@@ -120,18 +139,20 @@ def merge(previous: Dataset | None, sources: list[SourceData], as_of: date | Non
         if is_line.any():
             legacy = statement_rows(previous.provenance[is_line])
             previous = replace(previous, provenance=previous.provenance[~is_line].reset_index(drop=True))
+    previous, reassigned = _drop_reassigned_tickers(previous, sources)
     pool = _pool(previous, sources)
     if universe is not None:
         pool = pool[pool[KEY].isin(universe.index)]
     history = _history(previous, sources, universe.index if universe is not None else None, legacy)
     snapshot_as_of = _as_of(as_of, previous, sources)
     if universe is not None:
-        pool, history = _check_identity(pool, history, universe, snapshot_as_of, report)
+        pool, history = _check_identity(pool, history, universe, snapshot_as_of, report, reassigned)
     pool = _choose(pool)
     securities = _securities(pool, universe)
     keep = securities.index if universe is not None else None
     prices = _series(previous.prices if previous is not None else None, [s.prices for s in sources], keep)
     market = _series(previous.market if previous is not None else None, [s.market for s in sources], None)
+    volumes = _series(previous.volumes if previous is not None else None, [s.volumes for s in sources], keep)
     source_rows = tuple(previous.sources) if previous is not None else ()
     source_rows += tuple(
         {"source": s.source, "origin": s.origin, "as_of": s.as_of.isoformat() if s.as_of else None,
@@ -140,7 +161,7 @@ def merge(previous: Dataset | None, sources: list[SourceData], as_of: date | Non
     )
     _future_warnings(snapshot_as_of, history, prices, market, pool, report)
     return Dataset(as_of=snapshot_as_of, securities=securities, history=history,
-                   prices=prices, market=market, provenance=pool.reset_index(drop=True),
+                   prices=prices, market=market, provenance=pool.reset_index(drop=True), volumes=volumes,
                    sources=source_rows)
 
 
@@ -167,8 +188,52 @@ def _split_statements(s: SourceData) -> SourceData:
                    history=history)
 
 
+@dataclass(frozen=True)
+class _Reassigned:
+    """A ticker whose SEC CIK changed between the previous snapshot and this import (issue #14)."""
+
+    symbol: str
+    old_cik: str
+    new_cik: str
+    old_name: str
+    last_end: pd.Timestamp | None  # the last period end of the dropped SEC rows
+
+
+def _ciks(obs: pd.DataFrame | None) -> dict[str, str]:
+    """symbol -> CIK of the ``cik`` observations in ``obs``."""
+    if obs is None or not len(obs):
+        return {}
+    rows = obs[obs["field"] == "cik"]
+    return {str(k): str(v) for k, v in zip(rows[KEY], rows["value_text"], strict=True) if isinstance(v, str)}
+
+
+def _drop_reassigned_tickers(previous: Dataset | None, sources: list[SourceData],
+                             ) -> tuple[Dataset | None, list[_Reassigned]]:
+    """A ticker whose SEC CIK changed is another company: drop the previous SEC records under it."""
+    if previous is None or not len(previous.provenance):
+        return previous, []
+    new = {k: v for s in sources if s.source == SEC_SOURCE for k, v in _ciks(s.observations).items()}
+    old = _ciks(previous.provenance[previous.provenance["source"] == SEC_SOURCE])
+    changed = {sym for sym, cik in new.items() if sym in old and identity.same_cik(old[sym], cik) is False}
+    if not changed:
+        return previous, []
+    prov, hist = previous.provenance, previous.history
+    names = prov[(prov["field"] == "name") & (prov["source"] == SEC_SOURCE)].set_index(KEY)["value_text"]
+    gone_rows = hist[KEY].isin(changed).to_numpy() & (hist["source"] == SEC_SOURCE).to_numpy() if len(hist) \
+        else np.zeros(0, dtype=bool)
+    out = []
+    for sym in sorted(changed):
+        ends = hist.loc[gone_rows & (hist[KEY] == sym).to_numpy(), "period_end"] if len(hist) else pd.Series([])
+        name = names.get(sym)
+        out.append(_Reassigned(sym, old[sym], new[sym], name if isinstance(name, str) else f"CIK {old[sym]}",
+                               ends.max() if len(ends) else None))
+    gone_obs = prov[KEY].isin(changed).to_numpy() & (prov["source"] == SEC_SOURCE).to_numpy()
+    return replace(previous, provenance=prov[~gone_obs].reset_index(drop=True),
+                   history=hist[~gone_rows].reset_index(drop=True)), out
+
+
 def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.DataFrame, as_of: date,
-                    report: MergeReport) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    report: MergeReport, reassigned: Sequence[_Reassigned] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop every record of a (member, source) that is another company's (see desktop.data.identity)."""
     # The index provider's own names: universe["name"] of a previous snapshot is the chosen name,
     # which may be a source's (and a source must not vouch for itself).
@@ -179,14 +244,36 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
     names = pool[(pool["field"] == "name") & (pool["source"] != UNIVERSE_SOURCE)]
     named_sources: dict[str, set[str]] = {}
     rejected: dict[tuple[str, str], identity.Rejection] = {}
+    source_names: dict[tuple[str, str], str] = {}
     for sym, src, text in zip(names[KEY], names["source"], names["value_text"], strict=True):
         named_sources.setdefault(str(sym), set()).add(str(src))
         member = member_names.get(sym)
         if not isinstance(member, str) or not isinstance(text, str):
             continue
+        source_names[(str(sym), str(src))] = text
         agrees, why = identity.same_company(str(sym), member, text)
         if not agrees:
             rejected[(str(sym), str(src))] = identity.Rejection(str(sym), str(src), text, member, why)
+    # The CIK decides where a source gives one (issue #14): the member's CIK is the SEC's for the
+    # ticker (unless the SEC's record itself was rejected by name: an outdated ticker map).
+    ciks = pool[pool["field"] == "cik"]
+    sec = ciks[(ciks["source"] == SEC_SOURCE)
+               & ~ciks[KEY].map(lambda s: (str(s), SEC_SOURCE) in rejected).astype(bool)]
+    member_ciks = sec.drop_duplicates(KEY, keep="last").set_index(KEY)["value_text"]
+    for sym, src, text in zip(ciks[KEY], ciks["source"], ciks["value_text"], strict=True):
+        sym, src = str(sym), str(src)
+        member_cik = member_ciks.get(sym)
+        if src == SEC_SOURCE or not isinstance(member_cik, str) or not isinstance(text, str):
+            continue
+        same = identity.same_cik(member_cik, text)
+        if same:
+            rejected.pop((sym, src), None)
+            named_sources.setdefault(sym, set()).add(src)  # identified: not judged by dates below
+        elif same is False:
+            member = member_names.get(sym)
+            rejected[(sym, src)] = identity.Rejection(
+                sym, src, source_names.get((sym, src), f"CIK {text}"), str(member if isinstance(member, str) else sym),
+                f"CIK {text}, not the member's CIK {member_cik}")
     # A source without company names: reject what is dated while the ticker was another company's.
     # Rejections of earlier imports are remembered as REJECTED_FIELD rows (their records are gone).
     marks = pool["field"] == REJECTED_FIELD
@@ -196,14 +283,25 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
         if pd.notna(when):
             ends[str(sym)] = (when, identity.Rejection(str(sym), str(src), str(text),
                                                        str(member_names.get(sym, sym)), "an earlier import"))
+    moved: list[tuple[str, identity.Rejection]] = []
+    for r in reassigned:  # the SEC records under a reassigned ticker are already gone (previous snapshot)
+        if r.symbol not in universe.index:
+            continue
+        rej = identity.Rejection(r.symbol, SEC_SOURCE, r.old_name, str(member_names.get(r.symbol, r.symbol)),
+                                 f"the ticker moved from CIK {r.old_cik} to CIK {r.new_cik}")
+        moved.append((r.symbol, rej))
+        if r.last_end is not None and pd.notna(r.last_end) and (r.symbol not in ends or r.last_end > ends[r.symbol][0]):
+            ends[r.symbol] = (r.last_end, rej)
     records, rows = pool[~marks], history
+    # Latest dates per (symbol, source), computed once: the pool holds ~500,000 observations.
+    row_end = rows.groupby([KEY, "source"])["period_end"].max() if len(rows) else pd.Series(dtype="datetime64[ns]")
+    dated_obs = records[records["period"] != "static"].groupby([KEY, "source"])["as_of"].max()
+    any_obs = records.groupby([KEY, "source"])["as_of"].max()
     for (sym, src), rej in rejected.items():
         # The last date the rejected company demonstrably held the ticker: its statements' end
         # (profile rows are dated by the file, not by the company, so they do not count).
-        dates = rows.loc[(rows[KEY] == sym) & (rows["source"] == src), "period_end"]
-        obs_dates = records.loc[(records[KEY] == sym) & (records["source"] == src)
-                                & (records["period"] != "static"), "as_of"]
-        latest = pd.concat([dates, obs_dates]).max()
+        latest = max((d for d in (row_end.get((sym, src)), dated_obs.get((sym, src))) if d is not None and pd.notna(d)),
+                     default=pd.NaT)
         if pd.notna(latest):
             if sym not in ends or latest > ends[sym][0]:
                 ends[sym] = (latest, rej)
@@ -212,31 +310,37 @@ def _check_identity(pool: pd.DataFrame, history: pd.DataFrame, universe: pd.Data
     accepted = names[np.array([(str(k), str(s)) not in rejected
                                for k, s in zip(names[KEY], names["source"], strict=True)], dtype=bool)]
     owned_from = pd.concat([accepted[[KEY, "as_of"]], index_names[[KEY, "as_of"]]]).groupby(KEY)["as_of"].min()
+    sources_of: dict[str, set[str]] = {}
+    for sym, src in [*row_end.index, *any_obs.index]:
+        sources_of.setdefault(str(sym), set()).add(str(src))
     for sym, (end, rej) in ends.items():
         first = owned_from.get(sym, pd.NaT)
         horizon = max(end, first) if pd.notna(first) else end + pd.Timedelta(days=365)
-        for src in set(rows.loc[rows[KEY] == sym, "source"]) | set(records.loc[records[KEY] == sym, "source"]):
+        for src in sources_of.get(sym, set()):
             if src == UNIVERSE_SOURCE or src in named_sources.get(sym, set()) or (sym, src) in rejected:
                 continue
-            dated = pd.concat([rows.loc[(rows[KEY] == sym) & (rows["source"] == src), "period_end"],
-                               records.loc[(records[KEY] == sym) & (records["source"] == src), "as_of"]])
-            if len(dated) and dated.max() < horizon:
+            dated = [d for d in (row_end.get((sym, src)), any_obs.get((sym, src))) if d is not None and pd.notna(d)]
+            if dated and max(dated) < horizon:
                 rejected[(sym, str(src))] = identity.Rejection(
                     sym, str(src), "(no company name)", rej.member_name,
-                    f"dated {dated.max().date()}, while the ticker belonged to {rej.source_name}")
-    if not rejected:
+                    f"dated {max(dated).date()}, while the ticker belonged to {rej.source_name}")
+    report.rejections.extend(rej for _sym, rej in moved)
+    if not rejected and not moved:
         return pool, history
     report.rejections.extend(rejected.values())
-    keys = pd.MultiIndex.from_tuples(list(rejected))
-    p_drop = pd.MultiIndex.from_frame(pool[[KEY, "source"]].astype(str)).isin(keys) & ~marks.to_numpy()
-    h_drop = pd.MultiIndex.from_frame(history[[KEY, "source"]].astype(str)).isin(keys) if len(history) \
-        else np.zeros(0, dtype=bool)
     named_ends = {sym: end for sym, (end, rej) in ends.items()}
     new_marks = pd.DataFrame([
-        {KEY: sym, "field": REJECTED_FIELD, "value_num": np.nan, "value_text": rej.source_name, "source": src,
+        {KEY: sym, "field": REJECTED_FIELD, "value_num": np.nan, "value_text": rej.source_name, "source": rej.source,
          "origin": "identity check", "as_of": named_ends.get(sym, pd.NaT), "fetched_at": pd.Timestamp(as_of),
          "period": "static", "derived": True, "chosen": False}
-        for (sym, src), rej in rejected.items() if rej.source_name != "(no company name)"])
+        for sym, rej in [*((k[0], r) for k, r in rejected.items()), *moved] if rej.source_name != "(no company name)"])
+    if rejected:
+        keys = pd.MultiIndex.from_tuples(list(rejected))
+        p_drop = pd.MultiIndex.from_frame(pool[[KEY, "source"]].astype(str)).isin(keys) & ~marks.to_numpy()
+        h_drop = pd.MultiIndex.from_frame(history[[KEY, "source"]].astype(str)).isin(keys) if len(history) \
+            else np.zeros(0, dtype=bool)
+    else:
+        p_drop, h_drop = np.zeros(len(pool), dtype=bool), np.zeros(len(history), dtype=bool)
     kept = pool[~p_drop]
     if len(new_marks):
         kept = pd.concat([kept, new_marks.astype({"as_of": "datetime64[ns]", "fetched_at": "datetime64[ns]"})],
@@ -336,14 +440,16 @@ def _choose(pool: pd.DataFrame) -> pd.DataFrame:
     if not len(pool):
         pool["chosen"] = pool["chosen"].astype(bool)
         return pool
-    fields = pool["field"].to_numpy(dtype=object)
-    srcs = pool["source"].to_numpy(dtype=object)
-    rank = np.full(len(pool), _LAST, dtype="int64")
-    for field in pd.unique(fields):
-        mask = fields == field
-        ranks = {s: i for i, s in enumerate(precedence(str(field)))}
-        rank[mask] = [ranks.get(s, _LAST) for s in srcs[mask]]
-    newest = np.isin(fields, list(NEWEST_FIRST))
+    # Per distinct field and source, not per row: the pool holds ~500,000 observations.
+    fcodes, fields = pd.factorize(pool["field"])
+    scodes, srcs = pd.factorize(pool["source"])
+    ranks = np.full((len(fields) + 1, len(srcs) + 1), _LAST, dtype="int64")  # code -1 (NaN): last row/col
+    for i, field in enumerate(fields):
+        order_of = {s: k for k, s in enumerate(precedence(str(field)))}
+        ranks[i, :len(srcs)] = [order_of.get(s, _LAST) for s in srcs]
+    rank = ranks[fcodes, scodes]
+    newest = np.append(np.isin(np.asarray(fields, dtype=object), list(NEWEST_FIRST)), False)[fcodes]
+    listed = np.append(np.isin(np.asarray(fields, dtype=object), list(ORDER)), False)[fcodes]
     age = -pool["as_of"].fillna(pd.Timestamp("1900-01-01")).to_numpy(dtype="datetime64[ns]").astype("int64")
     fetched = -pool["fetched_at"].fillna(pd.Timestamp("1900-01-01")).to_numpy(dtype="datetime64[ns]").astype("int64")
     key1 = np.where(newest, age, rank)
@@ -351,14 +457,15 @@ def _choose(pool: pd.DataFrame) -> pd.DataFrame:
     as_of = pool["as_of"]
     freshest = as_of.groupby([pool[KEY], pool["field"]], sort=False).transform("max")
     stale = (as_of < freshest - STALE_AFTER).to_numpy(dtype=bool).astype(int)
+    symbols = pd.factorize(pool[KEY])[0]  # any consistent grouping key will do: codes sort fastest
     order = np.lexsort((np.arange(len(pool))[::-1], fetched, pool["derived"].to_numpy(dtype=bool).astype(int),
-                        key2, key1, stale, pool["field"].to_numpy(dtype=str), pool[KEY].to_numpy(dtype=str)))
+                        key2, key1, stale, fcodes, symbols))
     ordered = pool.iloc[order]
     winners = ordered.drop_duplicates([KEY, "field"], keep="first").index
     # A source not in the field's precedence list never wins (e.g. ishares' ticker is universe-only).
     chosen = np.zeros(len(pool), dtype=bool)
     chosen[winners] = True
-    chosen &= (rank < _LAST) | ~np.isin(fields, list(ORDER))
+    chosen &= (rank < _LAST) | ~listed
     pool["chosen"] = chosen
     return pool
 
@@ -369,17 +476,22 @@ def _securities(pool: pd.DataFrame, universe: pd.DataFrame | None) -> pd.DataFra
         index = pd.Index(universe.index.astype(object), name=KEY)
     else:
         index = pd.Index(pd.unique(chosen[KEY].to_numpy(dtype=object)), name=KEY)
-    columns: dict[str, pd.Series] = {}
+    columns: dict[str, np.ndarray] = {}
     known = {f.name: f for f in catalog.BASE_FIELDS}
-    for field, part in chosen.groupby("field", sort=False):
-        if field == REJECTED_FIELD:
-            continue
+    chosen = chosen[chosen["field"] != REJECTED_FIELD]
+    # One pass for every field (the winners are unique per symbol and field): positions, not groupbys.
+    rows = index.get_indexer(pd.Index(chosen[KEY].to_numpy(dtype=object)))
+    codes, fields = pd.factorize(chosen["field"])
+    nums = chosen["value_num"].to_numpy(dtype="float64", na_value=np.nan)
+    texts = chosen["value_text"].to_numpy(dtype=object)
+    for k, field in enumerate(fields):
+        at = np.flatnonzero((codes == k) & (rows >= 0))
         spec = known.get(str(field))
-        numeric = spec.is_numeric if spec is not None else bool(part["value_num"].notna().any())
-        values = part.set_index(KEY)["value_num" if numeric else "value_text"]
-        col = values.reindex(index)
-        columns[str(field)] = col.astype("float64") if numeric else col.astype(object)
-    frame = pd.DataFrame(columns, index=index)
+        numeric = spec.is_numeric if spec is not None else bool(np.isfinite(nums[codes == k]).any())
+        col = np.full(len(index), np.nan) if numeric else np.full(len(index), np.nan, dtype=object)
+        col[rows[at]] = (nums if numeric else texts)[at]
+        columns[str(field)] = col
+    frame = pd.DataFrame({k: pd.Series(v, index=index, dtype=v.dtype) for k, v in columns.items()}, index=index)
     if universe is not None:
         for name in ("ticker", "name", "index_sector", "exchange", "index_weight"):
             if name in universe and (name not in frame or frame[name].isna().all()):

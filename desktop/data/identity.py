@@ -1,15 +1,21 @@
 """Identity check (issue #12): is a source's record about the index member, or another company?
 
 A ticker is not an identity: tickers are reused (AKTS was Akoustis Technologies, the member is
-Aktis Oncology). A source's record is attached to a member only when
+Aktis Oncology). The SEC's CIK is (issue #14): the SEC's ticker map names the company that holds a
+ticker now. A source's record is attached to a member only when
 
-* a shared identifier agrees (the same CIK in both), or
+* a shared identifier agrees: the source gives a CIK and it is the member's (:func:`same_cik`), the
+  member's CIK being the SEC's for its ticker; a source whose CIK differs is another company, whatever
+  its name; or, for a source without a CIK,
 * its company name agrees with the index name: :func:`name_score` >= :data:`THRESHOLD` after
   dropping legal forms and punctuation (rapidfuzz token-set ratio, or an initials match such as
   "NRC Health" / "National Research Corp"), unless ``resources/identity.toml`` says otherwise
-  (a hand-checked table of renames to accept and same-name reuses to reject), and
-Old data under a matching name is not rejected (vendors' coverage often just stops); it is shown
-stale. Same-name reuses (BBBY, SPWR) are in the reject table.
+  (a hand-checked table of renames to accept and same-name reuses to reject).
+
+The SEC's own records are name-checked too (an offline ticker map can be older than the universe).
+A ticker whose CIK changed between two SEC imports is a different company: the earlier SEC records
+under it are dropped (``canonical.merge``). Old data under a matching name is not rejected (vendors'
+coverage often just stops); it is shown stale. Same-name reuses (BBBY, SPWR) are in the reject table.
 
 A source that gives no company name (the Yahoo ``financialData`` file) cannot be checked; its
 records are rejected only where the ticker demonstrably belonged to a rejected company then.
@@ -79,6 +85,14 @@ def overrides() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
         return {str(k).upper(): frozenset(str(n).casefold() for n in v) for k, v in doc.get(key, {}).items()}
 
     return table("accept"), table("reject")
+
+
+def same_cik(member_cik: str, source_cik: str) -> bool | None:
+    """True when two CIKs are the same company, False when they differ, None when one is not a CIK."""
+    a, b = str(member_cik).strip(), str(source_cik).strip()
+    if not (a.isdigit() and b.isdigit()):
+        return None
+    return int(a) == int(b)
 
 
 def same_company(symbol: str, member_name: str, source_name: str) -> tuple[bool, str]:

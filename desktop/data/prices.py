@@ -5,7 +5,9 @@ wide files of closes (a ``Date`` column plus one column per ticker, as
 Layouts accepted for one-ticker files: ``Date,Open,High,Low,Close,Adj Close,Volume`` (classic),
 ``Date,Close,High,Low,Open,Volume`` (newer yfinance, already adjusted), ``Datetime,...`` with a
 time-zone offset (``Ticker.history()``), ``Date,Close,Volume``; with or without a trailing newline,
-LF or CRLF. The close used is ``Adj Close`` when present, else ``Close``.
+LF or CRLF. The close used is ``Adj Close`` when present, else ``Close``. A ``Volume`` column of a
+one-ticker file becomes that symbol's daily volumes (issue #16: liquidity); wide files of closes
+have none. A volume of 0 is a value (no trade that day); a negative or non-numeric one is refused.
 
 Symbols: a one-ticker file is named after its ticker (the part before the first ``_``:
 ``EPAC.csv``, ``TNX_daily_yfinance.csv``, ``^GSPC.csv``); wide-file columns are tickers in any
@@ -91,13 +93,16 @@ def _parse_prices(files: Iterable[tuple[bytes, str]], *, today: date | None = No
     warnings: list[str] = []
     price_parts: list[pd.DataFrame] = []
     market_parts: list[pd.DataFrame] = []
+    volume_parts: list[pd.DataFrame] = []
     rows = 0
     origins: list[str] = []
     for data, origin in files:
         origins.append(origin)
-        frame, n = _parse_one(data, origin, warnings, today)
+        frame, n, volume = _parse_one(data, origin, warnings, today)
         del data  # the text of one file at a time
         rows += n
+        if volume is not None and not set(volume.columns) & set(MARKET):
+            volume_parts.append(volume)
         market_cols = [c for c in frame.columns if c in MARKET]
         if market_cols:
             market_parts.append(frame[market_cols].rename(columns=MARKET))
@@ -108,11 +113,13 @@ def _parse_prices(files: Iterable[tuple[bytes, str]], *, today: date | None = No
         raise InputError("no price files given")
     prices = _combine(price_parts, warnings)
     market = _combine(market_parts, warnings)
+    volumes = _combine(volume_parts, [])  # a repeat is already reported for the closes
     dates = [f.index.max() for f in (prices, market) if len(f.index)]
     as_of = max(dates).date() if dates else None
     origin = origins[0] if len(origins) == 1 else f"{len(origins)} files from {Path(origins[0]).parent}"
     return SourceData(source="prices", origin=origin, as_of=as_of, fetched_at=now_utc(), prices=prices,
-                      market=market, warnings=warnings, rows_read=rows)
+                      market=market, volumes=volumes if len(volumes.columns) else None, warnings=warnings,
+                      rows_read=rows)
 
 
 def _combine(parts: list[pd.DataFrame], warnings: list[str]) -> pd.DataFrame:
@@ -153,7 +160,7 @@ def _symbol_from_name(origin: str) -> str:
 
 
 def _parse_one(data: bytes, origin: str, warnings: list[str],
-               today: date | None = None) -> tuple[pd.DataFrame, int]:
+               today: date | None = None) -> tuple[pd.DataFrame, int, pd.DataFrame | None]:
     text = decode(data, origin, warnings)
     start = len(text) - len(text.lstrip())
     names = check_header(text, origin, start=start, line=text.count("\n", 0, start) + 1, duplicates=False)
@@ -193,6 +200,7 @@ def _parse_one(data: bytes, origin: str, warnings: list[str],
     lines = np.arange(len(frame)) + 1 + first_header_line
     dates = _dates(frame.iloc[:, 0], origin, lines, frame.columns[0], today)
     lower = {c.lower(): c for c in frame.columns[1:]}
+    volume: np.ndarray | None = None
     if "close" in lower or "adj close" in lower:
         col = lower.get("adj close") or lower["close"]
         symbol = _symbol_from_name(origin)
@@ -200,6 +208,8 @@ def _parse_one(data: bytes, origin: str, warnings: list[str],
             col = lower.get("close", col)  # the yield itself, never "adjusted"
         names = [symbol]
         matrix = _numbers(frame[col], origin, lines, col)[:, None]
+        if "volume" in lower:
+            volume = _volumes(frame[lower["volume"]], origin, lines, lower["volume"])
     else:
         names, positions = [], []
         for pos, c in enumerate(frame.columns[1:], start=1):
@@ -225,12 +235,26 @@ def _parse_one(data: bytes, origin: str, warnings: list[str],
                                       for j in range(block.shape[1])])
     matrix = _clean(matrix, names, origin, lines, warnings)
     wide = pd.DataFrame(matrix, index=pd.DatetimeIndex(dates, name="date"), columns=pd.Index(names, dtype=object))
+    volumes = None if volume is None else pd.DataFrame({names[0]: np.where(np.isnan(matrix[:, 0]), np.nan, volume)},
+                                                       index=wide.index)
     if wide.index.has_duplicates:
         dup = wide.index.duplicated(keep="last")
         warnings.append(f"{origin}: line {int(lines[np.flatnonzero(dup)[0]])}: {int(dup.sum())} repeated dates; "
                         "kept the last row of each")
-        wide = wide[~wide.index.duplicated(keep="last")]
-    return wide.sort_index(), len(frame)
+        wide = wide[~dup]
+        volumes = None if volumes is None else volumes[~dup]
+    return wide.sort_index(), len(frame), None if volumes is None else volumes.sort_index()
+
+
+def _volumes(col: pd.Series, origin: str, lines: np.ndarray, name: str) -> np.ndarray:
+    """A Volume column: shares traded per day (empty = missing); a negative volume is refused."""
+    values = _numbers(col, origin, lines, name)
+    bad = values < 0
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"a volume of {values[i]:g} is not a number of shares", path=origin, line=int(lines[i]),
+                         field=name)
+    return values
 
 
 def _refuse_inf(matrix: np.ndarray, origin: str, lines: np.ndarray, columns: list[str]) -> None:

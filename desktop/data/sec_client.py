@@ -185,10 +185,12 @@ class SecClient:
 
     # -- endpoints -------------------------------------------------------------------------------
 
-    def company_tickers(self, exchange: bool = False) -> SecResponse:
+    def company_tickers(self, exchange: bool = False, etag: str | None = None,
+                        last_modified: str | None = None) -> SecResponse:
         """``/files/company_tickers.json`` (or the ``_exchange`` variant with exchanges)."""
         name = "company_tickers_exchange.json" if exchange else "company_tickers.json"
-        return self.get(f"{self.www}/files/{name}")
+        return self.get(f"{self.www}/files/{name}", etag=etag, last_modified=last_modified,
+                        what="the SEC's ticker map")
 
     def companyfacts(self, cik: str, etag: str | None = None, last_modified: str | None = None) -> SecResponse:
         """``/api/xbrl/companyfacts/CIK##########.json``; NoDataError when the SEC has none."""

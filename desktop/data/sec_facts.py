@@ -31,7 +31,7 @@ import json
 import math
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -889,6 +889,50 @@ def parse_submissions(body: bytes | str | Mapping[str, Any], origin: str = "subm
 
 
 TEXT_FIELDS = ("name", "cik", "sic", "sic_description", "former_names")
+
+# ---------------------------------------------------------------------------------------------------
+# Parsed results as plain JSON, so a refresh keeps them next to the raw bodies (issue #14) and builds
+# a snapshot without parsing thousands of bodies again. Bump PARSER_REVISION when this module's
+# parsing changes; a changed concept table changes parser_version() by itself.
+
+PARSER_REVISION = 1
+
+
+@cache
+def parser_version() -> str:
+    """Identifies the parser and concept table that produced a cached parse."""
+    import hashlib
+
+    table = resource_path("sec_concepts.toml").read_bytes()
+    return f"{PARSER_REVISION}:{hashlib.sha256(table).hexdigest()[:16]}"
+
+
+def company_to_json(company: CompanyFacts) -> dict[str, Any]:
+    """The parts of a parsed company a snapshot needs (rows, name, CIK, share count, warnings)."""
+    return {"parser": parser_version(), "cik": company.cik, "name": company.name, "rows": company.rows,
+            "shares_outstanding": list(company.shares_outstanding) if company.shares_outstanding else None,
+            "warnings": company.warnings, "facts_read": company.facts_read}
+
+
+def company_from_json(doc: Mapping[str, Any]) -> CompanyFacts | None:
+    """The company of :func:`company_to_json`; None when another parser version made it."""
+    if not isinstance(doc, Mapping) or doc.get("parser") != parser_version():
+        return None
+    shares = doc.get("shares_outstanding")
+    return CompanyFacts(cik=str(doc["cik"]), name=str(doc.get("name") or ""), rows=list(doc.get("rows") or []),
+                        shares_outstanding=(float(shares[0]), str(shares[1])) if shares else None,
+                        warnings=[str(w) for w in doc.get("warnings") or []], facts_read=int(doc.get("facts_read") or 0))
+
+
+def submissions_to_json(sub: Submissions) -> dict[str, Any]:
+    return asdict(sub)
+
+
+def submissions_from_json(doc: Mapping[str, Any]) -> Submissions:
+    fields = Submissions.__dataclass_fields__
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in doc.items() if k in fields}
+    return Submissions(**values)
+
 
 
 def source_data(companies: Iterable[tuple[str, CompanyFacts]], *, origin: str, as_of: date | None,

@@ -18,6 +18,11 @@ Mapping (fiscal-year ``history`` rows, ``HISTORY_COLUMNS``):
     cash                 Cash, Cash Equivalents & Short Term Investments
     total_equity / total_assets   Total Equity / Total Assets
     depreciation_amortization   Depreciation & Amortization (income statement; optional column)
+    Optional columns (issue #16; absent columns leave the line missing):
+    gross_profit         Gross Profit
+    shares_diluted       Shares (Diluted) of the income file (weighted average of the fiscal year)
+    dividends_paid       Dividends Paid (negative = outflow)
+    net_equity_issuance  Cash from (Repurchase of) Equity (negative = net buybacks)
 Each (ticker, fiscal year) is one dated statement row (issue #12): ``period_end`` = Report Date,
 ``filed`` = Publish Date (values are restated as of Restated Date, so they are not point-in-time).
 The companies file gives ``name`` and ``description`` (Business
@@ -50,7 +55,12 @@ from desktop.engine.dataset import HISTORY_COLUMNS, history_frame
 from desktop.errors import InputError
 
 KEYS = ("Ticker", "Fiscal Year", "Report Date")
-OPTIONAL = {"Depreciation & Amortization": "depreciation_amortization"}  # income file only
+# Columns read when present, per file kind (older downloads and hand-made files may lack them).
+OPTIONAL = {
+    "income": {"Depreciation & Amortization": "depreciation_amortization", "Gross Profit": "gross_profit",
+               "Shares (Diluted)": "shares_diluted"},
+    "cashflow": {"Dividends Paid": "dividends_paid", "Cash from (Repurchase of) Equity": "net_equity_issuance"},
+}
 INCOME = {
     "Revenue": "revenue",
     "Operating Income (Loss)": "operating_income",
@@ -76,7 +86,7 @@ _KINDS = {  # kind -> (a column that identifies it, mapping)
 _TEXT_COLUMNS = ("Ticker", "Currency", "Fiscal Period", "Report Date", "Publish Date", "Restated Date",
                  "Company Name", "ISIN", "Business Summary", "Market", "Main Currency", "Industry", "Sector")
 _DERIVED = frozenset({"total_debt", "free_cash_flow"})
-_TEXT = frozenset({"name", "description", "sector", "industry"})
+_TEXT = frozenset({"name", "description", "sector", "industry", "cik"})
 _MAX_ABS = 1e14  # USD; beyond it a value is a unit mix-up or garbage
 
 
@@ -168,7 +178,7 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
     history = _history(statements)
     obs_parts: list[pd.DataFrame] = []
     if companies is not None:
-        wide = companies.set_index("symbol")[["name", "description"]].copy()
+        wide = companies.set_index("symbol")[["name", "description", "cik"]].copy()
         if industries is not None:
             ids = companies.set_index("symbol")["industry_id"]
             wide["sector"] = ids.map(industries["Sector"]).to_numpy(dtype=object)
@@ -180,7 +190,7 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
             warnings.append("no industries file in this import: SimFin sector and industry not imported "
                             "(import industries.csv together with us-companies.csv)")
         obs_parts.append(melt_observations(wide, text_fields=_TEXT, periods={
-            "name": "static", "description": "static", "sector": "static", "industry": "static"},
+            "name": "static", "description": "static", "sector": "static", "industry": "static", "cik": "static"},
             as_of=companies_as_of))
     elif industries is not None and not statements:
         warnings.append("an industries file alone adds nothing: import it with us-companies.csv")
@@ -230,8 +240,7 @@ def _statement(frame: pd.DataFrame, kind: str, origin: str, lines: np.ndarray, s
                warnings: list[str]) -> pd.DataFrame:
     mapping = dict(_KINDS[kind][1])
     _require(frame, list(KEYS) + list(mapping), origin)
-    if kind == "income":
-        mapping.update({c: f for c, f in OPTIONAL.items() if c in frame.columns})
+    mapping.update({c: f for c, f in OPTIONAL.get(kind, {}).items() if c in frame.columns})
     keep = _symbols(frame, origin, lines, skipped)
     f = frame[keep]
     ln = lines[keep]
@@ -311,8 +320,17 @@ def _companies(frame: pd.DataFrame, origin: str, lines: np.ndarray, skipped: lis
         "name": _text(f["Company Name"]),
         "description": _text(f["Business Summary"].str.replace("\r\n", "\n")),
         "industry_id": ids,
+        # The SEC's company identifier (issue #14): the identity check attaches SimFin's records by it.
+        "cik": _cik(f["CIK"]) if "CIK" in f else None,
     })
     return out.drop_duplicates("symbol", keep="first").reset_index(drop=True)
+
+
+def _cik(col: pd.Series) -> np.ndarray:
+    """Ten-digit CIKs ("0000320193"); None where the cell is not a CIK of at most ten digits."""
+    s = col.astype(str).str.strip().str.removesuffix(".0")
+    ok = s.str.fullmatch(r"\d{1,10}") & (s.str.lstrip("0") != "")
+    return s.str.zfill(10).where(ok, None).to_numpy(dtype=object)
 
 
 def _text(col: pd.Series) -> np.ndarray:

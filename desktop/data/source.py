@@ -37,6 +37,7 @@ class SourceData:
         history: fiscal-year rows, columns ``dataset.HISTORY_COLUMNS`` (without needing all).
         prices: wide daily closes (DatetimeIndex ``date``), one column per symbol.
         market: benchmark closes / 10-year yield (columns among ``dataset.MARKET_COLUMNS``).
+        volumes: daily volumes (shares) in the layout of ``prices``, where the input has them.
         skipped: rows not imported, each with its reason.
         warnings: things the user should know (e.g. "no as-of date in the file, used --as-of").
         rows_read: data rows read from the input.
@@ -51,6 +52,7 @@ class SourceData:
     history: pd.DataFrame | None = None
     prices: pd.DataFrame | None = None
     market: pd.DataFrame | None = None
+    volumes: pd.DataFrame | None = None
     skipped: list[SkippedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rows_read: int = 0

@@ -32,7 +32,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,11 @@ STATEMENT_PARTS = (
     "balance_annual", "balance_quarterly",
 )
 DEFAULT_RATE_LIMIT_COOLDOWN_S = 30.0
+# Incremental prices (issue #14): a cached series is topped up from a few days before its last day;
+# the overlap must agree, else a dividend or split re-based the adjusted closes and the whole
+# period is fetched again.
+PRICE_OVERLAP_DAYS = 7
+ADJUSTED_TOLERANCE = 1e-5  # relative; a re-basing by a dividend of even 0.01 % is ten times larger
 # The host yfinance asks first; the refresh probes it once before fetching (issue #13).
 PROBE_ADDRESS = ("query1.finance.yahoo.com", 443)
 DEFAULT_PROBE_TIMEOUT_S = 5.0
@@ -90,6 +95,20 @@ INFO_NUMERIC: tuple[tuple[str, str, str, float], ...] = (
     ("currentRatio", "current_ratio", "MRQ", 1.0),
     ("quickRatio", "quick_ratio", "MRQ", 1.0),
     ("debtToEquity", "reported_debt_to_equity", "MRQ", 0.01),  # Yahoo gives a percent
+    # Issue #16: ratios and estimates (fractions as Yahoo gives them: 0.41 is 41 %)
+    ("grossMargins", "reported_gross_margin", "TTM", 1.0),
+    ("operatingMargins", "reported_operating_margin", "TTM", 1.0),
+    ("profitMargins", "reported_net_margin", "TTM", 1.0),
+    ("ebitdaMargins", "reported_ebitda_margin", "TTM", 1.0),
+    ("returnOnAssets", "reported_roa", "TTM", 1.0),
+    ("returnOnEquity", "reported_roe", "TTM", 1.0),
+    ("revenueGrowth", "revenue_growth_quarter", "MRQ", 1.0),
+    ("earningsGrowth", "earnings_growth_quarter", "MRQ", 1.0),
+    ("totalCashPerShare", "cash_per_share", "MRQ", 1.0),
+    ("revenuePerShare", "revenue_per_share", "TTM", 1.0),
+    ("recommendationMean", "analyst_recommendation", "point", 1.0),
+    ("numberOfAnalystOpinions", "analyst_count", "point", 1.0),
+    ("targetMeanPrice", "target_price", "point", 1.0),
 )
 INFO_TEXT: tuple[tuple[str, str], ...] = (
     ("longName", "name"),
@@ -122,9 +141,17 @@ STATEMENT_ROWS: dict[str, tuple[str, tuple[str, ...]]] = {
                          "Cash And Cash Equivalents")),
     "total_equity": ("balance", ("Stockholders Equity", "Common Stock Equity")),
     "total_assets": ("balance", ("Total Assets",)),
+    # Issue #16
+    "gross_profit": ("income", ("Gross Profit",)),
+    "shares_diluted": ("income", ("Diluted Average Shares",)),
+    "dividends_paid": ("cashflow", ("Cash Dividends Paid", "Common Stock Dividend Paid")),
+    "net_equity_issuance": ("cashflow", ("Net Common Stock Issuance",)),
+    "stock_based_compensation": ("cashflow", ("Stock Based Compensation",)),
 }
-# Statement fields that .info lacks and so become current observations.
-FLOW_OBSERVATIONS = ("ebit", "operating_income", "interest_expense", "capital_expenditure", "free_cash_flow")
+# Statement fields that .info lacks and so become current observations (flows: the sum of the
+# last four quarters).
+FLOW_OBSERVATIONS = ("ebit", "operating_income", "interest_expense", "capital_expenditure", "free_cash_flow",
+                     "gross_profit", "dividends_paid", "net_equity_issuance", "stock_based_compensation")
 BALANCE_OBSERVATIONS = ("current_debt", "long_term_debt", "total_equity", "total_assets")
 
 _SYMBOL_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,19}$")
@@ -321,18 +348,24 @@ class YahooProvider:
         """
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
+        _RECORDER.statuses = []
+        _RECORDER.failed = 0
+        return self._fetch(kind, symbol)
+
+    def _fetch(self, kind: str, symbol: str, start: date | None = None) -> str:
         from yfinance.data import YfData
 
         # yfinance memoises GET responses by URL, errors included; a retry must really ask again.
         YfData.cache_get.cache_clear()
-        _RECORDER.statuses = []
-        _RECORDER.failed = 0
         try:
             ticker = self._yf.Ticker(symbol, session=self._session)
             if kind == "info":
                 payload = _info_payload(symbol, ticker.info)
             elif kind == "statements":
                 payload = _statements_payload(symbol, ticker)
+            elif start is not None:  # the days since ``start`` only (fetch_update)
+                payload = _prices_payload(symbol, ticker.history(start=start.isoformat(), interval="1d",
+                                                                 auto_adjust=True, timeout=20))
             else:
                 payload = _prices_payload(symbol, ticker.history(period=self.price_period, interval="1d",
                                                                  auto_adjust=True, timeout=20))
@@ -343,6 +376,33 @@ class YahooProvider:
             raise translated from exc
         return payload
 
+    def fetch_update(self, symbol: str, kind: str, previous: str) -> str:
+        """Like :meth:`fetch`, given the cached payload of the same kind: prices fetch only the days
+        after the cached ones (plus an overlap that must agree) and return the merged series.
+
+        Raises:
+            the errors of :meth:`fetch`.
+        """
+        if kind != "prices":
+            return self.fetch(symbol, kind)
+        try:
+            closes = json.loads(previous).get("close") or {}
+            last = max(closes) if isinstance(closes, dict) and closes else None
+            start = date.fromisoformat(last) - timedelta(days=PRICE_OVERLAP_DAYS) if last else None
+        except (ValueError, TypeError, AttributeError):
+            start = None
+        if start is None:
+            return self.fetch(symbol, kind)
+        _RECORDER.statuses = []
+        _RECORDER.failed = 0
+        recent = json.loads(self._fetch("prices", symbol, start=start))["close"]
+        if not _overlap_agrees(closes, recent):
+            log.info("yahoo %s: adjusted closes changed (dividend or split): fetching the whole period", symbol)
+            return self._fetch("prices", symbol)  # requests_made() counts both fetches
+        merged = {**{d: v for d, v in closes.items() if d < min(recent)}, **recent}
+        return json.dumps({"interval": "1d", "adjusted": True, "close": dict(sorted(merged.items()))},
+                          sort_keys=True)
+
     def requests_made(self) -> int:
         """HTTP requests the calling thread's last :meth:`fetch` really sent (yfinance may send more
         than ``request_cost`` says: cookie and crumb, chunked fallbacks), so a throttle can charge them."""
@@ -351,6 +411,18 @@ class YahooProvider:
     def to_source_data(self, raw: Mapping[str, Mapping[str, CachedPayload]], as_of: date | None = None) -> SourceData:
         """Parse cached payloads (see :func:`parse_raw`)."""
         return parse_raw(raw, as_of=as_of)
+
+
+def _overlap_agrees(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """The days both series have carry the same adjusted close (within ADJUSTED_TOLERANCE)."""
+    common = [d for d in new if d in old]
+    if not common:
+        return False  # no overlap: the cached series cannot be checked, so it is not extended
+    for day in common:
+        a, b = old[day], new[day]
+        if not (isinstance(a, int | float) and isinstance(b, int | float)) or abs(b - a) > ADJUSTED_TOLERANCE * abs(a):
+            return False
+    return True
 
 
 def _proxy_address() -> tuple[str, int] | None:
@@ -414,7 +486,11 @@ def _prices_payload(symbol: str, history: Any) -> str:
     index = pd.DatetimeIndex(history.index)
     days = [ts.strftime("%Y-%m-%d") for ts in index]
     closes = {d: _finite_or_none(v) for d, v in zip(days, close.to_numpy(), strict=True)}
-    return json.dumps({"interval": "1d", "adjusted": True, "close": closes}, sort_keys=True)
+    payload: dict[str, Any] = {"interval": "1d", "adjusted": True, "close": closes}
+    if "Volume" in history:  # issue #16: liquidity from the daily volumes
+        volume = pd.to_numeric(history["Volume"], errors="coerce").to_numpy(dtype="float64")
+        payload["volume"] = {d: _finite_or_none(v) for d, v in zip(days, volume, strict=True)}
+    return json.dumps(payload, sort_keys=True)
 
 
 def frame_to_dict(frame: Any) -> dict[str, dict[str, float | None]]:
@@ -655,6 +731,19 @@ def parse_prices(symbol: str, payload: Mapping[str, Any]) -> pd.Series:
     return series[np.isfinite(values) & (values > 0)].sort_index()
 
 
+def parse_volumes(symbol: str, payload: Mapping[str, Any]) -> pd.Series | None:
+    """Daily volumes of a prices payload (None when it has none: payloads cached before issue #16)."""
+    volumes = payload.get("volume")
+    if volumes is None:
+        return None
+    if not isinstance(volumes, Mapping):
+        raise ValueError("'volume' is not an object")
+    values = np.fromiter((v if type(v) in (float, int) else math.nan for v in volumes.values()),
+                         dtype="float64", count=len(volumes))
+    series = pd.Series(values, index=_day_index(tuple(volumes)), name=symbol)
+    return series[np.isfinite(values) & (values >= 0)].sort_index()
+
+
 @functools.lru_cache(maxsize=32)
 def _day_index(days: tuple[str, ...]) -> pd.DatetimeIndex:
     # Most symbols share the same trading days: parse each distinct calendar once.
@@ -670,6 +759,7 @@ def parse_raw(raw: Mapping[str, Mapping[str, CachedPayload]], as_of: date | None
     out = _Collector()
     histories: list[dict[str, Any]] = []
     prices: dict[str, pd.Series] = {}
+    volumes: dict[str, pd.Series] = {}
     market: dict[str, pd.Series] = {}
     skipped: list[SkippedRow] = []
     fetched = [entry.fetched_at for kinds in raw.values() for entry in kinds.values()]
@@ -690,6 +780,9 @@ def parse_raw(raw: Mapping[str, Mapping[str, CachedPayload]], as_of: date | None
                         market[MARKET_SYMBOLS[symbol]] = series
                     else:
                         prices[symbol] = series
+                        volume = parse_volumes(symbol, payload)
+                        if volume is not None and len(volume):
+                            volumes[symbol] = volume
             except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
                 skipped.append(SkippedRow(0, symbol, f"unreadable cached {kind} payload: {str(exc)[:200]}"))
     history = ds.history_frame(pd.DataFrame(histories)) if histories else ds.empty_history()
@@ -702,6 +795,7 @@ def parse_raw(raw: Mapping[str, Mapping[str, CachedPayload]], as_of: date | None
         history=history,
         prices=_wide(prices),
         market=_wide(market),
+        volumes=_wide(volumes) if volumes else None,
         skipped=skipped,
         warnings=out.warnings(),
         rows_read=len(raw),

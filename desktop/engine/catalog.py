@@ -1,18 +1,12 @@
 """The field catalogue: every field Pickaxe reads, computes, shows or exports.
 
-Each :class:`Field` says what a number is (label, unit, definition, formula, the source fields it
-comes from, caveats). The UI's tooltips, the detail pane, the Excel "Provenance" sheet, the screen
-validator and the CLI's raw outputs all read this one table.
+Each :class:`~desktop.engine.field.Field` says what a number is (label, unit, definition, formula,
+the source fields it comes from, caveats, how fast it goes stale). The UI's tooltips, the detail
+pane, the Excel "Provenance" sheet, the screen validator, docs/metrics.md and the CLI's raw outputs
+all read this one table: ``catalog_source`` holds what sources report, ``catalog_computed`` what
+the engine computes. Units are listed in ``desktop.engine.field``.
 
-Units (``Field.unit``):
-    usd          US dollars (amounts; shown as $1.2B, exported in $M)
-    usd_share    US dollars per share (prices)
-    fraction     a share or a rate stored as a fraction (0.123 shown as 12.3 %)
-    ratio        a multiple (4.1 shown as 4.1x)
-    percent      already in percent (the 10-year yield: 4.25 means 4.25 %)
-    count, shares, months, years, percentile (0-100), beta (slope), number (a plain statistic,
-    e.g. a t-statistic: shown with two decimals)
-    text, category, tags (tuple of theme names), bool, date
+The catalogue imports no engine stage (issue #17: no import cycle with ``metrics``).
 """
 
 from __future__ import annotations
@@ -20,124 +14,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-NUMERIC_UNITS = frozenset(
-    {"usd", "usd_share", "fraction", "ratio", "percent", "count", "shares", "months", "years",
-     "percentile", "beta", "number"}
-)
+from desktop.engine.catalog_computed import METRIC_FIELDS, TWINS, shocked_field
+from desktop.engine.catalog_source import BASE_FIELDS
+from desktop.engine.field import NUMERIC_UNITS, Field
 
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    unit: str
-    definition: str
-    group: str = "Profile"
-    formula: str = ""
-    sources: str = ""
-    caveats: str = ""
-
-    @property
-    def is_numeric(self) -> bool:
-        return self.unit in NUMERIC_UNITS
-
-
-def _f(name: str, label: str, unit: str, definition: str, group: str, sources: str = "",
-       formula: str = "", caveats: str = "") -> Field:
-    return Field(name, label, unit, definition, group, formula, sources, caveats)
-
-
-# Fields that sources provide directly (issue #3). Metrics computed by the engine are appended
-# in ``desktop.engine.metrics`` via METRIC_FIELDS and registered below.
-BASE_FIELDS: tuple[Field, ...] = (
-    _f("symbol", "Symbol", "text", "Ticker symbol as Yahoo Finance and Finviz spell it (MOG-A).", "Profile",
-       "iShares ticker mapped to Yahoo spelling"),
-    _f("ticker", "Ticker", "text", "Ticker as the index provider lists it (iShares spelling, e.g. MOGA).",
-       "Profile", "iShares holdings"),
-    _f("name", "Name", "text", "Company name.", "Profile", "iShares, SimFin, Finviz, Yahoo"),
-    _f("exchange", "Exchange", "category", "Listing exchange (normalised: NASDAQ, NYSE, NYSE American).",
-       "Profile", "iShares"),
-    _f("in_index", "Index member", "bool", "Listed as a tradable equity holding of the index file.",
-       "Profile", "iShares holdings"),
-    _f("index_weight", "Index weight", "fraction", "Weight of the security in the index fund.",
-       "Profile", "iShares 'Weight (%)' / 100"),
-    _f("index_sector", "Index sector", "category", "GICS-like sector as the index provider reports it.",
-       "Profile", "iShares 'Sector'"),
-    _f("sector", "Sector", "category", "Morningstar-like sector (Yahoo/Finviz/SimFin naming).", "Profile",
-       "Yahoo profile, Finviz, SimFin industries"),
-    _f("industry", "Industry", "category", "Industry within the sector.", "Profile",
-       "Yahoo profile, Finviz, SimFin industries"),
-    _f("description", "Business summary", "text", "The company's business description.", "Profile",
-       "Yahoo longBusinessSummary, SimFin Business Summary", caveats="Can be years out of date."),
-    _f("listing_date", "Listed since", "date", "First trading day, when known.", "Profile",
-       "Yahoo firstTradeDateMilliseconds"),
-    _f("price", "Price", "usd_share", "Last price.", "Market", "iShares Price, Yahoo currentPrice, Finviz Price"),
-    _f("market_cap", "Market cap", "usd", "Equity market value: price x shares outstanding.", "Market",
-       "Yahoo marketCap, Finviz Market Cap (millions)"),
-    _f("enterprise_value", "Enterprise value", "usd", "Market cap + total debt - cash.", "Market",
-       "Yahoo enterpriseValue, Finviz Enterprise Value"),
-    _f("shares_outstanding", "Shares outstanding", "shares", "Shares outstanding.", "Market",
-       "Yahoo sharesOutstanding, Finviz Shares Outstanding (millions)"),
-    _f("beta", "Beta", "beta", "Market beta as reported by the source (5y monthly vs S&P 500).", "Market",
-       "Yahoo beta, Finviz Beta"),
-    _f("revenue", "Revenue", "usd", "Total revenue, trailing twelve months or last fiscal year.", "Income",
-       "Yahoo totalRevenue, Finviz Sales, SimFin Revenue"),
-    _f("ebitda", "EBITDA", "usd", "Earnings before interest, taxes, depreciation and amortisation.", "Income",
-       "Yahoo ebitda, derived from Finviz EV / (EV/EBITDA)",
-       caveats="Banks have no EBITDA in Yahoo's sense."),
-    _f("ebit", "EBIT", "usd", "Earnings before interest and taxes.", "Income",
-       "Yahoo EBIT statement row; SimFin has only Operating Income (used instead, flagged)"),
-    _f("operating_income", "Operating income", "usd", "Operating income (loss).", "Income",
-       "SimFin Operating Income (Loss), Yahoo Operating Income"),
-    _f("interest_expense", "Interest expense", "usd",
-       "Interest expense, positive for a net expense.", "Income",
-       "Yahoo Interest Expense statement row; SimFin Interest Expense, Net (sign flipped)",
-       caveats="SimFin reports interest net of interest income."),
-    _f("net_income", "Net income", "usd", "Net income.", "Income", "Yahoo netIncomeToCommon, Finviz Income"),
-    _f("operating_cash_flow", "Operating cash flow", "usd", "Net cash from operating activities.",
-       "Cash flow", "Yahoo operatingCashflow, SimFin Net Cash from Operating Activities"),
-    _f("capital_expenditure", "Capital expenditure", "usd",
-       "Capital expenditure, negative as an outflow.", "Cash flow",
-       "Yahoo Capital Expenditure, SimFin Change in Fixed Assets & Intangibles"),
-    _f("free_cash_flow", "Free cash flow", "usd", "Operating cash flow plus capital expenditure.",
-       "Cash flow", "Yahoo Free Cash Flow statement row, SimFin OCF + capex, Finviz market cap / (P/FCF)",
-       formula="operating_cash_flow + capital_expenditure"),
-    _f("levered_free_cash_flow", "Levered FCF (Yahoo)", "usd",
-       "Yahoo's .info freeCashflow: levered free cash flow after interest.", "Cash flow", "Yahoo freeCashflow"),
-    _f("total_debt", "Total debt", "usd", "Short-term plus long-term debt.", "Balance sheet",
-       "Yahoo totalDebt, SimFin Short Term Debt + Long Term Debt"),
-    _f("current_debt", "Current debt", "usd", "Debt due within one year.", "Balance sheet",
-       "Yahoo Current Debt, SimFin Short Term Debt"),
-    _f("long_term_debt", "Long-term debt", "usd", "Debt due after one year.", "Balance sheet",
-       "Yahoo Long Term Debt, SimFin Long Term Debt"),
-    _f("cash", "Cash", "usd", "Cash, equivalents and short-term investments.", "Balance sheet",
-       "Yahoo totalCash, SimFin Cash, Cash Equivalents & Short Term Investments"),
-    _f("total_equity", "Total equity", "usd", "Shareholders' equity.", "Balance sheet", "SimFin Total Equity"),
-    _f("total_assets", "Total assets", "usd", "Total assets.", "Balance sheet", "SimFin Total Assets"),
-    _f("current_ratio", "Current ratio", "ratio", "Current assets / current liabilities.", "Balance sheet",
-       "Yahoo currentRatio, Finviz Current Ratio"),
-    _f("quick_ratio", "Quick ratio", "ratio", "(Current assets - inventories) / current liabilities.",
-       "Balance sheet", "Yahoo quickRatio, Finviz Quick Ratio"),
-    _f("reported_debt_to_equity", "Debt/equity (reported)", "ratio",
-       "Debt / equity as the source reports it (Yahoo percent converted to a ratio).", "Balance sheet",
-       "Yahoo debtToEquity / 100, Finviz Total Debt/Equity"),
-)
+__all__ = ["BASE_FIELDS", "METRIC_FIELDS", "NUMERIC_UNITS", "THRESHOLDS", "TWINS", "Field", "Thresholds",
+           "all_fields", "get", "names", "register", "shocked_field", "thresholds"]
 
 _REGISTRY: dict[str, Field] = {}
 
 
 def register(fields: tuple[Field, ...] | list[Field]) -> None:
-    """Add fields to the catalogue (the engine registers its metrics at import time)."""
+    """Add fields to the catalogue (``compute_metrics`` registers the rate shocks it is asked for)."""
     for f in fields:
         _REGISTRY[f.name] = f
 
 
 register(BASE_FIELDS)
+register(METRIC_FIELDS)
 
 
 def get(name: str) -> Field:
     """The field called ``name``; ``KeyError`` names the unknown field."""
-    _ensure_metrics_registered()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -145,17 +43,11 @@ def get(name: str) -> Field:
 
 
 def all_fields() -> list[Field]:
-    _ensure_metrics_registered()
     return list(_REGISTRY.values())
 
 
 def names() -> list[str]:
-    return [f.name for f in all_fields()]
-
-
-def _ensure_metrics_registered() -> None:
-    # Metric definitions live next to their formulas; importing the module registers them.
-    from desktop.engine import metrics  # noqa: F401
+    return list(_REGISTRY)
 
 
 # --- fixed judgement thresholds (issue #17) ----------------------------------------------------

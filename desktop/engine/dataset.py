@@ -63,6 +63,12 @@ STATEMENT_LINES = (
     "cash",
     "total_equity",
     "total_assets",
+    # Issue #16 (absent in older snapshots: NaN)
+    "gross_profit",
+    "shares_diluted",  # weighted average diluted shares of the period (a count, not USD)
+    "dividends_paid",  # negative (an outflow)
+    "net_equity_issuance",  # cash from issuing shares minus buybacks (negative: net buybacks)
+    "stock_based_compensation",  # positive (an expense)
 )
 # Censoring (issue #12): 1.0 where the source says the line is <= 0 without giving it (Finviz leaves
 # P/FCF and EV/EBITDA empty when FCF or EBITDA is not positive), NaN otherwise.
@@ -84,6 +90,8 @@ class Dataset:
             (see ``catalog.BASE_FIELDS``) plus ``in_index`` (bool). Absent columns mean missing.
         history: dated statements (one row per source and period), columns ``HISTORY_COLUMNS``.
         prices: daily adjusted closes, DatetimeIndex named ``date``, one float column per symbol.
+        volumes: daily volumes (shares) in the layout of ``prices``, for the symbols whose price
+            files carry them (issue #16); empty when none do.
         market: daily benchmark closes and the 10-year yield, columns among ``MARKET_COLUMNS``.
         provenance: long frame, columns ``PROVENANCE_COLUMNS``.
         sources: one dict per source used: {"source", "origin", "as_of", "fetched_at", "rows"}.
@@ -96,6 +104,7 @@ class Dataset:
     market: pd.DataFrame = field(default_factory=lambda: empty_series_frame())
     provenance: pd.DataFrame = field(default_factory=lambda: empty_provenance())
     sources: tuple[dict, ...] = ()
+    volumes: pd.DataFrame = field(default_factory=lambda: empty_series_frame())
 
     @property
     def members(self) -> pd.DataFrame:

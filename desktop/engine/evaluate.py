@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from desktop.engine.formula_columns import with_formulas
 from desktop.engine.metrics import MISSING, OK, StockTable
 from desktop.engine.screen import (
     LEAF_TYPES,
@@ -69,6 +70,8 @@ class ScreenResult:
         universe_count: stocks in the screen's universe.
         criteria: the leaves with their ids (labels via ``screen.describe``).
         scores: composite score for the whole universe (NaN without a score).
+        table: the table the screen ran on: the input table plus the screen's formula fields
+            (issue #16); read values, states and notes of the result from it.
     """
 
     ranked: pd.DataFrame
@@ -78,6 +81,7 @@ class ScreenResult:
     universe_count: int = 0
     criteria: tuple[Criterion, ...] = ()
     scores: pd.Series = field(default_factory=lambda: pd.Series(dtype="float64"))
+    table: StockTable | None = None
     _memo: dict[str, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -242,6 +246,7 @@ def evaluate(screen: Screen, table: StockTable, *, near_misses: bool = True) -> 
     Returns:
         The :class:`ScreenResult`.
     """
+    table = with_formulas(table, screen.formulas)
     rows = universe_rows(table, screen.universe)
     index = table.values.index if rows is None else table.values.index[rows]
     n = len(index)
@@ -269,7 +274,7 @@ def evaluate(screen: Screen, table: StockTable, *, near_misses: bool = True) -> 
             else _empty_near_misses()
 
     score_series = pd.Series(scores, index=index, dtype="float64")
-    return ScreenResult(ranked, state_frame, funnel, misses, n, tuple(leaves), score_series)
+    return ScreenResult(ranked, state_frame, funnel, misses, n, tuple(leaves), score_series, table)
 
 
 def _empty_near_misses() -> pd.DataFrame:
@@ -314,7 +319,9 @@ def _scores(screen: Screen, table: StockTable, n: int) -> np.ndarray:
 
 def _ranked(screen: Screen, table: StockTable, rows: np.ndarray | None, index: pd.Index, passed: np.ndarray,
             scores: np.ndarray) -> pd.DataFrame:
-    cols = list(screen.columns) or list(dict.fromkeys([*DEFAULT_COLUMNS, *screen.fields()]))
+    # Without explicit columns: the defaults, the criteria's fields and the formula fields (issue #16).
+    cols = list(screen.columns) or list(dict.fromkeys([*DEFAULT_COLUMNS, *screen.fields(),
+                                                       *(f.name for f in screen.formulas)]))
     cols = [c for c in cols if c in table.values.columns]
     pos = np.flatnonzero(passed)
     take = pos if rows is None else rows[pos]

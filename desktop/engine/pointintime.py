@@ -37,8 +37,6 @@ from desktop.engine.themes import ThemeTaxonomy, empty_matches, tag, themes_by_s
 # Never taken from the snapshot: the price is the close then, market cap is recomputed from it,
 # enterprise value has no past value, statements come dated from the statement rows.
 _DROPPED = frozenset({"price", "market_cap", "enterprise_value", "in_index"}) | STATEMENT_FIELDS
-# Observations compute_metrics dates market inputs by (besides the price, made here).
-_DATED_PROVENANCE = ("shares_outstanding", "beta", "reported_debt_to_equity")
 SHARE_COUNT_RULE = ("The share count is the latest one in the data at every date (there is no dated share "
                     "history): market cap = the close then x that count, so issuance and buybacks since are "
                     "ignored (a look-ahead for market-cap weights and market-cap or FCF-yield criteria).")
@@ -73,7 +71,8 @@ class PointInTime:
             chosen = chosen[chosen["chosen"].astype(bool)]
         chosen = chosen.assign(symbol=chosen["symbol"].astype(str).astype(object))
         self._observed = _observation_dates(chosen, index, numeric, pd.Timestamp(dataset.as_of))
-        self._provenance = chosen[chosen["field"].isin(_DATED_PROVENANCE)]
+        # compute_metrics dates (and ages) the reported values by their observations: keep them.
+        self._provenance = chosen[chosen["field"].isin(numeric)]
         rows = dated_statement_rows(dataset, sec)
         rows = rows[rows["symbol"].astype(str).isin(index)].reset_index(drop=True)
         self._rows = rows.assign(symbol=rows["symbol"].astype(str).astype(object))
@@ -82,6 +81,7 @@ class PointInTime:
         prices = prices.loc[:, ~prices.columns.duplicated()]
         self.closes = prices.where(prices > 0)
         self.market = dataset.market.sort_index()
+        self.volumes = dataset.volumes.sort_index()
         self.theme_matches = tag(sec, taxonomy) if taxonomy is not None else empty_matches()
         self._themes = themes_by_symbol(self.theme_matches, index).to_numpy(dtype=object)
 
@@ -144,7 +144,8 @@ class PointInTime:
         first = when - self.window
         return Dataset(as_of=when.date(), securities=sec, history=history_frame(self._rows[keep]),
                        prices=self.closes.loc[first:when], market=self.market.loc[first:when],
-                       provenance=self._provenance_at(when, index, close), sources=self.sources)
+                       volumes=self.volumes.loc[first:when], provenance=self._provenance_at(when, index, close),
+                       sources=self.sources)
 
     def table_at(self, when: pd.Timestamp, symbols: Sequence[str], closes: pd.DataFrame | None = None,
                  max_age_days: int = 7, is_cancelled: Callable[[], bool] | None = None) -> StockTable:
@@ -170,7 +171,7 @@ class PointInTime:
         return replace(table, values=values, theme_matches=matches[matches["symbol"].isin(index)], _cache={})
 
     def _provenance_at(self, when: pd.Timestamp, index: pd.Index, close: pd.DataFrame) -> pd.DataFrame:
-        """The chosen observations compute_metrics dates its market inputs by, as known at ``when``."""
+        """The chosen observations of the reported values known at ``when``, and the closes then."""
         wanted = self._provenance[self._provenance["symbol"].isin(index)]
         known = (wanted["field"] == "shares_outstanding") | (pd.to_datetime(wanted["as_of"]) <= when)
         priced = close.dropna(subset=["close"])

@@ -5,8 +5,8 @@ from these tables), and every suspect or n.m. value names the rule that made it 
 
 * :data:`SANITY_RULES`: a statement line that breaks a rule is **suspect** (shown, exported and
   screened as suspect, with the rule named) in the statement row where it breaks it.
-* :data:`COMPANY_KINDS`: an industry that makes some fields **not meaningful** (a bank has no free
-  cash flow or EBITDA in the industrial sense).
+* :data:`COMPANY_KINDS`: an SEC SIC code or an industry that makes some fields **not meaningful** (a
+  bank has no free cash flow or EBITDA in the industrial sense).
 """
 
 from __future__ import annotations
@@ -59,13 +59,21 @@ SANITY_RULES: tuple[SanityRule, ...] = (
                "revenue is more than 10x the previous fiscal year's"),
     SanityRule("debt_jump", "jump", "total_debt", 20.0, ("total_debt",),
                "total debt is more than 20x the previous fiscal year's"),
+    SanityRule("positive_dividends", "above", "dividends_paid", 0.0, ("dividends_paid",),
+               "dividends paid is positive, but an outflow is negative: the sign is doubtful"),
+    SanityRule("gross_above_revenue", "share_above", "gross_profit", 1.001, ("gross_profit",),
+               "gross profit is larger than revenue", other="revenue"),
+    SanityRule("shares_jump", "jump", "shares_diluted", 10.0, ("shares_diluted",),
+               "the diluted share count is more than 10x the previous fiscal year's (a split or a unit error)"),
 )
 
 
 @dataclass(frozen=True)
 class CompanyKind:
-    """Companies whose ``industry`` starts with one of ``industries`` (case-insensitive) are this
-    kind; for them the ``not_meaningful`` fields are n.m. whatever their inputs say."""
+    """Companies whose SEC SIC code starts with one of ``sic`` are this kind (issue #14: the SEC's
+    own classification comes first); companies without such a code are this kind when their
+    ``industry`` starts with one of ``industries`` (case-insensitive) but none of ``exclude``. For
+    them the ``not_meaningful`` fields are n.m. whatever their inputs say."""
 
     kind: str
     label: str
@@ -73,24 +81,38 @@ class CompanyKind:
     not_meaningful: tuple[str, ...]
     reason: str
     exclude: tuple[str, ...] = ()
+    sic: tuple[str, ...] = ()  # SIC code prefixes: "6022" one code, "63" the whole 63xx group
 
 
 _FINANCIAL_NM = ("free_cash_flow", "fcf_yield", "fcf_margin", "fcf_positive", "fcf_positive_years",
-                 "cash_runway_months", "ebitda", "net_debt_to_ebitda")
+                 "cash_runway_months", "ebitda", "net_debt_to_ebitda", "pfcf_ratio", "ev_to_ebitda", "ev_to_sales",
+                 "ebitda_margin", "gross_margin", "roic")
 
+# SIC codes (the SEC's Standard Industrial Classification, submissions "sic"): 6021/6022 national and
+# state commercial banks, 6029 other commercial banks, 6035/6036 savings institutions; 63xx insurance
+# carriers (6411, agents and brokers, is not one); 6111 federal credit agencies, 6141 personal credit,
+# 6153/6159 business credit, 6162/6163 mortgage bankers and loan brokers. 6798 (REITs) names no kind:
+# it cannot tell a mortgage REIT (a lender) from an equity REIT, so REITs keep the industry rule.
 COMPANY_KINDS: tuple[CompanyKind, ...] = (
     CompanyKind("bank", "Bank", ("banks",), _FINANCIAL_NM,
-                "a bank: lending is its operations, so free cash flow and EBITDA have no industrial meaning"),
+                "a bank: lending is its operations, so free cash flow and EBITDA have no industrial meaning",
+                sic=("6021", "6022", "6029", "6035", "6036")),
     CompanyKind("insurer", "Insurer", ("insurance",), _FINANCIAL_NM,
                 "an insurer: float and reserves drive its cash flow, so FCF and EBITDA have no industrial meaning",
-                exclude=("insurance brokers",)),
+                exclude=("insurance brokers",), sic=("63",)),
     CompanyKind("lender", "Lender", ("credit services", "mortgage finance", "reit - mortgage"), _FINANCIAL_NM,
-                "a lender: loans made and repaid are its operations, so FCF and EBITDA have no industrial meaning"),
+                "a lender: loans made and repaid are its operations, so FCF and EBITDA have no industrial meaning",
+                sic=("6111", "6141", "6153", "6159", "6162", "6163")),
 )
 
 
-def kind_of(industry: str | None) -> CompanyKind | None:
-    """The kind of company an industry name says, or None for an ordinary company."""
+def kind_of(industry: str | None, sic: str | None = None) -> CompanyKind | None:
+    """The kind of company its SIC code says, else its industry name; None for an ordinary company."""
+    code = sic.strip() if isinstance(sic, str) else ""
+    if code.isdigit():
+        for k in COMPANY_KINDS:
+            if any(code.startswith(p) for p in k.sic):
+                return k
     if not isinstance(industry, str):
         return None
     low = industry.strip().casefold()

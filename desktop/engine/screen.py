@@ -4,6 +4,10 @@
 order, nesting deeper than :data:`MAX_DEPTH`) and raises ``ScreenDefinitionError`` whose ``field``
 is the path inside the document (``criteria[2].any[0].min``). ``screen_to_dict`` writes the
 canonical form; ``parse_screen(screen_to_dict(s)) == s`` for every valid screen.
+
+Version 2 (issue #16) adds ``formulas``: user fields computed from catalogue fields
+(:mod:`desktop.engine.formula`), usable wherever a field name is. Older documents are migrated on
+reading (:data:`MIGRATIONS`) and always written in the current version.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from dataclasses import field as dc_field
 from functools import lru_cache
 from typing import Any, Literal, Union
 
-from desktop.engine import catalog
+from desktop.engine import catalog, formula
+from desktop.engine.field import NUMERIC_UNITS, Field
 from desktop.engine.formatting import format_value
 from desktop.errors import ScreenDefinitionError
 
-SCREEN_VERSION = 1
+SCREEN_VERSION = 2
+MAX_FORMULAS = 50
 MAX_DEPTH = 8  # nested groups below the top-level list; deeper documents are rejected
 MAX_NODES = 500  # criteria + groups in one screen
 MAX_TEXT = 1_000_000  # characters of JSON text
@@ -121,6 +127,30 @@ class Score:
 
 
 @dataclass(frozen=True)
+class FormulaField:
+    """``{"name": N, "expression": E, "label": L, "unit": U}``: a user field computed by a formula.
+
+    ``label`` defaults to the name; ``unit`` (a numeric catalogue unit) to the one the formula
+    implies (amounts over amounts: a ratio). ``parsed`` is the checked formula.
+    """
+
+    name: str
+    expression: str
+    label: str = ""
+    unit: str = ""
+    parsed: formula.Formula | None = dc_field(default=None, compare=False, repr=False)
+
+    @property
+    def field(self) -> Field:
+        """The catalogue-style entry of this field (labels, tooltips, exports)."""
+        used = self.parsed.fields if self.parsed is not None else ()
+        return Field(self.name, self.label or self.name, self.unit or (self.parsed.unit if self.parsed else "number"),
+                     f"User formula: {self.expression}", "Formulas", self.expression, ", ".join(used),
+                     "Missing, n.m., stale and suspect inputs pass their state on (the worst wins); a division "
+                     "by zero or the log of a number <= 0 is n.m.")
+
+
+@dataclass(frozen=True)
 class Screen:
     """A parsed screen. ``criteria`` are the top-level nodes combined with ``match``."""
 
@@ -133,6 +163,7 @@ class Screen:
     score: Score | None = None
     description: str = ""
     version: int = SCREEN_VERSION
+    formulas: tuple[FormulaField, ...] = ()
     _numbered: Group = dc_field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -153,6 +184,13 @@ class Screen:
     def fields(self) -> list[str]:
         """Fields the criteria use, in document order, without repeats."""
         return list(dict.fromkeys(c.field for c in self.leaves()))
+
+    def field(self, name: str) -> Field:
+        """The entry of a catalogue field or of one of this screen's formulas (KeyError when neither)."""
+        for f in self.formulas:
+            if f.name == name:
+                return f.field
+        return catalog.get(name)
 
 
 def _number(node: Node, counters: dict[str, int], root: bool = False) -> Any:
@@ -241,17 +279,23 @@ def _parse(doc: dict | str | bytes) -> Screen:
         doc = _loads(doc.decode("utf-8", "replace") if isinstance(doc, bytes) else doc)
     if not isinstance(doc, dict):
         raise _err("", f"expected a JSON object at the top level, got {_kind(doc)}")
-    _keys(doc, "", required={"version", "name"},
-          optional={"description", "universe", "match", "criteria", "sort", "columns", "score"})
-    version = doc["version"]
+    version = doc.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
+        if "version" not in doc:
+            raise _err("version", "the key 'version' is required")
         raise _err("version", f"expected the number {SCREEN_VERSION}, got {_kind(version)}")
     if version > SCREEN_VERSION:
         raise _err("version", f"version {version} was written by a newer Pickaxe; this one reads "
-                   f"version {SCREEN_VERSION}", hint="Update Pickaxe to open this screen.")
-    if version != SCREEN_VERSION:
-        raise _err("version", f"expected {SCREEN_VERSION}, got {version}")
+                   f"versions 1 to {SCREEN_VERSION}", hint="Update Pickaxe to open this screen.")
+    if version < 1:
+        raise _err("version", f"expected 1 to {SCREEN_VERSION}, got {version}")
+    for old in range(version, SCREEN_VERSION):
+        doc = MIGRATIONS[old](doc)
+    _keys(doc, "", required={"version", "name"},
+          optional={"description", "universe", "match", "criteria", "sort", "columns", "score", "formulas"})
     name = _text(doc["name"], "name", MAX_NAME)
+    formulas = _formulas(doc.get("formulas", []))
+    extra = {f.name: f.field for f in formulas}
     description = _text(doc.get("description", ""), "description", 5000, allow_empty=True)
     universe = _choice(doc.get("universe", "russell2000"), "universe", UNIVERSES)
     match = _choice(doc.get("match", "all"), "match", ("all", "any"))
@@ -259,11 +303,74 @@ def _parse(doc: dict | str | bytes) -> Screen:
     if not isinstance(raw, list):
         raise _err("criteria", f"expected a list of criteria, got {_kind(raw)}")
     budget = [MAX_NODES]
-    criteria = tuple(_node(c, f"criteria[{i}]", 1, budget) for i, c in enumerate(raw))
-    sort = _sort(doc.get("sort", []))
-    columns = _columns(doc.get("columns", []))
-    score = _score(doc["score"]) if "score" in doc and doc["score"] is not None else None
-    return Screen(name, criteria, universe, match, sort, columns, score, description, version)  # type: ignore[arg-type]
+    criteria = tuple(_node(c, f"criteria[{i}]", 1, budget, extra) for i, c in enumerate(raw))
+    sort = _sort(doc.get("sort", []), extra)
+    columns = _columns(doc.get("columns", []), extra)
+    score = _score(doc["score"], extra) if "score" in doc and doc["score"] is not None else None
+    return Screen(name, criteria, universe, match, sort, columns, score, description,  # type: ignore[arg-type]
+                  SCREEN_VERSION, formulas)
+
+
+def _v1_to_v2(doc: dict) -> dict:
+    """Version 2 adds ``formulas``; a version 1 document has none (a ``formulas`` key stays an error)."""
+    if "formulas" in doc:
+        raise _err("formulas", "formulas need version 2", hint='Write "version": 2 to use formulas.')
+    return {**doc, "version": 2}
+
+
+# version -> the function that turns a document of that version into one of the next.
+MIGRATIONS = {1: _v1_to_v2}
+
+
+def _formulas(raw: Any) -> tuple[FormulaField, ...]:
+    if not isinstance(raw, list):
+        raise _err("formulas", f"expected a list of {{'name', 'expression'}} objects, got {_kind(raw)}")
+    if len(raw) > MAX_FORMULAS:
+        raise _err("formulas", f"{len(raw)} formulas; the limit is {MAX_FORMULAS}")
+    out: list[FormulaField] = []
+    every = tuple(str(item.get("name")) for item in raw if isinstance(item, dict))
+    for i, item in enumerate(raw):
+        path = f"formulas[{i}]"
+        if not isinstance(item, dict):
+            raise _err(path, f"expected an object, got {_kind(item)}")
+        _keys(item, path, {"name", "expression"}, {"label", "unit"})
+        out.append(formula_field(item["name"], item["expression"], item.get("label", ""), item.get("unit", ""),
+                                 path=path, taken=[f.name for f in out], others=every))
+    return tuple(out)
+
+
+def formula_field(name: Any, expression: Any, label: Any = "", unit: Any = "", *, path: str = "formula",
+                  taken: list[str] | tuple[str, ...] = (), others: tuple[str, ...] = ()) -> FormulaField:
+    """A checked :class:`FormulaField` (the screen builder uses this to check what the user types).
+
+    Raises:
+        ScreenDefinitionError: ``field`` is ``path.name``, ``path.expression`` (the message names
+            the position in the formula), ``path.label`` or ``path.unit``.
+    """
+    if not isinstance(name, str) or not formula.NAME_RE.match(name):
+        raise _err(_join(path, "name"), f"{str(name)[:60]!r} is not a formula name: lower-case letters, digits and _, "
+                   "starting with a letter, at most 40 characters")
+    if name in catalog.names() or name in formula.FUNCTIONS or name in formula.ALIASES:
+        raise _err(_join(path, "name"), f"{name!r} is already a field or function name; choose another")
+    if name in taken:
+        raise _err(_join(path, "name"), f"two formulas are called {name!r}")
+    if not isinstance(expression, str):
+        raise _err(_join(path, "expression"), f"expected the formula as text, got {_kind(expression)}")
+    label = _text(label, _join(path, "label"), MAX_NAME, allow_empty=True)
+    if unit != "" and (not isinstance(unit, str) or unit not in NUMERIC_UNITS):
+        raise _err(_join(path, "unit"), f"expected one of {', '.join(sorted(NUMERIC_UNITS))}, got {str(unit)[:40]!r}")
+    try:
+        parsed = formula.parse(expression, _catalogue_lookup, catalog.names(), tuple(taken) + others)
+    except formula.FormulaError as exc:
+        raise _err(_join(path, "expression"), str(exc)) from None
+    return FormulaField(name, expression, label, unit, parsed)
+
+
+def _catalogue_lookup(name: str) -> Field | None:
+    try:
+        return catalog.get(name)
+    except KeyError:
+        return None
 
 
 def _kind(v: Any) -> str:
@@ -315,16 +422,19 @@ def _number_value(v: Any, path: str) -> float:
     return v
 
 
-def _field(v: Any, path: str) -> catalog.Field:
+def _field(v: Any, path: str, extra: dict[str, Field]) -> Field:
     if not isinstance(v, str):
         raise _err(path, f"expected a field name, got {_kind(v)}")
+    if v in extra:
+        return extra[v]
     try:
         return catalog.get(v)
     except KeyError:
-        raise _err(path, f"unknown field {v[:80]!r}", hint="See docs/metrics.md for the field names.") from None
+        raise _err(path, f"unknown field {v[:80]!r}", hint="See docs/metrics.md for the field names, or define a "
+                   "formula of that name.") from None
 
 
-def _node(obj: Any, path: str, depth: int, budget: list[int]) -> Node:
+def _node(obj: Any, path: str, depth: int, budget: list[int], extra: dict[str, Field]) -> Node:
     budget[0] -= 1
     if budget[0] < 0:
         raise _err(path, f"too many criteria; the limit is {MAX_NODES}")
@@ -341,22 +451,23 @@ def _node(obj: Any, path: str, depth: int, budget: list[int]) -> Node:
                        hint="Flatten the screen; deeper nesting is never needed.")
         sub = _join(path, key)
         if key == "not":
-            return Not(_node(obj["not"], sub, depth + 1, budget))
+            return Not(_node(obj["not"], sub, depth + 1, budget, extra))
         items = obj[key]
         if not isinstance(items, list) or not items:
             raise _err(sub, f"expected a non-empty list, got {_kind(items)}")
-        return Group(key, tuple(_node(c, f"{sub}[{i}]", depth + 1, budget) for i, c in enumerate(items)))  # type: ignore[arg-type]
-    return _criterion(obj, path)
+        return Group(key, tuple(_node(c, f"{sub}[{i}]", depth + 1, budget, extra)  # type: ignore[arg-type]
+                                for i, c in enumerate(items)))
+    return _criterion(obj, path, extra)
 
 
 _KINDS = {"min": "range", "max": "range", "percentile_min": "percentile", "any_of": "set",
           "none_of": "set", "is": "flag"}
 
 
-def _criterion(obj: dict, path: str) -> Criterion:
+def _criterion(obj: dict, path: str, extra: dict[str, Field]) -> Criterion:
     if "field" not in obj:
         raise _err(_join(path, "field"), "the key 'field' is required (or use a group: all, any, not)")
-    f = _field(obj["field"], _join(path, "field"))
+    f = _field(obj["field"], _join(path, "field"), extra)
     kinds = {_KINDS[k] for k in obj if k in _KINDS}
     tests = [k for k in obj if k in _KINDS]
     if not kinds:
@@ -409,7 +520,7 @@ def _criterion(obj: dict, path: str) -> Criterion:
     return FlagCriterion(name, obj["is"], missing, stale, suspect)  # type: ignore[arg-type]
 
 
-def _sort(raw: Any) -> tuple[SortKey, ...]:
+def _sort(raw: Any, extra: dict[str, Field]) -> tuple[SortKey, ...]:
     if not isinstance(raw, list):
         raise _err("sort", f"expected a list of {{'field', 'descending'}} objects, got {_kind(raw)}")
     out = []
@@ -418,7 +529,7 @@ def _sort(raw: Any) -> tuple[SortKey, ...]:
         if not isinstance(item, dict):
             raise _err(path, f"expected an object, got {_kind(item)}")
         _keys(item, path, {"field"}, {"descending"})
-        f = _field(item["field"], _join(path, "field"))
+        f = _field(item["field"], _join(path, "field"), extra)
         if f.unit == "tags":
             raise _err(_join(path, "field"), f"cannot sort by {f.name!r} (a list of tags)")
         desc = item.get("descending", False)
@@ -428,14 +539,14 @@ def _sort(raw: Any) -> tuple[SortKey, ...]:
     return tuple(out)
 
 
-def _columns(raw: Any) -> tuple[str, ...]:
+def _columns(raw: Any, extra: dict[str, Field]) -> tuple[str, ...]:
     if not isinstance(raw, list):
         raise _err("columns", f"expected a list of field names, got {_kind(raw)}")
-    names = [_field(c, f"columns[{i}]").name for i, c in enumerate(raw)]
+    names = [_field(c, f"columns[{i}]", extra).name for i, c in enumerate(raw)]
     return tuple(dict.fromkeys(names))
 
 
-def _score(raw: Any) -> Score:
+def _score(raw: Any, extra: dict[str, Field]) -> Score:
     if not isinstance(raw, dict):
         raise _err("score", f"expected an object with 'weights', got {_kind(raw)}")
     _keys(raw, "score", {"weights"}, set())
@@ -445,7 +556,7 @@ def _score(raw: Any) -> Score:
     out = []
     for k, w in weights.items():
         path = f"score.weights.{k}"
-        f = _field(k, path)
+        f = _field(k, path, extra)
         if not f.is_numeric:
             raise _err(path, f"{k!r} is not numeric")
         w = _number_value(w, path)
@@ -489,9 +600,11 @@ def node_to_dict(node: Node) -> dict[str, Any]:
 
 def screen_to_dict(screen: Screen) -> dict[str, Any]:
     """The canonical JSON document of ``screen`` (``json.dumps`` it to save)."""
-    out: dict[str, Any] = {"version": screen.version, "name": screen.name}
+    out: dict[str, Any] = {"version": SCREEN_VERSION, "name": screen.name}
     if screen.description:
         out["description"] = screen.description
+    if screen.formulas:
+        out["formulas"] = [formula_to_dict(f) for f in screen.formulas]
     out["universe"] = screen.universe
     out["match"] = screen.match
     out["criteria"] = [node_to_dict(c) for c in screen.criteria]
@@ -501,6 +614,16 @@ def screen_to_dict(screen: Screen) -> dict[str, Any]:
         out["columns"] = list(screen.columns)
     if screen.score is not None:
         out["score"] = {"weights": dict(screen.score.weights)}
+    return out
+
+
+def formula_to_dict(f: FormulaField) -> dict[str, Any]:
+    """One formula in the canonical JSON form (empty label and unit omitted)."""
+    out: dict[str, Any] = {"name": f.name, "expression": f.expression}
+    if f.label:
+        out["label"] = f.label
+    if f.unit:
+        out["unit"] = f.unit
     return out
 
 

@@ -6,6 +6,12 @@ say about itself (FCF = OCF + capex, EBITDA = earnings + D&A) and marks the line
 sanity rule. :func:`pick` then chooses, per company, the **freshest row that holds every input**
 of a value: a ratio's statement inputs always come from one row, and a line is never filled from
 another year or source.
+
+SEC first (issue #14): the SEC's own filings are the primary source, the vendors fill gaps. A vendor
+row is dated by its file (Finviz, Yahoo ``.info``: "TTM as of the download day"), so it always looks
+fresher than the last filed quarter it is built from. An SEC row therefore wins over a fresher row of
+another source unless that row's period ended more than :data:`SEC_FIRST_WINDOW` later: a company
+whose SEC facts stopped (or were never refreshed) still gets the newer vendor figures.
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from desktop.engine.rules import SANITY_RULES, SanityRule
 
 # A source's rank breaks ties between rows of the same period end (lower wins).
 SOURCE_RANK = {"sec": 0, "yahoo": 1, "simfin": 2, "finviz": 3}
+PRIMARY_SOURCE = "sec"
+# A quarter plus the longest 10-K deadline (90 days) and slack: while the SEC facts are current, the
+# latest filed period ends at most this long before any vendor's file date.
+SEC_FIRST_WINDOW = np.timedelta64(185, "D")
 # Row-level derived inputs: the line each row uses for "earnings" and "EBITDA".
 DERIVED = ("earnings", "ebitda_any")
 
@@ -47,7 +57,17 @@ class Statements:
         return self.rows[name].to_numpy(dtype="float64", na_value=np.nan)
 
     def pick(self, qualifies: np.ndarray) -> np.ndarray:
-        """Per company, the row index of its freshest qualifying row (-1 when none)."""
+        """Per company, the row index of its chosen qualifying row (-1 when none): the freshest one,
+        or the freshest SEC row when its period ended within ``SEC_FIRST_WINDOW`` of that one's."""
+        out = self._first(qualifies)
+        sec = self._first(qualifies & self.primary)
+        if (sec >= 0).any():
+            ends = self.ends
+            closer = ends[np.maximum(sec, 0)] >= ends[np.maximum(out, 0)] - SEC_FIRST_WINDOW
+            out = np.where((sec >= 0) & closer, sec, out)
+        return out
+
+    def _first(self, qualifies: np.ndarray) -> np.ndarray:
         out = np.full(self.n, -1, dtype=np.int64)
         idx = np.flatnonzero(qualifies)
         if len(idx):
@@ -55,6 +75,16 @@ class Statements:
             uniq, first = np.unique(pos, return_index=True)
             out[uniq] = idx[first]
         return out
+
+    @cached_property
+    def primary(self) -> np.ndarray:
+        """Per row: it is an SEC row."""
+        return (self.rows["source"] == PRIMARY_SOURCE).to_numpy(dtype=bool)
+
+    @cached_property
+    def ends(self) -> np.ndarray:
+        """Per row: its period end."""
+        return self.rows["period_end"].to_numpy(dtype="datetime64[ns]")
 
     def take(self, name: str, sel: np.ndarray) -> np.ndarray:
         """Values of column ``name`` at the chosen rows (NaN where none was chosen)."""

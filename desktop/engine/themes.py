@@ -2,7 +2,7 @@
 
 The taxonomy is TOML (``resources/themes.toml``, format in docs/themes.md) that a user file in the
 config dir may extend or override; this module only parses text (services read the files). Rules
-match the industry exactly, and keywords in the business description and name on word boundaries
+match the industry exactly, the SEC's SIC code exactly (issue #14), and keywords in the business description and name on word boundaries
 ("AR" never matches "are"; acronyms are case-sensitive). Descriptions go stale, so a theme may also
 list tickers explicitly, and the user may add or remove a ticker. Every tag keeps the rule and the
 words that matched, so the UI can say why a stock carries it.
@@ -23,9 +23,9 @@ import pandas as pd
 from desktop.errors import InputError
 
 MATCH_COLUMNS = ("symbol", "theme", "rule", "matched")
-RULES = ("industry", "description", "name", "ticker", "user")
+RULES = ("industry", "sic", "description", "name", "ticker", "user")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_LIST_KEYS = ("industries", "keywords", "acronyms", "name_keywords", "exclude", "exclude_industries",
+_LIST_KEYS = ("industries", "sic", "keywords", "acronyms", "name_keywords", "exclude", "exclude_industries",
               "exclude_sectors", "tickers", "exclude_tickers")
 _THEME_KEYS = frozenset({"label", "description", "min_hits", *_LIST_KEYS})
 _OVERRIDE_KEYS = _THEME_KEYS | {"add_tickers", "remove_tickers", "disabled"}
@@ -47,6 +47,7 @@ class Theme:
     label: str
     description: str = ""
     industries: tuple[str, ...] = ()
+    sic: tuple[str, ...] = ()  # four-digit SEC SIC codes ("3674")
     keywords: tuple[str, ...] = ()
     acronyms: tuple[str, ...] = ()
     name_keywords: tuple[str, ...] = ()
@@ -231,9 +232,12 @@ def _theme(name: str, body: dict[str, Any], where: str) -> Theme:
         lists[k] = tuple(_str_list(value, where, f"themes.{name}.{k}"))
     lists["tickers"] = _norm_tickers(lists["tickers"])
     lists["exclude_tickers"] = _norm_tickers(lists["exclude_tickers"])
-    if not (lists["industries"] or lists["keywords"] or lists["acronyms"] or lists["name_keywords"]
+    bad_sic = next((c for c in lists["sic"] if not (len(c) == 4 and c.isdigit())), None)
+    if bad_sic is not None:
+        raise ThemeFileError(f"{bad_sic[:20]!r} is not a four-digit SIC code", path=where, field=f"themes.{name}.sic")
+    if not (lists["industries"] or lists["sic"] or lists["keywords"] or lists["acronyms"] or lists["name_keywords"]
             or lists["tickers"]):
-        raise ThemeFileError("a theme needs at least one rule (industries, keywords, acronyms, "
+        raise ThemeFileError("a theme needs at least one rule (industries, sic, keywords, acronyms, "
                              "name_keywords or tickers)", path=where, field=f"themes.{name}")
     return Theme(name=name, label=label.strip(), description=desc, min_hits=min_hits,
                  user_tickers=tuple(body.get("user_tickers", ())),
@@ -337,7 +341,7 @@ def tag(securities: pd.DataFrame, taxonomy: ThemeTaxonomy) -> pd.DataFrame:
     """Tag every security with the themes whose rules it matches.
 
     Args:
-        securities: index ``symbol`` (or a ``symbol`` column); uses ``industry``, ``sector``,
+        securities: index ``symbol`` (or a ``symbol`` column); uses ``industry``, ``sic``, ``sector``,
             ``description``, ``name`` and ``ticker`` (the index provider's spelling) when present.
         taxonomy: the themes.
 
@@ -349,6 +353,7 @@ def tag(securities: pd.DataFrame, taxonomy: ThemeTaxonomy) -> pd.DataFrame:
     symbols = (frame["symbol"] if "symbol" in frame else pd.Series(frame.index, index=frame.index)).astype(str)
     symbols = pd.Series(symbols.to_numpy(dtype=object), index=frame.index, dtype=object)
     industry, sector = _text(frame, "industry"), _text(frame, "sector")
+    sic = _text(frame, "sic").str.strip()
     desc, name = _text(frame, "description"), _text(frame, "name")
     alt = _text(frame, "ticker").str.upper()
     ind_lower = industry.str.lower()
@@ -363,6 +368,9 @@ def tag(securities: pd.DataFrame, taxonomy: ThemeTaxonomy) -> pd.DataFrame:
         if theme.industries:
             hit = ind_lower.isin([i.lower() for i in theme.industries]).to_numpy() & ~blocked
             rows.extend((s, theme.name, "industry", i) for s, i in zip(sym_arr[hit], industry.to_numpy()[hit], strict=False))
+        if theme.sic:  # the SEC's classification, like the industry: only ticker exclusions veto it
+            hit = sic.isin(theme.sic).to_numpy() & ~blocked
+            rows.extend((s, theme.name, "sic", f"SIC {c}") for s, c in zip(sym_arr[hit], sic.to_numpy()[hit], strict=False))
         # Descriptions: keywords + acronyms (min_hits occurrences); names: name_keywords + acronyms.
         for rule, min_hits, words in (("description", theme.min_hits, theme.keywords),
                                       ("name", 1, theme.name_keywords)):

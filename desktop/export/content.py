@@ -131,12 +131,13 @@ _SPECIAL = {"rank": RANK, "score": SCORE}
 SCORE_THRESHOLDS = catalog.Thresholds(0.0, 50.0, 100.0)
 
 
-def column_for(name: str) -> Column:
-    """The :class:`Column` for a field name; unknown names become plain text columns."""
+def column_for(name: str, table: StockTable | None = None) -> Column:
+    """The :class:`Column` for a field name (a catalogue field, or a formula field of ``table``);
+    unknown names become plain text columns."""
     if name in _SPECIAL:
         return _SPECIAL[name]
     try:
-        f = catalog.get(name)
+        f = table.field(name) if table is not None else catalog.get(name)
     except KeyError:
         return Column(name, name.replace("_", " ").capitalize(), "text", "")
     return Column(f.name, f.label, f.unit, f.definition)
@@ -151,7 +152,7 @@ def shortlist_columns(data: ExportInput) -> list[Column]:
     if "score" in ranked.columns:
         names.append("score")
     names += [str(c) for c in ranked.columns if c not in names]
-    return [column_for(n) for n in names]
+    return [column_for(n, data.table) for n in names]
 
 
 def with_states(data: ExportInput, columns: Sequence[Column]) -> list[Column]:

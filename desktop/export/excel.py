@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from pathlib import Path
@@ -197,7 +197,7 @@ class _Cells:
         self._styles: dict[tuple[Any, ...], Any] = {}
         self._notes: dict[str, dict[str, str]] | None = None
 
-    def notes_for(self, field: str, notes: dict[tuple[str, str], str]) -> dict[str, str]:
+    def notes_for(self, field: str, notes: Mapping[tuple[str, str], str]) -> dict[str, str]:
         """``symbol -> note`` for one field (the table's notes indexed once per sheet)."""
         if not notes:
             return {}
@@ -308,7 +308,7 @@ def _serial(day: date) -> float:
     return float(day.toordinal() - _DAY_ZERO) if day >= _MARCH_1900 else float(to_excel(day))
 
 
-def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: dict[tuple[str, str], str],
+def _styled_cells(cells: _Cells, col: ColumnData, values: list[Any], notes: Mapping[tuple[str, str], str],
                   symbols: Sequence[str], *, link: bool = False) -> list[Any]:
     """Cells for one column: number formats, guarded text, n.m. / stale / suspect looks, notes as
     comments and (``link``) the hyperlink look (see :func:`_link`). Plain values stay plain; None
@@ -578,7 +578,7 @@ def _why(ws: Sheet, data: ExportInput) -> None:
     for crit in data.criteria:
         codes = states[crit.id].to_numpy() if crit.id in states.columns else np.full(n, UNKNOWN)
         columns.append([STATE_WORDS.get(int(c), "unknown") for c in codes])
-        shown = column_data(data, column_for(crit.field), order)
+        shown = column_data(data, column_for(crit.field, data.table), order)
         values = _excel_values(shown)
         columns.append(_styled_cells(cells, shown, values, notes, order))
         widths += [16, st.fit_width(f"{crit.id} value", _column_width(shown, values))]
@@ -714,7 +714,7 @@ def _provenance(ws: Sheet, data: ExportInput) -> None:
     names = ["rank", *(["score"] if "score" in data.result.ranked.columns else []), *exported_fields(data)]
     for name in names:
         try:
-            f = catalog.get(name)
+            f = data.table.field(name)  # a formula field is exported with its formula (issue #16)
             texts = [f.name, f.label, _unit_label(f.unit), f.definition, f.formula, f.sources, f.caveats]
         except KeyError:
             col = column_for(name)

@@ -126,6 +126,12 @@ def screen_sheet_rows(definition: dict[str, Any], criteria: tuple[CriterionInfo,
         facts.append(("Score weights", ", ".join(f"{k} {v}" for k, v in weights.items())))
     rows: list[list[tuple[str, Any]]] = [[("title", "Screen")], []]
     rows += [[("bold", label), ("wrap", value)] for label, value in facts]
+    formulas = [f for f in definition.get("formulas") or [] if isinstance(f, dict)]
+    if formulas:  # issue #16: user fields, each with its formula
+        rows += [[], [("bold", h) for h in ("Formula field", "Formula", "Label", "Unit")]]
+        rows += [[("text", str(f.get("name", ""))), ("wrap", str(f.get("expression", ""))),
+                  ("text", str(f.get("label", "")) or None), ("text", str(f.get("unit", "")) or "implied")]
+                 for f in formulas]
     rows.append([])
     rows.append([("bold", h) for h in ("Id", "Criterion", "Field", "If the value is missing",
                                         "If not meaningful", "If stale", "If suspect")])

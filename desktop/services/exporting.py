@@ -26,7 +26,7 @@ def export_input(outcome: RunOutcome) -> ExportInput:
         screen_name=screen.name,
         screen_definition=screen_to_dict(screen),
         criteria=criteria_of(screen),
-        table=outcome.table,
+        table=outcome.result.table or outcome.table,  # with the screen's formula fields (issue #16)
         result=outcome.result,
         as_of=info.as_of,
         snapshot_id=info.id,

@@ -1,6 +1,10 @@
-"""Refresh: fetch Yahoo data for the universe into the raw cache, then build a new snapshot (issue #3).
+"""Refresh: fetch Yahoo data (and SEC EDGAR fundamentals, issue #14) for the universe into the raw
+cache, then build a new snapshot (issue #3).
 
-The refresh is
+The SEC part (:mod:`desktop.services.sec_refresh`) runs beside the Yahoo part as a second lane: its own
+thread pool and its own rate limit (the SEC client's token bucket), committed by the same calling
+thread. Yahoo then fetches statements only for members the SEC's ticker map does not list, and tops
+up cached prices with the missing days (``fetch_update``). The Yahoo part is
 
 * **throttled**: one :class:`~desktop.data.throttle.TokenBucket` shared by every worker counts HTTP
   requests (``provider.request_cost``) against ``max_rate``; a 429 pauses the whole bucket;
@@ -10,10 +14,10 @@ The refresh is
 * **committed per ticker** into the raw cache, so a crash, kill or cancel loses at most the
   tickers in flight, and a rerun skips what is already fresh (**resumable** and **incremental**:
   prices are due daily, the profile weekly, statements monthly by default);
-* **cancellable** and **reporting progress with an ETA** through the plain callbacks.
+* **cancellable** and **reporting progress with an ETA** (the slower lane's) through the plain callbacks.
 
 At the end the cached payloads of every requested symbol (fresh, old or just fetched) are parsed
-and merged with the previous snapshot into a new immutable snapshot.
+and merged, with the cached SEC parses, with the previous snapshot into a new immutable snapshot.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from desktop.errors import (
     RateLimitedError,
     SourceUnreachableError,
 )
+from desktop.services.sec_refresh import SecSettings, SecSummary
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +184,7 @@ class RefreshReport:
     as_of: date | None = None
     coverage: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    sec: SecSummary | None = None  # the SEC part (issue #14); None when it was not asked for
 
     @property
     def failed_symbols(self) -> set[str]:
@@ -190,6 +196,8 @@ class RefreshReport:
         out = [f"Refreshed {len(self.symbols):,} symbols from Yahoo Finance in {_duration(self.elapsed_s)}: "
                f"{len(self.fetched):,} fetched ({items:,} items), {len(self.fresh):,} items still fresh, "
                f"{len(self.failed_symbols):,} with failures; {self.requests:,} requests, {self.retries:,} retries"]
+        if self.sec is not None:
+            out.extend(self.sec.lines())
         if self.snapshot_id is not None:
             out.append(f"New snapshot {self.snapshot_id}" + (f" as of {self.as_of.isoformat()}" if self.as_of else ""))
         if self.failures:
@@ -291,8 +299,11 @@ class _Fetcher:
             outcome.requests += chunk
             extra -= chunk
 
-    def __call__(self, symbol: str, kinds: Iterable[str]) -> _Outcome:
+    def __call__(self, symbol: str, kinds: Iterable[str], previous: Mapping[str, str] | None = None) -> _Outcome:
+        """Fetch ``kinds`` of ``symbol``; a kind in ``previous`` (its cached payload) is fetched
+        incrementally through the provider's ``fetch_update`` (prices: only the missing days)."""
         outcome = _Outcome(symbol)
+        previous = previous or {}
         for kind in kinds:
             if self.is_cancelled():
                 raise Cancelled()
@@ -304,7 +315,10 @@ class _Fetcher:
                 self.bucket.acquire(cost, self.is_cancelled)
                 outcome.requests += cost
                 try:
-                    payload = self.provider.fetch(symbol, kind)
+                    if kind in previous:
+                        payload = self.provider.fetch_update(symbol, kind, previous[kind])  # type: ignore[attr-defined]
+                    else:
+                        payload = self.provider.fetch(symbol, kind)
                     self.connectivity.success()
                     return payload
                 except SourceUnreachableError as exc:
@@ -346,6 +360,27 @@ class _Fetcher:
         return outcome
 
 
+@dataclass
+class _Lane:
+    """One source's queue of work on its own thread pool (Yahoo tickers, SEC companies), each within
+    its own rate limit; results are committed by the calling thread, one item at a time."""
+
+    name: str
+    pending: list[Any]  # the next item last (pop)
+    work: Callable[[Any], Any]  # runs on the lane's pool
+    commit: Callable[[Any], str]  # calling thread: store the result, return the progress text
+    skip: Callable[[Any, str], None]  # record an item that will not be tried, with the reason
+    stopped: Callable[[], str]  # why no more items may be sent ("" while they may)
+    workers: int
+    prepare: Callable[[Any], Any] = lambda item: item  # calling thread, just before submitting
+    running: dict[Future[Any], Any] = field(default_factory=dict)
+    total: int = 0
+    done: int = 0
+
+    def eta(self, elapsed: float) -> float:
+        return elapsed / self.done * (self.total - self.done) if 0 < self.done < self.total else 0.0
+
+
 def refresh(
     db: Any,
     provider: Provider,
@@ -361,6 +396,7 @@ def refresh(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     offline_after_s: float = DEFAULT_OFFLINE_AFTER_S,
+    sec: SecSettings | None = None,
 ) -> RefreshReport:
     """Fetch what is stale for ``tickers`` into the raw cache and build a new snapshot.
 
@@ -369,11 +405,11 @@ def refresh(
         provider: the data provider (``YahooProvider`` or a test double with its interface).
         tickers: Yahoo symbols; None = the members of the latest snapshot. The market series
             (^TNX, IWM, SPY) are always added.
-        max_rate: HTTP requests per second, shared by all workers.
+        max_rate: HTTP requests per second to Yahoo, shared by all Yahoo workers.
         max_age: how old cached data may be before it is fetched again: one ``timedelta`` for
-            every kind or ``{kind: timedelta}`` (defaults ``DEFAULT_MAX_AGE``); ``timedelta(0)``
-            fetches everything.
-        workers: threads fetching in parallel (within the rate limit).
+            every kind or ``{kind: timedelta}`` (defaults ``DEFAULT_MAX_AGE`` and
+            ``sec_refresh.DEFAULT_MAX_AGE``); ``timedelta(0)`` fetches (or, for the SEC, checks) all.
+        workers: Yahoo threads fetching in parallel (within the rate limit).
         progress: ``progress(done, total, message)`` after each ticker; the message has an ETA.
         is_cancelled: polled between requests and while waiting.
         retry: retry policy (``RetryPolicy()`` by default).
@@ -381,6 +417,10 @@ def refresh(
         clock, sleep: injectable time for tests.
         offline_after_s: give up on every remaining request once all of them have failed as
             unreachable for this long (deadline on offline detection).
+        sec: fetch the fundamentals from SEC EDGAR too (issue #14), side by side with Yahoo and
+            within the SEC's own limit; Yahoo then fetches statements only for members the SEC's
+            ticker map does not list. Without a declared User-Agent the SEC part does not start and
+            ``report.sec.skipped`` says why.
 
     Returns:
         The report; every requested (symbol, kind) is fetched, fresh or in ``failures``.
@@ -398,9 +438,18 @@ def refresh(
     policy = retry or RetryPolicy()
     ages = _resolve_max_age(max_age)
     report = RefreshReport()
+    abort = threading.Event()  # set on a crash so that the workers stop at their next check
+
+    def stop_requested() -> bool:
+        return abort.is_set() or cancelled()
 
     symbols = _requested_symbols(db, provider, tickers)
     report.symbols = symbols
+    members = [s for s in symbols if s not in provider.market_symbols]
+    lanes: list[_Lane] = []
+    sec_lane = _sec_lane(db, sec, members, max_age, stop_requested, report) if sec is not None else None
+    sec_members = set(sec_lane.ciks) if sec_lane is not None else set()
+
     plan: dict[str, list[str]] = {}
     with db.session() as session:
         now = _now()
@@ -412,6 +461,8 @@ def refresh(
     for symbol in symbols:
         due = []
         for kind in provider.kinds_for(symbol):
+            if kind == "statements" and symbol in sec_members:
+                continue  # the SEC has this company's statements
             if symbol in fresh_by_kind.get(kind, set()):
                 report.fresh.append((symbol, kind))
             else:
@@ -422,81 +473,171 @@ def refresh(
     capacity = max([1, *(int(provider.request_cost.get(k, 1)) for k in ages)])
     bucket = TokenBucket(max_rate, capacity=capacity, clock=clock, sleep=sleep)
     notes: list[str] = []
-    abort = threading.Event()  # set on a crash so that the workers stop at their next check
-
-    def stop_requested() -> bool:
-        return abort.is_set() or cancelled()
-
     connectivity = _Connectivity(offline_after_s, clock)
     probe = getattr(provider, "probe", None)
     if plan and probe is not None:
-        probe(DEFAULT_PROBE_TIMEOUT_S)  # raises SourceUnreachableError within seconds when offline
-    fetcher = _Fetcher(provider, bucket, policy, stop_requested, clock, sleep, notes.append, connectivity)
-    total = len(plan)
-    done = 0
-    log.info("refresh: %d symbols, %d due, %d items fresh; %.3g requests/s, %d workers",
-             len(symbols), total, len(report.fresh), max_rate, workers)
-    if progress is not None:
-        progress(0, total, f"{total} tickers to fetch, {len(report.fresh)} cached items fresh")
-
-    pending = list(plan.items())
-    pending.reverse()  # pop() from the end keeps the requested order
-    running: dict[Future[_Outcome], str] = {}
-    interrupted: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="refresh") as pool:
         try:
-            while pending or running:
-                # Keep a short queue so a cancel or crash leaves little work in flight.
-                while pending and connectivity.offline:  # no request is sent any more: say so per ticker
-                    symbol, kinds = pending.pop()
-                    report.failures.extend(Failure(symbol, k, f"not tried: {connectivity.reason}") for k in kinds)
-                while pending and len(running) < 2 * max(1, workers) and not cancelled():
-                    symbol, kinds = pending.pop()
-                    running[pool.submit(fetcher, symbol, kinds)] = symbol
-                if not running:
-                    break  # cancelled before anything else was submitted
-                finished, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    symbol = running.pop(future)
-                    try:
-                        outcome = future.result()
-                    except Cancelled:
-                        continue
-                    _commit(db, rawcache, provider.source, outcome)
-                    report.requests += outcome.requests
-                    report.retries += outcome.retries
-                    report.failures.extend(outcome.failures)
-                    if outcome.payloads:
-                        report.fetched[symbol] = sorted(outcome.payloads)
-                    done += 1
-                    if progress is not None:
-                        progress(done, total, _progress_message(outcome, done, total, clock() - started, notes))
-        except BaseException as exc:  # a crash or kill: stop the workers, keep what is committed
-            interrupted = exc
-            abort.set()
-            for future in running:
-                future.cancel()
-            pending.clear()
-            raise
-        finally:
-            if interrupted is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
+            probe(DEFAULT_PROBE_TIMEOUT_S)  # raises SourceUnreachableError within seconds when offline
+        except SourceUnreachableError as exc:
+            if sec_lane is None or not sec_lane.lane.pending:
+                raise
+            connectivity.trip(exc.message)  # the SEC part may still work
+    fetcher = _Fetcher(provider, bucket, policy, stop_requested, clock, sleep, notes.append, connectivity)
+    updates = callable(getattr(provider, "fetch_update", None))
+
+    def yahoo_prepare(item: tuple[str, list[str]]) -> tuple[str, list[str], dict[str, str]]:
+        symbol, kinds = item
+        return symbol, kinds, _previous_prices(db, provider.source, symbol) if updates and "prices" in kinds else {}
+
+    def yahoo_commit(outcome: _Outcome) -> str:
+        _commit(db, rawcache, provider.source, outcome)
+        report.requests += outcome.requests
+        report.retries += outcome.retries
+        report.failures.extend(outcome.failures)
+        if outcome.payloads:
+            report.fetched[outcome.symbol] = sorted(outcome.payloads)
+        return _outcome_text(outcome, notes)
+
+    def yahoo_skip(item: tuple[str, list[str]], reason: str) -> None:
+        symbol, kinds = item
+        report.failures.extend(Failure(symbol, k, f"not tried: {reason}") for k in kinds)
+
+    lanes.append(_Lane("yahoo", list(reversed(plan.items())), lambda item: fetcher(*item), yahoo_commit,
+                       yahoo_skip, lambda: connectivity.reason, max(1, workers), prepare=yahoo_prepare,
+                       total=len(plan)))
+    if sec_lane is not None:
+        lanes.append(sec_lane.lane)
+    total = sum(lane.total for lane in lanes)
+    log.info("refresh: %d symbols, %d due, %d items fresh; %.3g requests/s, %d workers; SEC: %s",
+             len(symbols), len(plan), len(report.fresh), max_rate, workers,
+             f"{sec_lane.lane.total} jobs" if sec_lane is not None else "off")
+    if progress is not None:
+        progress(0, total, f"{len(plan)} tickers to fetch, {len(report.fresh)} cached items fresh"
+                 + (f"; {sec_lane.lane.total} SEC jobs" if sec_lane is not None else ""))
+    _run_lanes(lanes, stop_requested, abort, progress, total, clock, started)
     if cancelled():
         report.elapsed_s = clock() - started
         raise Cancelled()
 
     for failure in report.failures:
         log.info("refresh: %s %s failed: %s", failure.symbol, failure.kind, failure.reason)
-    if connectivity.offline and not report.fetched:
+    if report.sec is not None and sec_lane is not None:
+        report.sec.requests = sec_lane.client.requests_sent
+    sec_got = report.sec is not None and (report.sec.fetched or report.sec.unchanged or report.sec.submissions)
+    if connectivity.offline and not report.fetched and not sec_got:
         raise SourceUnreachableError(connectivity.reason,
                                      hint="Check the internet connection, or import saved files instead.")
     if build_snapshot:
-        report.snapshot_id = _build_snapshot(db, provider, symbols, report)
+        report.snapshot_id = _build_snapshot(db, provider, symbols, report, with_sec=sec_lane is not None)
     report.elapsed_s = clock() - started
     log.info("refresh: %d fetched, %d with failures, %d requests, %d retries in %.1f s; snapshot %s",
              len(report.fetched), len(report.failed_symbols), report.requests, report.retries,
              report.elapsed_s, report.snapshot_id)
     return report
+
+
+def _run_lanes(lanes: list[_Lane], stop_requested: Callable[[], bool], abort: threading.Event,
+               progress: Progress | None, total: int, clock: Callable[[], float], started: float) -> None:
+    """Run every lane's items on its own pool, side by side; commit each result on this thread."""
+    pools = {lane.name: ThreadPoolExecutor(max_workers=lane.workers, thread_name_prefix=f"refresh-{lane.name}")
+             for lane in lanes}
+    done = 0
+    interrupted = False
+    try:
+        while True:
+            for lane in lanes:
+                reason = lane.stopped()
+                while lane.pending and reason:  # no request is sent any more: say so per item
+                    lane.skip(lane.pending.pop(), reason)
+                # Keep a short queue so a cancel or crash leaves little work in flight.
+                while lane.pending and len(lane.running) < 2 * lane.workers and not stop_requested():
+                    item = lane.pending.pop()
+                    lane.running[pools[lane.name].submit(lane.work, lane.prepare(item))] = item
+            running = {future: lane for lane in lanes for future in lane.running}
+            if not running:
+                break  # all done, or cancelled before anything else was submitted
+            finished, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in finished:
+                lane = running[future]
+                del lane.running[future]
+                try:
+                    outcome = future.result()
+                except Cancelled:
+                    continue
+                text = lane.commit(outcome)
+                lane.done += 1
+                done += 1
+                if progress is not None:
+                    eta = max(other.eta(clock() - started) for other in lanes)
+                    progress(done, total, text + (f" - about {_duration(eta)} left" if eta and done < total else ""))
+    except BaseException:  # a crash or kill: stop the workers, keep what is committed
+        interrupted = True
+        abort.set()
+        for lane in lanes:
+            for future in lane.running:
+                future.cancel()
+            lane.pending.clear()
+        raise
+    finally:
+        if interrupted:  # drop what was queued on every pool first, then wait for the running items
+            for pool in pools.values():
+                pool.shutdown(wait=False, cancel_futures=True)
+        for pool in pools.values():
+            pool.shutdown(wait=True)
+
+
+@dataclass
+class _SecLane:
+    lane: _Lane
+    client: Any
+    ciks: dict[str, str]
+
+
+def _sec_lane(db: Any, settings: SecSettings, members: list[str], max_age: Any,
+              stop_requested: Callable[[], bool], report: RefreshReport) -> _SecLane | None:
+    """The SEC part's lane (issue #14), or None (with ``report.sec.skipped``) when it cannot start."""
+    from desktop.services import sec_refresh
+
+    summary = report.sec = sec_refresh.SecSummary()
+    stop = _Connectivity(float("inf"), time.monotonic)  # tripped by a block or an unreachable SEC
+    try:
+        client = settings.client(is_cancelled=lambda: stop_requested() or stop.offline)
+    except DataSourceError as exc:
+        summary.skipped = exc.message + (f" {exc.hint}" if exc.hint else "")
+        return None
+    plan = sec_refresh.plan(db, client, members, sec_refresh.resolve_ages(max_age), summary)
+    if summary.skipped:
+        return None
+
+    def commit(out: sec_refresh.Outcome) -> str:
+        if out.fatal is not None:
+            stop.trip(out.fatal)
+            summary.stopped = stop.reason
+            skip(out.job, out.fatal)
+        else:
+            sec_refresh.commit(db, out, summary)
+        if out.failure is not None:
+            report.failures.append(Failure(out.job.symbols[0], f"sec {out.failure[0]}", out.failure[1]))
+        return sec_refresh.describe(out)
+
+    def skip(job: sec_refresh.Job, reason: str) -> None:
+        kind = "submissions" if job.what == "submissions" else "companyfacts"
+        report.failures.append(Failure(job.symbols[0], f"sec {kind}", f"not tried: {reason}"))
+
+    lane = _Lane("sec", list(reversed(plan.jobs)), lambda job: sec_refresh.fetch_job(client, job, lambda: stop.reason or None),
+                 commit, skip, lambda: stop.reason, max(1, settings.workers), total=len(plan.jobs))
+    return _SecLane(lane, client, plan.ciks)
+
+
+def _previous_prices(db: Any, source: str, symbol: str) -> dict[str, str]:
+    """The cached prices payload of ``symbol`` ({"prices": text}) for an incremental fetch."""
+    from desktop.store import rawcache
+
+    with db.read_session() as session:
+        entry = rawcache.load_raw(session, source, ["prices"], [symbol]).get((symbol, "prices"))
+    if entry is None or entry.status != "ok" or not isinstance(entry.payload, str):
+        return {}
+    return {"prices": entry.payload}
 
 
 def _requested_symbols(db: Any, provider: Provider, tickers: Iterable[str] | None) -> list[str]:
@@ -541,15 +682,11 @@ def _commit(db: Any, rawcache: Any, source: str, outcome: _Outcome) -> None:
                                      status="nodata", error=failure.reason)
 
 
-def _progress_message(outcome: _Outcome, done: int, total: int, elapsed: float, notes: list[str]) -> str:
+def _outcome_text(outcome: _Outcome, notes: list[str]) -> str:
     state = "ok" if not outcome.failures else "; ".join(f"{f.kind}: {f.reason}" for f in outcome.failures)
-    eta = ""
-    if 0 < done < total:
-        remaining = elapsed / done * (total - done)
-        eta = f" - about {_duration(remaining)} left"
     latest = f" ({notes[-1]})" if notes else ""
     notes.clear()
-    return f"{outcome.symbol}: {state}{eta}{latest}"
+    return f"{outcome.symbol}: {state}{latest}"
 
 
 def _duration(seconds: float) -> str:
@@ -560,33 +697,43 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _build_snapshot(db: Any, provider: Provider, symbols: list[str], report: RefreshReport) -> int | None:
-    """Parse every cached payload of the requested symbols and save a new snapshot."""
+def _build_snapshot(db: Any, provider: Provider, symbols: list[str], report: RefreshReport,
+                    with_sec: bool = False) -> int | None:
+    """Parse every cached payload of the requested symbols (and their SEC facts) into a new snapshot."""
     from desktop.data import canonical
+    from desktop.services import sec_refresh
     from desktop.store import rawcache, snapshots
 
+    members = [s for s in symbols if s not in provider.market_symbols]
+    sec_source = sec_refresh.source_data(db, members) if with_sec else None
     with db.session() as session:
         raw = _raw_entries(rawcache.load_raw(session, provider.source, list(_all_kinds(provider, symbols)),
                                              symbols))
-        if not raw:
+        if not raw and sec_source is None:
             report.warnings.append("nothing is cached for these symbols: no snapshot was made")
             return None
         today = _now().date()
-        source_data = provider.to_source_data(raw, as_of=today)
-        report.warnings.extend(source_data.warnings)
-        report.warnings.extend(f"{s.ticker}: {s.reason}" for s in source_data.skipped)
+        sources = [provider.to_source_data(raw, as_of=today)] if raw else []
+        if sec_source is not None:
+            sources.append(sec_source)
+        for source_data in sources:
+            report.warnings.extend(source_data.warnings)
+            report.warnings.extend(f"{s.ticker}: {s.reason}" for s in source_data.skipped)
         previous = snapshots.load_dataset(session) if snapshots.latest_snapshot_id(session) is not None else None
-        dataset = canonical.merge(previous, [source_data], today)
+        merged = canonical.MergeReport()
+        dataset = canonical.merge(previous, sources, today, report=merged)
+        report.warnings.extend(f"identity: {r.sentence()}" for r in merged.rejections)
+        report.warnings.extend(merged.warnings)
         report.as_of = dataset.as_of
-        report.coverage = _coverage(dataset, [s for s in symbols if s not in provider.market_symbols])
+        report.coverage = _coverage(dataset, members)
         summary = {
             "kind": "refresh",
-            "source": provider.source,
+            "source": provider.source + (" + sec" if sec_source is not None else ""),
             "symbols": len(symbols),
             "fetched": len(report.fetched),
             "fresh": len(report.fresh),
             "failed": sorted(report.failed_symbols),
-            "requests": report.requests,
+            "requests": report.requests + (report.sec.requests if report.sec is not None else 0),
         }
         return int(snapshots.save_snapshot(session, dataset, summary))
 

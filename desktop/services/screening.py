@@ -2,33 +2,45 @@
 
 ``load_table`` turns a stored snapshot into a :class:`~desktop.engine.metrics.StockTable` (themes
 from ``resources/themes.toml`` plus the user's ``themes.toml`` in the config folder) and caches it
-per snapshot, because computing metrics takes a second or two while a screen takes milliseconds.
-``run_screen`` evaluates a screen on it and records the run in the store, so that "what entered
-and left my shortlist" is a query later.
+per snapshot, because computing metrics takes half a second or more while a screen takes
+milliseconds. The table is cached twice: in memory for this process, and in the store
+(``desktop.store.tables``) for the next one, under :func:`table_key` - a digest of the engine's
+source, the parameters and the theme files - so start-up reads it instead of recomputing, and
+a new field or formula invalidates it by itself (issue #17). The store copy is written after the
+first compute on one background thread (:func:`flush_table_writes` waits for it); the caller
+never waits for it. A cached table comes with the snapshot's data loaded only when asked for
+(:class:`SnapshotData`). ``run_screen`` evaluates a screen on the table and records the run in
+the store, so that "what entered and left my shortlist" is a query later.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
-from desktop import paths
+from desktop import __version__, engine, paths
 from desktop.engine.dataset import Dataset
 from desktop.engine.evaluate import ScreenResult, evaluate
-from desktop.engine.metrics import MetricParams, StockTable, compute_metrics
+from desktop.engine.metrics import MetricParams, StockTable, compute_metrics, rate_beta_window
 from desktop.engine.screen import Screen, parse_screen, screen_to_dict
 from desktop.engine.themes import ThemeFileError, ThemeTaxonomy
-from desktop.errors import InputError
+from desktop.errors import InputError, PickaxeError
 from desktop.resources import resource_path
-from desktop.store import runs, screens, snapshots
+from desktop.store import runs, screens, snapshots, tables
 from desktop.store.db import Database, NotFoundError
 from desktop.store.snapshots import SnapshotInfo
 
@@ -42,13 +54,72 @@ Progress = Callable[..., None]
 IsCancelled = Callable[[], bool]
 
 
+class SnapshotData:
+    """The stored data of one snapshot, read from the store only when first asked for.
+
+    A table read from the store cache needs none of it to be shown; the charts want the market
+    series at once and one stock's closes per selection, so those are read alone (a few ms)
+    instead of all prices (~100 MB, ~0.2 s). Thread-safe.
+    """
+
+    def __init__(self, db: Database, snapshot_id: int) -> None:
+        self._db, self._id = db, snapshot_id
+        self._dataset: Dataset | None = None
+        self._market: pd.DataFrame | None = None
+        self._lock = threading.Lock()
+
+    def dataset(self) -> Dataset:
+        """The whole dataset, prices included (loaded once)."""
+        with self._lock:
+            if self._dataset is None:
+                with self._db.read_session() as session:
+                    self._dataset = snapshots.load_dataset(session, self._id, with_prices=True)
+            return self._dataset
+
+    def market(self) -> pd.DataFrame:
+        """The market series (IWM, 10-year yield, ...), indexed by date."""
+        with self._lock:
+            if self._dataset is not None:
+                return self._dataset.market
+            if self._market is None:
+                with self._db.read_session() as session:
+                    self._market = snapshots.load_market(session, self._id)
+            return self._market
+
+    def price_dates(self) -> pd.DatetimeIndex:
+        """Every trading day of the snapshot's daily closes (without reading the closes)."""
+        with self._lock:
+            dataset = self._dataset
+        if dataset is not None:
+            return pd.DatetimeIndex(dataset.prices.index)
+        with self._db.read_session() as session:
+            return snapshots.load_price_dates(session, self._id)
+
+    def prices_of(self, symbol: str) -> pd.Series:
+        """One stock's daily closes (empty when the snapshot has none for it)."""
+        with self._lock:
+            dataset = self._dataset
+        if dataset is None:
+            with self._db.read_session() as session:
+                frame = snapshots.load_prices(session, self._id, [symbol])
+        else:
+            frame = dataset.prices
+        return frame[symbol] if symbol in frame.columns else pd.Series(dtype=float)
+
+
 @dataclass(frozen=True)
 class TableBundle:
-    """A snapshot's metadata, its dataset and the computed metrics."""
+    """A snapshot's metadata, the computed metrics and the snapshot's data (read on demand)."""
 
     info: SnapshotInfo
-    dataset: Dataset
     table: StockTable
+    data: SnapshotData = field(repr=False)
+    from_store: bool = False  # the table was read from the store cache, not computed
+
+    @property
+    def dataset(self) -> Dataset:
+        """The whole dataset (read from the store on first use when the table came from its cache)."""
+        return self.data.dataset()
 
 
 @dataclass(frozen=True)
@@ -65,6 +136,11 @@ class RunOutcome:
 
 _cache: OrderedDict[tuple[Any, ...], TableBundle] = OrderedDict()
 _lock = threading.Lock()
+# One thread writes computed tables into the store cache: never in the caller's way, never two at
+# once. Its futures are kept until done so flush_table_writes() can wait for them.
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pickaxe-table-cache")
+_pending: set[Future[None]] = set()
+TABLE_CACHE_VERSION = 1  # bump when the meaning of a cached table changes outside desktop/engine
 
 
 def clear_cache() -> None:
@@ -114,7 +190,8 @@ def _override_text() -> str | None:
 
 def load_table(db: Database, snapshot: int | str | None = None, *, params: MetricParams | None = None,
                progress: Progress | None = None, is_cancelled: IsCancelled | None = None) -> TableBundle:
-    """Load a snapshot and compute its metrics (cached per snapshot, themes file and parameters).
+    """Load a snapshot's metrics: from memory, else from the store's cache, else computed (and then
+    written to the store's cache in the background). Keyed by snapshot, themes files and parameters.
 
     Args:
         db: the open database.
@@ -138,17 +215,82 @@ def load_table(db: Database, snapshot: int | str | None = None, *, params: Metri
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    taxonomy = _taxonomy(override)
+    stored_key = table_key(info, params, override)
     with db.read_session() as session:
-        dataset = snapshots.load_dataset(session, info.id, with_prices=True)
-    log.info("computing metrics for snapshot %s (%s securities)", info.id, len(dataset.securities))
-    table = compute_metrics(dataset, params, taxonomy=taxonomy, progress=progress, is_cancelled=is_cancelled)
-    bundle = TableBundle(info, dataset, table)
+        table = tables.load_table(session, info.id, stored_key)
+    if table is not None:  # (computed with this very override file, so it parses)
+        bundle = TableBundle(info, table, SnapshotData(db, info.id), from_store=True)
+    else:
+        taxonomy = _taxonomy(override)
+        with db.read_session() as session:
+            dataset = _metrics_input(session, info, params)
+        log.info("computing metrics for snapshot %s (%s securities)", info.id, len(dataset.securities))
+        table = compute_metrics(dataset, params, taxonomy=taxonomy, progress=progress, is_cancelled=is_cancelled)
+        bundle = TableBundle(info, table, SnapshotData(db, info.id))
+        _write_later(db, info.id, stored_key, table)
     with _lock:
         _cache[key] = bundle
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return bundle
+
+
+def _metrics_input(session: Any, info: SnapshotInfo, params: MetricParams) -> Dataset:
+    """The snapshot as compute_metrics reads it: everything, but daily closes only over the days
+    the rate betas use (a real snapshot's closes span ~25 years, ~100 MB; issue #17: peak memory)."""
+    window = rate_beta_window(snapshots.load_price_dates(session, info.id), snapshots.load_market(session, info.id),
+                              info.as_of, params)
+    return snapshots.load_dataset(session, info.id, prices_since=window[0] if window else None)
+
+
+@cache
+def engine_fingerprint() -> str:
+    """sha256 of the engine's source files and the numeric libraries' versions: whatever changes
+    how a table is computed (a new field, a formula, a catalogue entry) changes this."""
+    digest = hashlib.sha256(f"pandas {pd.__version__} numpy {np.__version__}".encode())
+    files = sorted(Path(engine.__file__).parent.glob("*.py"))
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    if not files:  # a build without the engine's sources (installer/hooks ships them): the version
+        log.info("engine sources not found beside %s; cached tables are keyed by version", engine.__file__)
+        digest.update(f"pickaxe {__version__}".encode())
+    return digest.hexdigest()
+
+
+def table_key(info: SnapshotInfo, params: MetricParams, override: str | None) -> str:
+    """The store cache key of a snapshot's table: its snapshot (id and creation time, as ids can be
+    reused after a delete), the engine's code, the parameters and both theme files."""
+    parts = {"version": TABLE_CACHE_VERSION, "snapshot": [info.id, info.created_at.isoformat()],
+             "engine": engine_fingerprint(), "params": dataclasses.asdict(params),
+             "themes": _digest(resource_path("themes.toml").read_text(encoding="utf-8")),
+             "override": _digest(override)}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _write_later(db: Database, snapshot_id: int, key: str, table: StockTable) -> None:
+    def write() -> None:
+        try:
+            with db.session() as session:
+                tables.save_table(session, snapshot_id, key, table)
+        except (PickaxeError, SQLAlchemyError, OSError) as exc:  # a cache: the next start recomputes
+            log.warning("could not cache the metric table of snapshot %s: %s", snapshot_id, exc)
+
+    future = _writer.submit(write)
+    with _lock:
+        _pending.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: Future[None]) -> None:
+    with _lock:
+        _pending.discard(future)
+
+
+def flush_table_writes(timeout: float | None = None) -> bool:
+    """Wait for the background writes of computed tables; True when none is left."""
+    with _lock:
+        pending = set(_pending)
+    return not wait(pending, timeout=timeout).not_done
 
 
 def _digest(text: str | None) -> str:

@@ -8,7 +8,8 @@ GUI's Import dialog call :func:`import_companyfacts`. It reads the archive membe
 the latest snapshot and saves a new one in one transaction: all or nothing.
 
 The bulk file names companies by CIK only, so the ticker map is required: ``--tickers FILE``, or a
-``company_tickers*.json`` in the folder / beside the archive. With a universe already imported only
+``company_tickers*.json`` in the folder / beside the archive, or else the copy an online refresh
+keeps in the store. With a universe already imported only
 its members' CIKs are read (the other ~16,000 companies are never decompressed); without one,
 every company of the ticker map is.
 
@@ -37,7 +38,7 @@ _SHOW = 5
 
 @dataclass(frozen=True)
 class _Options:
-    tickers: Path | None
+    tickers: Path | bytes | None  # a file, or the body of the copy kept by an online refresh
     accept_skipped: bool
     members: frozenset[str] | None
     progress: Callable[..., None] | None
@@ -83,8 +84,10 @@ def import_companyfacts(db: Any, paths: Sequence[str | Path], *, tickers: str | 
             dataset = snapshots.load_dataset(session)
             if len(dataset.members):
                 members = frozenset(str(s) for s in dataset.members.index)
-    options = _Options(Path(tickers) if tickers is not None else None, accept_skipped, members, progress,
-                       is_cancelled)
+        ticker_map: Path | bytes | None = Path(tickers) if tickers is not None else None
+        if ticker_map is None and len(paths) == 1 and find_ticker_map(Path(paths[0])) is None:
+            ticker_map = _cached_ticker_map(session)
+    options = _Options(ticker_map, accept_skipped, members, progress, is_cancelled)
     token = _OPTIONS.set(options)
     try:
         return importing.import_files(db, KIND, list(paths), as_of=as_of, progress=progress,
@@ -103,6 +106,15 @@ def read_for_import(paths: list[Path]) -> list[SourceData]:
                                      is_cancelled=options.is_cancelled)]
 
 
+def _cached_ticker_map(session: Any) -> bytes | None:
+    """The SEC ticker map an online refresh keeps in the raw cache (issue #14), if any."""
+    from desktop.services.sec_refresh import KIND_MAP, MAP_KEY, SOURCE
+    from desktop.store import rawcache
+
+    entry = rawcache.load_raw(session, SOURCE, [KIND_MAP], [MAP_KEY]).get((MAP_KEY, KIND_MAP))
+    return entry.payload if entry is not None and entry.status == "ok" and isinstance(entry.payload, bytes) else None
+
+
 def find_ticker_map(path: Path) -> Path | None:
     """A ``company_tickers*.json`` in the folder ``path`` or beside the archive ``path``."""
     folder = path if path.is_dir() else path.parent
@@ -112,7 +124,8 @@ def find_ticker_map(path: Path) -> Path | None:
     return choice[0] if choice else None
 
 
-def read_companyfacts_source(path: str | Path, *, tickers: Path | None = None, members: frozenset[str] | None = None,
+def read_companyfacts_source(path: str | Path, *, tickers: Path | bytes | None = None,
+                             members: frozenset[str] | None = None,
                              accept_skipped: bool = False, progress: Callable[..., None] | None = None,
                              is_cancelled: Callable[[], bool] | None = None) -> SourceData:
     """Read the archive into one :class:`SourceData` (source ``sec``), for ``members`` or every ticker.
@@ -127,12 +140,16 @@ def read_companyfacts_source(path: str | Path, *, tickers: Path | None = None, m
             "the SEC's bulk company facts name companies by CIK only; Pickaxe needs the SEC's ticker "
             "map to know which company is which member", path=str(p),
             hint="Download company_tickers.json from https://www.sec.gov/files/company_tickers.json and "
-                 "pass --tickers FILE, or put it next to the archive.")
-    try:
-        raw = map_path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the ticker map ({exc.strerror or exc})", path=str(map_path)) from None
-    symbol_cik = sec_facts.parse_company_tickers(raw, str(map_path))
+                 "pass --tickers FILE (in the app: add it with the archive), or put it next to the archive.")
+    if isinstance(map_path, bytes):
+        raw, map_name = map_path, "company_tickers.json (kept by the last online refresh)"
+    else:
+        map_name = str(map_path)
+        try:
+            raw = map_path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read the ticker map ({exc.strerror or exc})", path=str(map_path)) from None
+    symbol_cik = sec_facts.parse_company_tickers(raw, map_name)
     wanted = {s: c for s, c in symbol_cik.items() if members is None or s in members}
     by_cik: dict[str, list[str]] = {}
     for symbol, cik in wanted.items():
@@ -166,7 +183,7 @@ def read_companyfacts_source(path: str | Path, *, tickers: Path | None = None, m
                                "archive (no XBRL statements filed)")
     unmapped = len(members - set(symbol_cik)) if members is not None else 0
     if unmapped:
-        source.warnings.append(f"{map_path.name}: {unmapped} universe member(s) are not in the ticker map (listed or "
+        source.warnings.append(f"{Path(map_name).name}: {unmapped} universe member(s) are not in the ticker map (listed or "
                                "renamed after it was written); download a current company_tickers.json")
     source.warnings.extend(result.warnings)
     return source

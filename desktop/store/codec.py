@@ -4,6 +4,7 @@ A frame becomes one byte string: a 4-byte header length, a JSON header describin
 each column, then the column buffers. Numeric, boolean and datetime columns are stored as their
 raw numpy bytes (NaN and NaT survive exactly); everything else (text, categories, mixed objects)
 is dictionary-encoded: a JSON list of the distinct values plus int32 codes, ``-1`` for missing.
+:func:`encode_frames` puts several named frames and a JSON header into one byte string.
 :func:`compress` / :func:`decompress` wrap the bytes in zlib.
 """
 
@@ -172,6 +173,34 @@ def decode_frame(raw: bytes) -> pd.DataFrame:
         keep_object = isinstance(values, np.ndarray) and values.dtype == object
         index = pd.Index(values, name=ientry["name"], dtype=object if keep_object else None)
     return frame_from_arrays(arrays, index)
+
+
+def encode_frames(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> bytes:
+    """Named frames plus a JSON-able ``meta`` dict as one byte string. Inverse: :func:`decode_frames`."""
+    bodies = [encode_frame(frame) for frame in frames.values()]
+    header = json.dumps({"v": FORMAT_VERSION, "meta": meta,
+                         "parts": [[name, len(body)] for name, body in zip(frames, bodies, strict=True)]}).encode()
+    return b"".join([_HEADER.pack(len(header)), header, *bodies])
+
+
+def decode_frames(raw: bytes) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """``(meta, frames)`` from bytes made by :func:`encode_frames`."""
+    try:
+        (hlen,) = _HEADER.unpack_from(raw, 0)
+        header = json.loads(raw[_HEADER.size:_HEADER.size + hlen])
+        parts = [(str(name), int(size)) for name, size in header["parts"]]
+    except (struct.error, ValueError, KeyError, TypeError) as exc:
+        raise CodecError(f"corrupt frames header: {exc}") from exc
+    if header.get("v") != FORMAT_VERSION:
+        raise CodecError(f"unknown frames format version {header.get('v')!r}")
+    offset = _HEADER.size + hlen
+    if offset + sum(size for _, size in parts) != len(raw):
+        raise CodecError("the frames are cut short or have trailing bytes")
+    frames = {}
+    for name, size in parts:
+        frames[name] = decode_frame(raw[offset:offset + size])
+        offset += size
+    return dict(header["meta"]), frames
 
 
 def frame_from_arrays(arrays: dict[str, Any], index: pd.Index) -> pd.DataFrame:

@@ -27,9 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
@@ -50,22 +47,21 @@ class NotFoundError(StoreError):
 
 
 @cache
-def _script() -> ScriptDirectory:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(cfg)
+def known_revisions() -> list[str]:
+    """Every schema revision this version knows, oldest first.
+
+    Read from the names of the revision files (``versions/0004_what.py`` is revision ``0004``, each
+    revising the one before), not through Alembic: importing Alembic costs ~0.1 s of every start-up,
+    and it is needed only to migrate (issue #17). tests/store/test_store_db.py checks that Alembic
+    sees the same chain.
+    """
+    names = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    return [name[:4] for name in names]
 
 
 def head_revision() -> str:
     """The schema revision this version of Pickaxe writes."""
-    head = _script().get_current_head()
-    assert head is not None
-    return head
-
-
-def known_revisions() -> list[str]:
-    """Every schema revision this version knows, oldest first."""
-    return [rev.revision for rev in reversed(list(_script().walk_revisions()))]
+    return known_revisions()[-1]
 
 
 class Database:
@@ -119,8 +115,9 @@ class Database:
                 yield session
 
     def schema_revision(self) -> str | None:
+        """The revision in ``alembic_version`` (None for an empty database), read without Alembic."""
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return _inspect(conn).revision
 
     def dispose(self) -> None:
         """Close every pooled connection (SQLite then checkpoints the WAL into the main file)."""
@@ -246,7 +243,8 @@ def _check_sqlite_file(path: Path) -> None:
 _TABLES_0001 = frozenset({"snapshots", "snapshot_securities", "blobs", "snapshot_parts", "screens",
                           "screen_versions", "screen_runs", "run_members", "watchlist"})
 _TABLES_0002 = _TABLES_0001 | {"raw_payloads"}
-_TABLES_BY_REVISION = {"0001": _TABLES_0001, "0002": _TABLES_0002, "0003": _TABLES_0002}
+_TABLES_0004 = _TABLES_0002 | {"metric_tables"}
+_TABLES_BY_REVISION = {"0001": _TABLES_0001, "0002": _TABLES_0002, "0003": _TABLES_0002, "0004": _TABLES_0004}
 # Pickaxe's fingerprint: these tables, with these columns of ``snapshots`` (present since 0001).
 # A database that has it but lacks other tables of its revision is a damaged Pickaxe database.
 _CORE_TABLES = frozenset({"snapshots", "snapshot_parts", "blobs"})
@@ -394,7 +392,8 @@ def _engine_for(url: sa.URL, busy_timeout: float) -> Engine:
 
 def _migrate(engine: Engine, where: str, target: str | None = None) -> None:
     """Check the revision under the write lock and upgrade to ``target`` (default: head)."""
-    from alembic import command
+    from alembic import command  # imported only to migrate: it costs ~0.1 s (issue #17)
+    from alembic.config import Config
 
     with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
         with conn.begin():

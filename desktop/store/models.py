@@ -1,7 +1,7 @@
 """The ORM schema (SQLAlchemy 2.x typed declarative). These classes never leave ``desktop.store``:
 repository functions return dataclasses and DataFrames.
 
-Layout (schema revision ``0003``, see ``desktop/store/migrations``):
+Layout (schema revision ``0004``, see ``desktop/store/migrations``):
 
 * ``snapshots`` one row per immutable snapshot; ``snapshot_securities`` one row per security with
   its values as a JSON object (missing values are absent keys, never zero); ``snapshot_parts``
@@ -14,6 +14,8 @@ Layout (schema revision ``0003``, see ``desktop/store/migrations``):
 * ``screen_runs`` / ``run_members``: which screen version ran on which snapshot, and the ranked
   tickers it returned.
 * ``watchlist``; ``raw_payloads``: the per-ticker cache of the resumable refresh.
+* ``metric_tables`` (0004): computed metric tables per snapshot and cache key, a cache that
+  start-up reads instead of recomputing (``tables.py``).
 """
 
 from __future__ import annotations
@@ -163,3 +165,17 @@ class RawPayload(Base):  # added in 0002
     fetched_at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class MetricTableRow(Base):  # added in 0004
+    __tablename__ = "metric_tables"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    cache_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # see tables.table_key
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    codec: Mapped[str] = mapped_column(String(16))  # "tables1.zlib"
+    raw_size: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))  # sha256 of payload as stored
+    payload: Mapped[bytes] = mapped_column(LargeBinary)

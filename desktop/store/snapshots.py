@@ -3,7 +3,8 @@
 Storage (see ``models.py``): the securities frame is one row per security with a JSON object of
 its values (missing values are absent keys), so the latest snapshot of 2,000 tickers loads in a
 few tens of milliseconds and stays queryable in SQL. History, market series and provenance are
-whole-snapshot compressed frames; prices are one compressed part per symbol (int64 day numbers +
+whole-snapshot compressed frames (daily volumes too, where any source had them); prices are one
+compressed part per symbol (int64 day numbers +
 float64 closes, NaNs dropped). Parts are content-addressed, so a snapshot that carries the
 previous prices forward stores no new price bytes. Nothing is pickled.
 
@@ -30,7 +31,6 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from desktop.engine.dataset import KEY, Dataset, empty_history, empty_provenance, empty_series_frame
@@ -170,8 +170,16 @@ def _insert_blobs(session: Session, parts: list[tuple[str, str, str, bytes, int]
     if new_blobs:
         dialect = session.get_bind().dialect.name
         # Another writer (PostgreSQL) may insert the same content concurrently: that is fine.
-        insert: Any = (postgresql.insert(Blob) if dialect == "postgresql" else
-                       sqlite.insert(Blob) if dialect == "sqlite" else sa.insert(Blob))
+        if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql  # here, not at import: ~25 ms of start-up
+
+            insert: Any = postgresql.insert(Blob)
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            insert = sqlite.insert(Blob)
+        else:
+            insert = sa.insert(Blob)
         if hasattr(insert, "on_conflict_do_nothing"):
             insert = insert.on_conflict_do_nothing(index_elements=["digest"])
         values = list(new_blobs.values())
@@ -236,6 +244,8 @@ def save_snapshot(session: Session, dataset: Dataset, summary: dict[str, Any]) -
         ("market", "", FRAME_CODEC, codec.encode_frame(dataset.market), len(dataset.market)),
         ("provenance", "", FRAME_CODEC, codec.encode_frame(dataset.provenance), len(dataset.provenance)),
     ]
+    if len(dataset.volumes.columns):  # issue #16; snapshots without volumes have no such part
+        parts.append(("volumes", "", FRAME_CODEC, codec.encode_frame(dataset.volumes), len(dataset.volumes)))
     parts.extend(_price_parts(dataset.prices))
     snapshot.n_parts = len(parts)
     _insert_blobs(session, parts, snapshot.id)
@@ -495,12 +505,32 @@ def _frame_part(session: Session, snapshot_id: int, kind: str, default: pd.DataF
     return _decoded(session, snapshot_id, kind, "", codec.decode_frame, parts[0][2]) if parts else default
 
 
-def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = None) -> pd.DataFrame:
-    """Daily closes of a snapshot (all symbols, or just ``symbols``), columns sorted by symbol."""
-    index_parts = _blob_bytes(session, snapshot_id, ["prices_index"])
-    if not index_parts:
+def _price_index(session: Session, snapshot_id: int) -> pd.Index | None:
+    parts = _blob_bytes(session, snapshot_id, ["prices_index"])
+    return _decoded(session, snapshot_id, "prices_index", "", codec.decode_frame, parts[0][2]).index if parts else None
+
+
+def load_price_dates(session: Session, snapshot_id: int) -> pd.DatetimeIndex:
+    """Every trading day of the snapshot's daily closes (the index of :func:`load_prices`)."""
+    index = _price_index(session, snapshot_id)
+    return pd.DatetimeIndex(empty_series_frame().index if index is None else index)
+
+
+def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = None, *,
+                since: Any = None) -> pd.DataFrame:
+    """Daily closes of a snapshot (all symbols, or just ``symbols``), columns sorted by symbol.
+
+    ``since`` (a date) keeps only the days from it on: the metrics read two years of closes, and
+    a real snapshot's price dates span ~25 years (~100 MB for 2,000 stocks, issue #17). Every part
+    read is checked as a whole either way.
+    """
+    full_index = _price_index(session, snapshot_id)
+    if full_index is None:
         return empty_series_frame()
-    full_index = _decoded(session, snapshot_id, "prices_index", "", codec.decode_frame, index_parts[0][2]).index
+    first_day = None
+    if since is not None:
+        first_day = np.datetime64(pd.Timestamp(since).date(), "D")
+        full_index = full_index[full_index.to_numpy().astype("datetime64[D]") >= first_day]
     series = _blob_bytes(session, snapshot_id, ["prices"], symbols)
     series.sort(key=lambda part: part[1])
     days_index = full_index.to_numpy().astype("datetime64[D]")
@@ -509,10 +539,13 @@ def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = 
     matrix = np.full((len(series), len(full_index)), np.nan)
     for j, (_, symbol, raw) in enumerate(series):
         days, values = _decoded(session, snapshot_id, "prices", symbol, codec.decode_series, raw)
-        if not len(days):
-            continue
         if len(days) != len(values):
             raise _damaged(session, snapshot_id, f"{_part_name('prices', symbol)} is cut short")
+        if first_day is not None:
+            keep = int(np.searchsorted(days, first_day))
+            days, values = days[keep:], values[keep:]
+        if not len(days):
+            continue
         start = int(np.searchsorted(days_index, days[0]))
         stop = start + len(days)
         if stop <= len(days_index) and days_index[stop - 1] == days[-1]:
@@ -525,6 +558,11 @@ def load_prices(session: Session, snapshot_id: int, symbols: list[str] | None = 
                                                      "the snapshot's price dates")
             matrix[j, positions] = values
     return pd.DataFrame(matrix.T, index=full_index, columns=pd.Index([s for _, s, _ in series]), copy=False)
+
+
+def load_market(session: Session, snapshot_id: int) -> pd.DataFrame:
+    """The snapshot's market series (IWM, SPY, the 10-year yield...), without the rest."""
+    return _frame_part(session, snapshot_id, "market", empty_series_frame())
 
 
 def price_coverage(session: Session, snapshot_id: int) -> tuple[int, int]:
@@ -548,11 +586,12 @@ def load_provenance(session: Session, snapshot_id: int, symbols: list[str] | Non
 
 
 def load_dataset(session: Session, snapshot_id: int | None = None, *, with_prices: bool = True,
-                 with_provenance: bool = True) -> Dataset:
+                 with_provenance: bool = True, prices_since: Any = None) -> Dataset:
     """Rebuild the :class:`Dataset` of a snapshot (None = the latest).
 
     Args:
         with_prices: False leaves ``prices`` empty (the screen needs no daily closes).
+        prices_since: a date: daily closes only from it on (see :func:`load_prices`).
         with_provenance: False leaves ``provenance`` empty; fetch it later with
             :func:`load_provenance`.
 
@@ -563,17 +602,18 @@ def load_dataset(session: Session, snapshot_id: int | None = None, *, with_price
         snapshot_id = resolve_snapshot(session, "latest")
     snapshot = _snapshot_row(session, snapshot_id)
     verify_parts(session, snapshot)
-    wanted = ["history", "market"] + (["provenance"] if with_provenance else [])
+    wanted = ["history", "market"] + (["provenance"] if with_provenance else []) + (["volumes"] if with_prices else [])
     frames = {kind: _decoded(session, snapshot_id, kind, "", codec.decode_frame, raw)
               for kind, _, raw in _blob_bytes(session, snapshot_id, wanted)}
     return Dataset(
         as_of=snapshot.as_of,
         securities=_load_securities(session, snapshot),
         history=frames.get("history", empty_history()),
-        prices=load_prices(session, snapshot_id) if with_prices else empty_series_frame(),
+        prices=load_prices(session, snapshot_id, since=prices_since) if with_prices else empty_series_frame(),
         market=frames.get("market", empty_series_frame()),
         provenance=frames.get("provenance", empty_provenance()) if with_provenance else empty_provenance(),
         sources=_info(snapshot).sources,
+        volumes=_since(frames.get("volumes", empty_series_frame()), prices_since),
     )
 
 
@@ -585,6 +625,11 @@ def index_members(session: Session, snapshot_id: int) -> frozenset[str]:
     flags = securities["in_index"].astype(object)
     return frozenset(str(s) for s, member in zip(securities.index, flags, strict=True)
                      if member is not None and member == member and bool(member))
+
+
+def _since(frame: pd.DataFrame, day: Any) -> pd.DataFrame:
+    """The rows of a daily frame from ``day`` on (all of them when ``day`` is None)."""
+    return frame if day is None or not len(frame) else frame.loc[pd.DatetimeIndex(frame.index) >= pd.Timestamp(day)]
 
 
 # --- deleting -------------------------------------------------------------------------------

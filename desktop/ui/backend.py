@@ -30,6 +30,9 @@ class Backend:
         self.url = paths.database_url(db_url)
         self.db = open_database(self.url)
         self.provider_factory: Callable[[], Any] = _yahoo_provider
+        # The User-Agent declared to SEC EDGAR (issue #14), set by the window before a refresh;
+        # None refreshes from Yahoo alone.
+        self.sec_user_agent: str | None = None
 
     def close(self) -> None:
         self.db.dispose()
@@ -44,10 +47,12 @@ class Backend:
         return sorted(infos, key=lambda s: (s.as_of, s.id), reverse=True)
 
     def load_table(self, snapshot: int | None = None) -> Any:
-        """``TableBundle(info, dataset, table)`` of a snapshot (None = latest)."""
+        """``TableBundle(info, table, data)`` of a snapshot (None = latest), its market series read."""
         from desktop.services.screening import load_table
 
-        return load_table(self.db, snapshot)
+        bundle = load_table(self.db, snapshot)
+        bundle.data.market()  # read here, on the worker, not when the window draws the market chart
+        return bundle
 
     # -- screens ----------------------------------------------------------------------------
     def presets(self) -> dict[str, dict]:
@@ -137,15 +142,24 @@ class Backend:
                      progress: Progress, is_cancelled: IsCancelled) -> Any:
         from desktop.services.importing import import_files
 
+        if kind == "sec-companyfacts":  # the archive or folder, and the SEC's ticker map if added too
+            from desktop.services.sec_import import import_companyfacts
+
+            maps = [p for p in files if p.name.lower().startswith("company_tickers")]
+            return import_companyfacts(self.db, [p for p in files if p not in maps], tickers=maps[0] if maps else None,
+                                       as_of=as_of, progress=progress, is_cancelled=is_cancelled)
         return import_files(self.db, kind, list(files), as_of=as_of, progress=progress, is_cancelled=is_cancelled)
 
     def refresh(self, progress: Progress, is_cancelled: IsCancelled) -> Any:
         from desktop.services.refresh import refresh
+        from desktop.services.sec_refresh import SecSettings
 
-        return refresh(self.db, self.provider_factory(), progress=progress, is_cancelled=is_cancelled)
+        sec = SecSettings(self.sec_user_agent) if self.sec_user_agent else None
+        return refresh(self.db, self.provider_factory(), progress=progress, is_cancelled=is_cancelled, sec=sec)
 
     def download_universe(self, progress: Progress, is_cancelled: IsCancelled) -> Any:
-        """First run online: download the iShares IWM holdings, import them, then refresh Yahoo."""
+        """First run online: download the iShares IWM holdings, import them, then refresh (SEC EDGAR
+        fundamentals when ``sec_user_agent`` is set, Yahoo prices and profiles)."""
         from desktop.data.ishares import download_holdings
 
         progress(0, 0, "Downloading the Russell 2000 holdings from iShares…")

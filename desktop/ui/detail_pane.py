@@ -119,7 +119,7 @@ class DetailPane(QWidget):
                 if states is not None and symbol in states.index and c.criterion_id in states.columns:
                     state = int(states.at[symbol, c.criterion_id])  # type: ignore[arg-type]
                 word, colour = _STATE_TEXT.get(state, ("—", "#777")) if state is not None else ("—", "#777")
-                field = _safe_field(c.field)
+                field = _safe_field(c.field, table)
                 unit = field.unit if field else "ratio"
                 value = row.get(c.field) if c.field in values.columns else None
                 st = int(status.get(c.field, 0)) if c.field in status.index else (0 if value is not None else 1)  # type: ignore[arg-type]
@@ -167,7 +167,7 @@ class DetailPane(QWidget):
         out.append(f"<h3>{esc(self.tr('All metrics'))}</h3>")
         out.append("<table cellspacing=0 cellpadding=2 width='100%'>")
         group = None
-        for f in sorted((_safe_field(c) for c in values.columns), key=_group_key):
+        for f in sorted((_safe_field(c, table) for c in values.columns), key=_group_key):
             if f is None or f.name in ("symbol", "name", "description"):
                 continue
             if f.group != group:
@@ -233,9 +233,10 @@ class DetailPane(QWidget):
         return out
 
 
-def _safe_field(name: str) -> catalog.Field | None:
+def _safe_field(name: str, table: Any = None) -> catalog.Field | None:
+    """A catalogue field, or a formula field of ``table`` (issue #16); None when neither."""
     try:
-        return catalog.get(name)
+        return table.field(name) if hasattr(table, "field") else catalog.get(name)
     except KeyError:
         return None
 

@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
-from desktop.engine import catalog
 from desktop.engine.coverage import field_coverage
 from desktop.errors import PickaxeError, ScreenDefinitionError, SourceUnreachableError
 from desktop.resources import resource_path
@@ -47,13 +46,14 @@ from desktop.ui.backend import Backend
 from desktop.ui.chart_coordinator import ChartCoordinator
 from desktop.ui.detail_pane import CriterionInfo, DetailPane
 from desktop.ui.dialogs.changes_dialog import WhatChangedDialog
+from desktop.ui.dialogs.sec_contact_dialog import edit_sec_contact
 from desktop.ui.results_model import FAIL, PASS, UNKNOWN, ColumnSpec, FormattedTable, ResultsTableModel
 from desktop.ui.results_view import ResultsView
 from desktop.ui.screen_builder import CriterionRow, ScreenBuilderWidget
 from desktop.ui.screen_document import EMPTY_SCREEN, ScreenDocument, ScreenSource, normalised
 from desktop.ui.settings import Settings
 from desktop.ui.tasks import TaskController
-from desktop.ui.widgets import Banner, EmptyState
+from desktop.ui.widgets import Banner, EmptyState, LoadingState
 from desktop.ui.workers import TaskSlot, TaskState, write_pool
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,8 @@ class MainWindow(QMainWindow):
         self._requested_select = select
         self._is_ready = False
         self.bundle: Any = None  # TableBundle of the shown snapshot
-        self.ftable: FormattedTable | None = None
+        self.ftable: FormattedTable | None = None  # of the table the open screen ran on (with its formulas)
+        self._ftable_of: Any = None
         self.result: Any = None
         self.parsed_screen: Any = None
         self._pinned: set[str] = set()
@@ -266,6 +267,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
+        self.loading_state = LoadingState(self.stack)  # the first page: see load_snapshot
+        self.stack.addWidget(self.loading_state)
         self.empty_state = EmptyState(self.stack)
         self.empty_state.download.clicked.connect(self.tasks.download_universe)
         self.empty_state.import_button.clicked.connect(self.tasks.import_files)
@@ -373,7 +376,8 @@ class MainWindow(QMainWindow):
         self.act_find = a(self.tr("&Find field…"), self.builder.focus_field_search, std.Find,
                           self.tr("Search the field catalogue in the current criterion"))
         self.act_refresh = a(self.tr("&Refresh"), tasks.refresh, std.Refresh,
-                             self.tr("Fetch fresh data in the background"))
+                             self.tr("Fetch fresh data from SEC EDGAR and Yahoo Finance in the background"))
+        self.act_sec_contact = a(self.tr("SEC EDGAR &contact…"), lambda: edit_sec_contact(self, self.settings))
         self.act_cancel = a(self.tr("&Cancel refresh"), tasks.cancel_refresh, "Ctrl+.")
         self.act_changes = a(self.tr("What &changed since the last run…"), self.what_changed, "Ctrl+D")
         self.act_pin = a(self.tr("&Pin to watchlist"), self.toggle_pin, "Ctrl+B",
@@ -408,8 +412,8 @@ class MainWindow(QMainWindow):
         screen_menu.addAction(self.act_backtest)
         screen_menu.insertMenu(self.act_save, self.saved_menu)
         data_menu = menu.addMenu(self.tr("&Data"))
-        for act in (self.act_refresh, self.act_cancel, self.act_import, None, self.act_changes, self.act_pin,
-                    self.act_watchlist):
+        for act in (self.act_refresh, self.act_cancel, self.act_import, self.act_sec_contact, None, self.act_changes,
+                    self.act_pin, self.act_watchlist):
             data_menu.addSeparator() if act is None else data_menu.addAction(act)
         self.data_menu = data_menu
         view_menu = menu.addMenu(self.tr("&View"))
@@ -575,20 +579,28 @@ class MainWindow(QMainWindow):
         assert self.backend is not None
         backend = self.backend
         self.statusBar().showMessage(self.tr("Loading snapshot…"))
+        if self.bundle is None:  # nothing shown yet: say what is coming, not an empty table (issue #17)
+            shown = " ".join(self.snapshot_combo.currentText().split())
+            self.loading_state.loading(self.tr("the snapshot of %s") % shown)
+            self.stack.setCurrentWidget(self.loading_state)
         self.load_slot.start(lambda state: backend.load_table(snapshot_id), self._snapshot_loaded,
                              self._load_failed)
 
     def _load_failed(self, exc: BaseException) -> None:
         self.statusBar().clearMessage()
+        if self.bundle is None:
+            self.loading_state.failed(str(getattr(exc, "message", exc)))
         messages.show_error(self, exc, self.tr("Loading the snapshot"))
         self._mark_ready()
 
     def _snapshot_loaded(self, bundle: Any) -> None:
         t0 = time.perf_counter()
         self.bundle = bundle
+        self.stack.setCurrentWidget(self.workspace)
         table = bundle.table
         self.ftable = FormattedTable(table.values, table.status, getattr(table, "notes", {}),
                                      getattr(table, "period_end", None))
+        self._ftable_of = table
         self._choices = {}
         self.builder.set_choice_provider(self._choices_for)
         self.builder.set_coverage(field_coverage(table.values, table.status))
@@ -602,7 +614,7 @@ class MainWindow(QMainWindow):
             info.id, info.as_of.isoformat(), f"{len(table.values):,}"))
         self.statusBar().clearMessage()
         try:
-            self.charts.set_market(getattr(bundle.dataset, "market", None))
+            self.charts.set_market(bundle.data.market())
             if self.parsed_screen is None and not self.builder.document().get("criteria"):
                 self.document.open_initial(self._requested_screen)
                 self._requested_screen = None
@@ -673,14 +685,28 @@ class MainWindow(QMainWindow):
         # most of evaluate's time on every keystroke.
         result = evaluate(screen, table, near_misses=False)
         self.parsed_screen, self.result = screen, result
+        self._format(result.table or table)
         self._apply_result()
         self.last_screen_ms = (time.perf_counter() - t0) * 1000
         log.debug("re-screen in %.1f ms", self.last_screen_ms)
         self.screened.emit()
 
+    def _format(self, table: Any) -> None:
+        """The formatted table of ``table`` (the snapshot's, or it plus the screen's formula fields:
+        formatted once per set of formulas, issue #16)."""
+        if table is not self._ftable_of:
+            self.ftable = FormattedTable(table.values, table.status, getattr(table, "notes", {}),
+                                         getattr(table, "period_end", None))
+            self._ftable_of = table
+
+    def _screened_table(self) -> Any:
+        """The table the open screen ran on: the snapshot's plus the screen's formula fields."""
+        table = getattr(self.result, "table", None) if self.result is not None else None
+        return table if table is not None else self.bundle.table
+
     def _apply_result(self) -> None:
         assert self.ftable is not None and self.result is not None
-        result, ftable, table = self.result, self.ftable, self.bundle.table
+        result, ftable, table = self.result, self.ftable, self._screened_table()
         ranked: pd.DataFrame = result.ranked
         leaves = self.builder.leaves()
         ids = self._leaf_ids
@@ -714,7 +740,7 @@ class MainWindow(QMainWindow):
         for col in ("rank", "score"):
             if col in ranked.columns:
                 extra[col] = ranked[col].reindex(pd.Index(symbols)).to_numpy(dtype=np.float64, na_value=np.nan)
-        columns = [ColumnSpec.for_field(c) for c in self._column_names(extra)]
+        columns = [ColumnSpec.for_field(c, table.field) for c in self._column_names(extra)]
         selected = self.view.selected_symbols()
         new_document, self._new_document = self._new_document, False
         self.model.set_rows(ftable, positions, columns, cell_states, extra)
@@ -727,7 +753,8 @@ class MainWindow(QMainWindow):
             self.view.horizontalScrollBar().setValue(0)
         self.results_title.setText(self.tr("Shortlist · %s stocks") % f"{len(ranked):,}")
         self.charts.screened(table.values, ranked, self.settings.scatter_fields, self.settings.color_by,
-                             self.view.selected_symbols(), histogram_current=self._from_histogram)
+                             self.view.selected_symbols(), histogram_current=self._from_histogram,
+                             fields=getattr(table, "extra_fields", {}))
 
     def _column_names(self, extra: dict[str, np.ndarray]) -> list[str]:
         doc_columns = list(getattr(self.parsed_screen, "columns", ()) or ())
@@ -735,8 +762,10 @@ class MainWindow(QMainWindow):
         if "score" in extra:
             names.append("score")
         criteria_fields = [row.field_name for row in self.builder.leaves()]
-        for name in doc_columns + criteria_fields + self.settings.visible_columns + list(TRAILING_COLUMNS):
-            if name not in names and (name in self.bundle.table.values.columns):
+        formulas = [f.name for f in getattr(self.parsed_screen, "formulas", ())]  # shown by default (issue #16)
+        columns = self._screened_table().values.columns
+        for name in doc_columns + criteria_fields + formulas + self.settings.visible_columns + list(TRAILING_COLUMNS):
+            if name not in names and name in columns:
                 names.append(name)
         return names
 
@@ -808,10 +837,10 @@ class MainWindow(QMainWindow):
         criteria = [CriterionInfo(cid, row.field_name, row.to_dict())
                     for cid, row in zip(self._leaf_ids, leaves, strict=False) if cid is not None]
         states = self.result.states if self.result is not None else None
-        self.detail.show_stock(symbol, self.bundle.table, states, criteria, pinned=symbol in self._pinned)
+        self.detail.show_stock(symbol, self._screened_table(), states, criteria, pinned=symbol in self._pinned)
         self.act_pin.setText(self.tr("Un&pin from watchlist") if symbol in self._pinned
                              else self.tr("&Pin to watchlist"))
-        self.charts.show_prices(symbol, self.bundle.dataset)
+        self.charts.show_prices(symbol, self.bundle.data)
 
     def _choices_for(self, field: str) -> list[str]:
         if field in self._choices:
@@ -964,7 +993,7 @@ class MainWindow(QMainWindow):
             bundle = self.bundle
             self.backtest_dialog = BacktestDialog.for_backend(
                 self.backend, self.parsed_screen, int(bundle.info.id) if bundle else None,
-                bundle.dataset.prices.index if bundle else None, self)
+                bundle.data.price_dates() if bundle else None, self)  # the dates only, not every close
             self.backtest_dialog.show()
 
     # ====================================================================== what changed
@@ -1020,7 +1049,7 @@ class MainWindow(QMainWindow):
         units = {}
         for leaf in screen.leaves():
             try:
-                units[leaf.id] = catalog.get(leaf.field).unit
+                units[leaf.id] = screen.field(leaf.field).unit
             except KeyError:
                 units[leaf.id] = ""
         changes: pd.DataFrame = getattr(diff, "changes", pd.DataFrame()) if diff is not None else pd.DataFrame()

@@ -10,7 +10,7 @@ values go is decided in one overridable method.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,14 +53,15 @@ class ColumnSpec:
         return self.unit in catalog.NUMERIC_UNITS
 
     @staticmethod
-    def for_field(name: str) -> ColumnSpec:
-        """The column for catalogue field ``name`` (label, unit, definition as tooltip)."""
+    def for_field(name: str, lookup: Callable[[str], catalog.Field] = catalog.get) -> ColumnSpec:
+        """The column for field ``name`` (label, unit, definition as tooltip); ``lookup`` also knows
+        the screen's formula fields (``StockTable.field``, issue #16)."""
         if name == "rank":
             return ColumnSpec("rank", "#", "count", "Rank in the screen's sort order.")
         if name == "score":
             return ColumnSpec("score", "Score", "percentile", "Composite score: weighted percentile ranks.")
         try:
-            f = catalog.get(name)
+            f = lookup(name)
         except KeyError:
             return ColumnSpec(name, name, "text")
         unit_note = f" [{f.unit}]" if f.is_numeric else ""
@@ -89,10 +90,11 @@ class FormattedTable:
         # Aligned with ``values`` once: a stale cell prints the year of the period it describes.
         self.period_end = (period_end.reindex(values.index) if period_end is not None
                            else pd.DataFrame(index=values.index))
-        self.notes = dict(notes or {})
+        self.notes = notes if notes is not None else {}  # read only: no copy of 100k notes
         self.symbols = np.asarray(values.index.astype(str), dtype=object)
         self._raw: dict[str, np.ndarray] = {}
         self._text: dict[str, np.ndarray] = {}
+        self._formatted: dict[str, np.ndarray] = {}  # per column: which rows' text is made
         self._status: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -135,19 +137,34 @@ class FormattedTable:
                     self._raw[name] = col.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
         return self._raw[name]
 
-    def text(self, spec: ColumnSpec) -> np.ndarray:
-        if spec.name not in self._text:
-            raw = self.raw(spec.name)
-            status = self.status_of(spec.name)
-            if spec.is_numeric or spec.unit == "bool":
-                out = [format_value(v, spec.unit, int(s)) for v, s in zip(raw, status, strict=True)]
-                ends = self.period_end[spec.name] if spec.name in self.period_end.columns else None
-                for i in np.flatnonzero((status == STALE) | (status == SUSPECT)):
-                    out[i] = mark_state(out[i], int(status[i]), ends.iloc[i] if ends is not None else None)
-            else:
-                out = [_text_of(v) or format_value(None, spec.unit, MISSING) for v in raw]
-            self._text[spec.name] = np.asarray(out, dtype=object)
-        return self._text[spec.name]
+    def text(self, spec: ColumnSpec, positions: np.ndarray | None = None) -> np.ndarray:
+        """A column's display text, formatted for rows ``positions`` (None: every row) at least.
+
+        Rows are formatted the first time they are shown, not all at once: the first screen shows
+        a hundred of 2,000 rows, and formatting them all cost ~0.1 s of start-up (issue #17).
+        """
+        out = self._text.get(spec.name)
+        if out is None:
+            out = self._text[spec.name] = np.full(len(self.values), None, dtype=object)
+            self._formatted[spec.name] = np.zeros(len(self.values), dtype=bool)
+        done = self._formatted[spec.name]
+        rows = np.arange(len(out)) if positions is None else np.asarray(positions, dtype=np.intp)
+        todo = rows[~done[rows]]
+        if not len(todo):
+            return out
+        raw = self.raw(spec.name)[todo]
+        status = self.status_of(spec.name)[todo]
+        if spec.is_numeric or spec.unit == "bool":
+            texts = [format_value(v, spec.unit, int(s)) for v, s in zip(raw, status, strict=True)]
+            ends = self.period_end[spec.name].to_numpy() if spec.name in self.period_end.columns else None
+            for k in np.flatnonzero((status == STALE) | (status == SUSPECT)):
+                end = pd.Timestamp(ends[todo[k]]) if ends is not None else None
+                texts[k] = mark_state(texts[k], int(status[k]), end)
+        else:
+            texts = [_text_of(v) or format_value(None, spec.unit, MISSING) for v in raw]
+        out[todo] = np.asarray(texts, dtype=object)
+        done[todo] = True
+        return out
 
 
 class ResultsTableModel(QAbstractTableModel):
@@ -198,7 +215,7 @@ class ResultsTableModel(QAbstractTableModel):
                                   dtype=object)
             else:
                 raw = table.raw(spec.name)[positions]
-                text = table.text(spec)[positions]
+                text = table.text(spec, positions)[positions]
                 status = table.status_of(spec.name)[positions]
             self._raw.append(raw)
             self._text.append(text)

@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QPainter, QStandardItem
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
+    QDoubleSpinBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -40,18 +41,26 @@ from PySide6.QtWidgets import (
 
 from desktop.engine import catalog
 from desktop.engine.coverage import FieldCoverage
+from desktop.engine.field import Field
 from desktop.engine.formatting import parse_quantity
+from desktop.engine.screen import SCREEN_VERSION, formula_field
+from desktop.errors import ScreenDefinitionError
 
 ChoiceProvider = Callable[[str], list[str]]
 CoverageProvider = Callable[[str], FieldCoverage | None]  # how many members have a value (issue #12)
 
 
+FieldLookup = Callable[[str], Field | None]  # a catalogue field or one of the screen's formulas (issue #16)
+
+
 @dataclass(frozen=True)
 class SnapshotFacts:
-    """What the editors learn from the current snapshot: values to pick from, and field coverage."""
+    """What the editors learn from the current snapshot (values to pick from, field coverage) and
+    from the screen (its formula fields)."""
 
     choices: ChoiceProvider
     coverage: CoverageProvider
+    lookup: FieldLookup = lambda name: _field_or_none(name)
 
 _SET_FIELDS_UNITS = ("category", "tags", "text")
 _MANAGED_KEYS = {"field", "min", "max", "percentile_min", "within", "any_of", "none_of", "is", "missing",
@@ -160,14 +169,13 @@ class FieldPicker(QComboBox):
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(14)
         model = QStandardItemModel(self)
+        self._model = model
         for f in sorted(catalog.all_fields(), key=lambda f: (f.group, f.label)):
             if f.name in ("symbol", "ticker", "name", "description") or f.unit == "date":
                 continue
-            item = QStandardItem(f.label)
-            item.setData(f.name, Qt.ItemDataRole.UserRole)
-            item.setData(field_tooltip(f), Qt.ItemDataRole.ToolTipRole)
-            item.setData(f"{f.label} {f.name} {f.group}", Qt.ItemDataRole.UserRole + 1)
-            model.appendRow(item)
+            model.appendRow(self._item(f))
+        self._catalogue_rows = model.rowCount()
+        self._extra: dict[str, Field] = {}
         self.setModel(model)
         proxy = QSortFilterProxyModel(self)
         proxy.setSourceModel(model)
@@ -190,6 +198,28 @@ class FieldPicker(QComboBox):
             view.setMinimumWidth(width + fm.horizontalAdvance("0,000 of 0,000") + 56)
         _line_edit(self).setPlaceholderText(self.tr("Type to search fields…"))
 
+    @staticmethod
+    def _item(f: Field) -> QStandardItem:
+        item = QStandardItem(f.label)
+        item.setData(f.name, Qt.ItemDataRole.UserRole)
+        item.setData(field_tooltip(f), Qt.ItemDataRole.ToolTipRole)
+        item.setData(f"{f.label} {f.name} {f.group}", Qt.ItemDataRole.UserRole + 1)
+        return item
+
+    def set_extra_fields(self, fields: list[Field]) -> None:
+        """The screen's formula fields (issue #16), listed after the catalogue's."""
+        if list(self._extra.values()) == fields:
+            return
+        current = self.field_name()
+        self.blockSignals(True)
+        self._model.removeRows(self._catalogue_rows, self._model.rowCount() - self._catalogue_rows)
+        self._extra = {f.name: f for f in fields}
+        for f in fields:
+            self._model.appendRow(self._item(f))
+        if current:
+            self.set_field_name(current)
+        self.blockSignals(False)
+
     def field_name(self) -> str:
         index = self.findText(self.currentText(), Qt.MatchFlag.MatchFixedString)
         if index < 0:
@@ -206,7 +236,7 @@ class FieldPicker(QComboBox):
 
     def refresh_tooltip(self) -> None:
         name = self.field_name()
-        field = _field_or_none(name)
+        field = self._extra.get(name) or _field_or_none(name)
         tip = field_tooltip(field) if field else name
         cov = self._coverage(name)
         if cov is not None:
@@ -433,6 +463,7 @@ class CriterionRow(QFrame):
         self.setObjectName("CriterionRow")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._choices = facts.choices
+        self._lookup = facts.lookup
         self._extra = {k: copy.deepcopy(v) for k, v in doc.items() if k not in _MANAGED_KEYS}
         self._building = False
 
@@ -498,11 +529,11 @@ class CriterionRow(QFrame):
 
     @property
     def kind(self) -> str:
-        return _field_kind(_field_or_none(self._field))
+        return _field_kind(self._lookup(self._field))
 
     @property
     def unit(self) -> str:
-        f = _field_or_none(self._field)
+        f = self._lookup(self._field)
         return f.unit if f else "ratio"
 
     def _load(self, doc: dict[str, Any]) -> None:
@@ -792,6 +823,285 @@ class GroupWidget(QFrame):
         return {kind: children}
 
 
+class FormulaRow(QFrame):
+    """One formula field (issue #16): name, formula and label, checked by the engine as typed.
+
+    An invalid formula shows the engine's message (which names the position) under the row and
+    keeps the last valid definition out of the screen until it is fixed.
+    """
+
+    changed = Signal()
+    remove_requested = Signal(object)
+
+    def __init__(self, doc: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("FormulaRow")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._others: Callable[[], list[str]] = lambda: []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(3)
+        top = QHBoxLayout()
+        self.name = QLineEdit(str(doc.get("name", "")), self)
+        self.name.setPlaceholderText(self.tr("name, e.g. fcf_cover"))
+        self.label = QLineEdit(str(doc.get("label", "")), self)
+        self.label.setPlaceholderText(self.tr("column title (optional)"))
+        self.remove = QToolButton(self)
+        self.remove.setText("✕")
+        self.remove.setAutoRaise(True)
+        self.remove.setToolTip(self.tr("Remove this formula"))
+        self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
+        top.addWidget(self.name, 1)
+        top.addWidget(self.label, 1)
+        top.addWidget(self.remove)
+        layout.addLayout(top)
+        self.expression = QLineEdit(str(doc.get("expression", "")), self)
+        self.expression.setPlaceholderText(self.tr("formula, e.g. fcf / interest_expense"))
+        self.expression.setToolTip(self.tr("Numbers, field names, + - * /, parentheses, min(a, b), max(a, b), "
+                                           "abs(x), log(x). Missing, n.m., stale and suspect inputs carry their "
+                                           "state into the result."))
+        layout.addWidget(self.expression)
+        self.error = QLabel(self)
+        self.error.setObjectName("InlineError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+        self._unit = str(doc.get("unit", ""))
+        self._valid: dict[str, Any] | None = None
+        self._field: Field | None = None
+        for edit in (self.name, self.label, self.expression):
+            edit.textEdited.connect(self._edited)
+        self.check()
+
+    def set_others(self, others: Callable[[], list[str]]) -> None:
+        """Names of the screen's other formulas (a name may not repeat)."""
+        self._others = others
+
+    def check(self) -> bool:
+        """Validate with the engine; True when the row holds a usable formula."""
+        try:
+            parsed = formula_field(self.name.text().strip(), self.expression.text(), self.label.text().strip(),
+                                   self._unit, taken=self._others())
+        except ScreenDefinitionError as exc:
+            self._valid, self._field = None, None
+            where = (exc.field or "").rsplit(".", 1)[-1]
+            self.error.setText(self.tr("%s: %s") % (where or self.tr("formula"), getattr(exc, "detail", exc.message)))
+            self.error.show()
+            self.expression.setProperty("invalid", where == "expression")
+            self.name.setProperty("invalid", where == "name")
+        else:
+            self._valid = {"name": parsed.name, "expression": parsed.expression}
+            if parsed.label:
+                self._valid["label"] = parsed.label
+            if parsed.unit:
+                self._valid["unit"] = parsed.unit
+            self._field = parsed.field
+            self.error.hide()
+            self.expression.setProperty("invalid", False)
+            self.name.setProperty("invalid", False)
+        for edit in (self.name, self.expression):
+            edit.style().unpolish(edit)
+            edit.style().polish(edit)
+        return self._valid is not None
+
+    def to_dict(self) -> dict[str, Any] | None:
+        """The formula as a screen-format object, or None while it is not valid."""
+        return copy.deepcopy(self._valid)
+
+    def field(self) -> Field | None:
+        return self._field
+
+    def _edited(self) -> None:
+        self.check()
+        self.changed.emit()
+
+
+class FormulasSection(QFrame):
+    """The screen's formula fields: usable as criteria, columns, sort keys, score weights and axes."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("FormulasSection")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(4)
+        head = QLabel(self.tr("<b>Formulas</b>"), self)
+        head.setToolTip(self.tr("Your own fields, computed from catalogue fields."))
+        layout.addWidget(head)
+        self.rows_layout = QVBoxLayout()
+        self.rows_layout.setSpacing(4)
+        layout.addLayout(self.rows_layout)
+        self.add_button = QPushButton(self.tr("+ Formula"), self)
+        self.add_button.clicked.connect(lambda: self.add_formula({}, focus=True))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+    def rows(self) -> list[FormulaRow]:
+        out = []
+        for i in range(self.rows_layout.count()):
+            item = self.rows_layout.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, FormulaRow):
+                out.append(widget)
+        return out
+
+    def set_formulas(self, docs: list[dict[str, Any]]) -> None:
+        for row in self.rows():
+            self.rows_layout.removeWidget(row)
+            row.deleteLater()
+        for doc in docs:
+            self.add_formula(doc, announce=False)
+
+    def add_formula(self, doc: dict[str, Any], *, announce: bool = True, focus: bool = False) -> FormulaRow:
+        row = FormulaRow(doc, self)
+
+        def others() -> list[str]:
+            return [o.name.text().strip() for o in self.rows() if o is not row]
+
+        row.set_others(others)
+        row.check()
+        row.changed.connect(self._row_changed)
+        row.remove_requested.connect(self._remove)
+        self.rows_layout.addWidget(row)
+        if focus:
+            row.name.setFocus()
+        if announce:
+            self.changed.emit()
+        return row
+
+    def _remove(self, row: object) -> None:
+        if isinstance(row, FormulaRow):
+            self.rows_layout.removeWidget(row)
+            row.hide()
+            row.deleteLater()
+            self._row_changed()
+
+    def _row_changed(self) -> None:
+        for row in self.rows():  # a name freed or taken by another row changes this one's verdict
+            row.check()
+        self.changed.emit()
+
+    def formulas(self) -> list[dict[str, Any]]:
+        """The valid formulas as screen-format objects (invalid rows are left out until fixed)."""
+        return [d for d in (row.to_dict() for row in self.rows()) if d is not None]
+
+    def fields(self) -> list[Field]:
+        return [f for f in (row.field() for row in self.rows()) if f is not None]
+
+
+class WeightRow(QWidget):
+    """One score weight: a numeric field and its weight (negative prefers low values)."""
+
+    changed = Signal()
+    remove_requested = Signal(object)
+
+    def __init__(self, name: str, weight: float, facts: SnapshotFacts, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.picker = FieldPicker(self, facts.coverage)
+        self.picker.set_field_name(name)
+        self.weight = QDoubleSpinBox(self)
+        self.weight.setRange(-100.0, 100.0)
+        self.weight.setSingleStep(0.5)
+        self.weight.setDecimals(2)
+        self.weight.setValue(weight)
+        self.weight.setToolTip(self.tr("Weight of this field's percentile rank; negative prefers low values. "
+                                       "0 leaves the field out."))
+        remove = QToolButton(self)
+        remove.setText("✕")
+        remove.setAutoRaise(True)
+        remove.setToolTip(self.tr("Remove this weight"))
+        remove.clicked.connect(lambda: self.remove_requested.emit(self))
+        layout.addWidget(self.picker, 1)
+        layout.addWidget(self.weight)
+        layout.addWidget(remove)
+        self.picker.activated.connect(lambda _i: self.changed.emit())
+        _line_edit(self.picker).editingFinished.connect(self.changed)
+        self.weight.valueChanged.connect(lambda _v: self.changed.emit())
+
+    def item(self) -> tuple[str, float] | None:
+        name = self.picker.field_name()
+        return (name, float(self.weight.value())) if name and self.weight.value() != 0 else None
+
+
+class ScoreSection(QFrame):
+    """The composite score's weights, edited in place (issue #16; before, only in the JSON)."""
+
+    changed = Signal()
+
+    def __init__(self, facts: SnapshotFacts, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ScoreSection")
+        self._facts = facts
+        self._extra: list[Field] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(4)
+        head = QLabel(self.tr("<b>Score</b>"), self)
+        head.setToolTip(self.tr("Ranks the shortlist by a weighted mean of percentile ranks (0-100)."))
+        layout.addWidget(head)
+        self.rows_layout = QVBoxLayout()
+        self.rows_layout.setSpacing(2)
+        layout.addLayout(self.rows_layout)
+        self.add_button = QPushButton(self.tr("+ Weight"), self)
+        self.add_button.clicked.connect(lambda: self.add_weight("fcf_yield", 1.0))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+    def rows(self) -> list[WeightRow]:
+        out = []
+        for i in range(self.rows_layout.count()):
+            item = self.rows_layout.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, WeightRow):
+                out.append(widget)
+        return out
+
+    def set_weights(self, weights: Mapping[str, float]) -> None:
+        for row in self.rows():
+            self.rows_layout.removeWidget(row)
+            row.deleteLater()
+        for name, weight in weights.items():
+            self.add_weight(str(name), float(weight), announce=False)
+
+    def add_weight(self, name: str, weight: float, *, announce: bool = True) -> WeightRow:
+        row = WeightRow(name, weight, self._facts, self)
+        row.picker.set_extra_fields(self._extra)
+        row.changed.connect(self.changed)
+        row.remove_requested.connect(self._remove)
+        self.rows_layout.addWidget(row)
+        if announce:
+            self.changed.emit()
+        return row
+
+    def set_extra_fields(self, fields: list[Field]) -> None:
+        self._extra = list(fields)
+        for row in self.rows():
+            row.picker.set_extra_fields(self._extra)
+
+    def _remove(self, row: object) -> None:
+        if isinstance(row, WeightRow):
+            self.rows_layout.removeWidget(row)
+            row.hide()
+            row.deleteLater()
+            self.changed.emit()
+
+    def weights(self) -> dict[str, float]:
+        """Field -> weight, in order; a repeated field keeps its last weight; 0 weights are left out."""
+        out: dict[str, float] = {}
+        for item in (row.item() for row in self.rows()):
+            if item is not None:
+                out[item[0]] = item[1]
+        return out
+
+
 class ScreenBuilderWidget(QWidget):
     """The left pane: match count, the criteria tree and inline problems.
 
@@ -805,7 +1115,7 @@ class ScreenBuilderWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._doc: dict[str, Any] = {"version": 1, "name": "", "criteria": []}
+        self._doc: dict[str, Any] = {"version": SCREEN_VERSION, "name": "", "criteria": []}
         self._choices: ChoiceProvider = lambda _field: []
         self._coverage: Mapping[str, FieldCoverage] = {}
         self._current: CriterionRow | None = None
@@ -829,6 +1139,17 @@ class ScreenBuilderWidget(QWidget):
         layout.addWidget(self.problem)
         layout.addWidget(self.scroll_area, 1)
         self.root: GroupWidget | None = None
+        self.body = QWidget(self)  # the criteria tree, then the formulas and the score
+        self.body_layout = QVBoxLayout(self.body)
+        self.body_layout.setContentsMargins(0, 0, 0, 0)
+        self.formulas = FormulasSection(self.body)
+        self.formulas.changed.connect(self._formulas_changed)
+        self.score = ScoreSection(self._facts(), self.body)
+        self.score.changed.connect(self._changed)
+        self.body_layout.addWidget(self.formulas)
+        self.body_layout.addWidget(self.score)
+        self.body_layout.addStretch(1)
+        self.scroll_area.setWidget(self.body)
         self._emit_timer = QTimer(self)
         self._emit_timer.setSingleShot(True)
         self._emit_timer.setInterval(0)  # coalesce bursts from one user action into one re-screen
@@ -850,29 +1171,68 @@ class ScreenBuilderWidget(QWidget):
                 row.picker.refresh_tooltip()
 
     # -- document ---------------------------------------------------------------------------
+    def _facts(self) -> SnapshotFacts:
+        return SnapshotFacts(lambda f: self._choices(f), lambda f: self._coverage.get(f), self.field)
+
+    def field(self, name: str) -> Field | None:
+        """A catalogue field or one of the screen's (valid) formula fields."""
+        return next((f for f in self.formulas.fields() if f.name == name), None) or _field_or_none(name)
+
     def set_document(self, doc: dict[str, Any]) -> None:
         """Show the screen document ``doc`` (as ``screen_to_dict`` writes it)."""
         self._doc = copy.deepcopy(doc)
         self._current = None
-        old = self.scroll_area.takeWidget()
-        facts = SnapshotFacts(lambda f: self._choices(f), lambda f: self._coverage.get(f))
-        self.root = GroupWidget(str(doc.get("match", "all")), list(doc.get("criteria", [])), facts, root=True)
+        old = self.root
+        formulas = doc.get("formulas")
+        self.formulas.set_formulas([f for f in formulas if isinstance(f, dict)] if isinstance(formulas, list) else [])
+        self.root = GroupWidget(str(doc.get("match", "all")), list(doc.get("criteria", [])), self._facts(), root=True)
         self.root.changed.connect(self._changed)
         self.root.row_activated.connect(self._activate)
-        self.scroll_area.setWidget(self.root)
+        self.body_layout.insertWidget(0, self.root)
         if old is not None:
+            self.body_layout.removeWidget(old)
+            old.hide()
             old.deleteLater()
+        score = doc.get("score")
+        weights = score.get("weights") if isinstance(score, dict) else None
+        self.score.set_weights(weights if isinstance(weights, dict) else {})
+        self._share_formula_fields()
         self.title.setText(str(doc.get("name") or self.tr("Untitled screen")))
         self.show_problem("")
         self.current_changed.emit(None)
 
     def document(self) -> dict[str, Any]:
-        """The edited screen document; keys the builder does not edit are kept as loaded."""
+        """The edited screen document (in the current format version); keys the builder does not
+        edit are kept as loaded."""
         doc = copy.deepcopy(self._doc)
         assert self.root is not None
+        doc["version"] = SCREEN_VERSION
         doc["match"] = self.root.group_kind()
         doc["criteria"] = self.root.children_docs()
+        formulas = self.formulas.formulas()
+        if formulas:
+            doc["formulas"] = formulas
+        else:
+            doc.pop("formulas", None)
+        weights = self.score.weights()
+        if weights:
+            doc["score"] = {"weights": weights}
+        else:
+            doc.pop("score", None)
         return doc
+
+    def _share_formula_fields(self) -> None:
+        """Every field picker lists the screen's formula fields."""
+        fields = self.formulas.fields()
+        for row in self.leaves():
+            row.picker.set_extra_fields(fields)
+        self.score.set_extra_fields(fields)
+
+    def _formulas_changed(self) -> None:
+        self._share_formula_fields()
+        for row in self.leaves():  # a criterion on a formula field may change kind or unit
+            row.picker.refresh_tooltip()
+        self._changed()
 
     def set_name(self, name: str) -> None:
         self._doc["name"] = name
@@ -941,6 +1301,7 @@ class ScreenBuilderWidget(QWidget):
             self.current_changed.emit(row)
 
     def _changed(self) -> None:
+        self._share_formula_fields()  # a new criterion row lists the formulas too
         if self._current is not None and self._current not in self.leaves():
             # Its ✕ (or its group's) removed the current row; it is deleted on the next event-loop
             # turn, so nobody may ask it for its field or bounds after this (issue #13).

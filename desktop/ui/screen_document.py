@@ -29,7 +29,7 @@ from desktop.ui.workers import TaskSlot
 
 log = logging.getLogger(__name__)
 
-EMPTY_SCREEN: dict[str, Any] = {"version": 1, "name": "New screen", "universe": "russell2000", "match": "all",
+EMPTY_SCREEN: dict[str, Any] = {"version": 2, "name": "New screen", "universe": "russell2000", "match": "all",
                                 "criteria": []}
 
 

@@ -130,6 +130,20 @@ def _choice(*allowed: str) -> Callable[[object], str]:
     return check
 
 
+def _user_agent(value: object) -> str:
+    """The SEC User-Agent: "Name e-mail" (issue #14); anything without a contact e-mail is refused."""
+    from desktop.data.sec_client import resolve_user_agent
+    from desktop.errors import DataSourceError
+
+    text = _text(value)
+    if not text:
+        return text  # the user chose to go without the SEC
+    try:
+        return resolve_user_agent(text)
+    except DataSourceError as exc:
+        raise ValueError(exc.message) from None
+
+
 def _version(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1_000_000:
         raise ValueError("expected a small whole number")
@@ -147,6 +161,7 @@ _KEYS: dict[str, Callable[[object], object]] = {
     "charts/color_by": _choice("sector", "themes"),
     "screens/last": _text,
     "files/last_folder": _text,
+    "sec/user_agent": _user_agent,  # "" = asked, and the user went without the SEC
 }
 _SPLITTER_PREFIX = "main_window/splitter_"
 
@@ -390,3 +405,15 @@ class Settings:
     @last_folder.setter
     def last_folder(self, value: str) -> None:
         self._set("files/last_folder", str(value))
+
+    # -- SEC EDGAR (issue #14) ------------------------------------------------------------------
+    @property
+    def sec_user_agent(self) -> str | None:
+        """The User-Agent declared to the SEC ("Name e-mail"); "" when the user chose to go without
+        the SEC; None when never asked."""
+        value = self._get("sec/user_agent")
+        return value if isinstance(value, str) else None
+
+    @sec_user_agent.setter
+    def sec_user_agent(self, value: str) -> None:
+        self._set("sec/user_agent", value.strip())

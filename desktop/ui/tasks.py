@@ -18,6 +18,7 @@ from desktop.ui.backend import Backend
 from desktop.ui.dialogs.export_dialog import ask_export_path
 from desktop.ui.dialogs.import_dialog import ImportDialog
 from desktop.ui.dialogs.progress_dialog import ProgressDialog
+from desktop.ui.dialogs.sec_contact_dialog import with_sec_contact
 from desktop.ui.settings import Settings
 from desktop.ui.workers import TaskSlot, write_pool
 
@@ -86,21 +87,35 @@ class TaskController(QObject):
 
     # -- refresh --------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Fetch fresh data in the background; the user keeps working on the current snapshot."""
+        """Fetch fresh data in the background; the user keeps working on the current snapshot. The
+        SEC contact is asked once first (issue #14)."""
         if self.backend is None:
             return
         backend = self.backend
-        self._start_refresh(self.tr("Refreshing"), lambda state: backend.refresh(state.progress, state.is_cancelled),
-                            self.tr("Refresh cancelled; fetched data is kept"))
+
+        def start(sec_user_agent: str | None) -> None:
+            backend.sec_user_agent = sec_user_agent
+            self._start_refresh(self.tr("Refreshing from SEC EDGAR and Yahoo Finance") if sec_user_agent
+                                else self.tr("Refreshing"),
+                                lambda state: backend.refresh(state.progress, state.is_cancelled),
+                                self.tr("Refresh cancelled; fetched data is kept"))
+
+        with_sec_contact(self._owner, self.settings, start)
 
     def download_universe(self) -> None:
-        """First run online: the iShares holdings, then fundamentals and prices."""
+        """First run online: the iShares holdings, then SEC fundamentals (the contact is asked once)
+        and Yahoo prices and profiles."""
         if self.backend is None:
             return
         backend = self.backend
-        self._start_refresh(self.tr("Downloading the Russell 2000"),
-                            lambda state: backend.download_universe(state.progress, state.is_cancelled),
-                            self.tr("Download cancelled"))
+
+        def start(sec_user_agent: str | None) -> None:
+            backend.sec_user_agent = sec_user_agent
+            self._start_refresh(self.tr("Downloading the Russell 2000"),
+                                lambda state: backend.download_universe(state.progress, state.is_cancelled),
+                                self.tr("Download cancelled"))
+
+        with_sec_contact(self._owner, self.settings, start)
 
     def _start_refresh(self, title: str, work: Any, cancelled: str) -> None:
         self._progress_dialog("refresh", title, self.refresh_slot)

@@ -57,10 +57,12 @@ class EmptyState(QWidget):
         text = QLabel(self.tr(
             "Pickaxe screens the Russell 2000 for companies that live on real cash flow and can carry "
             "higher interest rates. It needs a snapshot of the index members and their fundamentals.<br><br>"
-            "<b>Online:</b> download the current IWM holdings from iShares and the fundamentals and prices "
-            "from Yahoo Finance (about 2,000 companies; this takes a while and runs in the background).<br>"
-            "<b>Offline:</b> import files you already have: the iShares holdings CSV first, then a Finviz "
-            "export, Yahoo JSON or SimFin bulk files, the FRED 10-year yield and daily prices."), self)
+            "<b>Online:</b> download the current IWM holdings from iShares, the fundamentals from SEC EDGAR "
+            "(Pickaxe asks once for the contact e-mail the SEC requires) and prices from Yahoo Finance "
+            "(about 2,000 companies; this takes a while and runs in the background).<br>"
+            "<b>Offline:</b> import files you already have: the iShares holdings CSV first, then the SEC's "
+            "companyfacts.zip, a Finviz export, Yahoo JSON or SimFin bulk files, the FRED 10-year yield and "
+            "daily prices."), self)
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setMaximumWidth(640)
@@ -81,3 +83,32 @@ class EmptyState(QWidget):
         row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
+
+
+class LoadingState(QWidget):
+    """What the window shows until its first snapshot is on screen (issue #17): which snapshot is
+    being read, or why it could not be - never an empty table that looks like a result."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("LoadingState")
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        self.title = QLabel(self.tr("Opening Pickaxe…"), self)
+        self.title.setObjectName("LoadingTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail = QLabel(self)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail.setWordWrap(True)
+        outer.addWidget(self.title)
+        outer.addWidget(self.detail)
+        outer.addStretch(2)
+
+    def loading(self, what: str) -> None:
+        """Say which snapshot is being read, e.g. "snapshot #6 as of 2026-05-05 (1,914 members)"."""
+        self.title.setText(self.tr("Loading %s…") % what)
+        self.detail.setText(self.tr("The metrics, the screen and the charts appear in a moment."))
+
+    def failed(self, why: str) -> None:
+        self.title.setText(self.tr("The snapshot could not be shown"))
+        self.detail.setText(why + " " + self.tr("Pick another snapshot above, or import or refresh to make a new one."))

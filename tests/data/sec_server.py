@@ -144,3 +144,31 @@ def fixture_bodies() -> dict[str, bytes]:
     for f in FIXTURES.glob("submissions_CIK*_trimmed_sec_body.json"):
         bodies[f"/submissions/{f.name[12:25]}.json"] = f.read_bytes()
     return bodies
+
+
+def synthetic_bodies(n: int, prefix: str = "QS") -> tuple[dict[str, bytes], dict[str, str]]:
+    """``n`` companies made of the committed trimmed real bodies under new CIKs (9,000,001 on) and
+    fictional tickers (QS000, ...), as the SEC would serve them: (path -> body, ticker -> CIK).
+
+    The facts and submissions are real filings' figures; only the identity is made up, so a test can
+    have many companies without committing more SEC data.
+    """
+    import json
+
+    facts = [json.loads(f.read_bytes()) for f in sorted(FIXTURES.glob("CIK*_trimmed_sec_body.json"))
+             if "ifrs" not in f.name]
+    subs = json.loads((FIXTURES / "submissions_CIK0001835632_marvell_trimmed_sec_body.json").read_bytes())
+    bodies: dict[str, bytes] = {}
+    tickers: dict[str, str] = {}
+    table = {}
+    for i in range(n):
+        cik = f"{9_000_001 + i:010d}"
+        symbol = f"{prefix}{i:03d}"
+        tickers[symbol] = cik
+        table[str(i)] = {"cik_str": int(cik), "ticker": symbol, "title": f"Synthetic Company {i}"}
+        doc = dict(facts[i % len(facts)], cik=int(cik), entityName=f"Synthetic Company {i}")
+        bodies[f"/api/xbrl/companyfacts/CIK{cik}.json"] = json.dumps(doc).encode()
+        bodies[f"/submissions/CIK{cik}.json"] = json.dumps(
+            dict(subs, cik=cik, name=f"Synthetic Company {i}", tickers=[symbol])).encode()
+    bodies["/files/company_tickers.json"] = json.dumps(table).encode()
+    return bodies, tickers

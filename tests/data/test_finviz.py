@@ -90,4 +90,40 @@ def test_real_export() -> None:
     assert ("MOG-A", "market_cap") in obs.index and ("CRD-A", "sector") in obs.index
     derived = src.observations[src.observations["derived"]]
     assert set(derived["field"]) == {"free_cash_flow", "ebitda", "total_equity", "fcf_nonpositive",
-                                     "ebitda_nonpositive"}
+                                     "ebitda_nonpositive", "reported_avg_dollar_volume", "reported_high_52w",
+                                     "reported_low_52w"}
+    # Every one of the 66 columns but the row number is read (issue #16), with its unit.
+    assert src.warnings == []
+    fields = set(src.observations["field"])
+    assert {f for f, _m, _p in finviz.NUMERIC.values()} | set(finviz.TEXT.values()) | set(finviz.DATES.values()) \
+        <= fields
+    riot = obs.loc["RIOT"]["value_num"]
+    assert 1e7 < riot["reported_avg_volume"] < 1e8  # thousands of shares, not millions
+    assert riot["short_interest"] > 1e6  # millions of shares
+    assert -1.0 <= riot["reported_dist_52w_high"] <= 0.0  # a percent string read as a fraction
+
+
+def test_every_column_has_a_catalogue_field() -> None:
+    from desktop.engine import catalog
+    from tests.finviz_fixture import FINVIZ_COLUMNS
+
+    read = {**{c: f for c, (f, _m, _p) in finviz.NUMERIC.items()}, **finviz.TEXT, **finviz.DATES}
+    assert set(FINVIZ_COLUMNS) - set(read) == set(finviz.IGNORED)
+    for column, name in read.items():
+        assert catalog.get(name).sources, column
+
+
+def test_units_of_the_new_columns(export: Path) -> None:
+    v = _values(finviz.read_finviz(export))
+    assert v["QZAL", "reported_gross_margin"] == pytest.approx(0.412)  # "41.20%"
+    assert v["QZAL", "earnings_date"] == "2024-03-14"  # "3/14/2024 4:30:00 PM": the date
+    assert v["QZAL", "price_change_today"] == pytest.approx(-0.0031)
+    assert v["QZAL", "country"] == "USA"
+
+
+def test_bad_earnings_date_names_line(tmp_path: Path, export: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(export.read_text().replace("3/14/2024 4:30:00 PM", "14/3/2024 4:30:00 PM", 1))
+    with pytest.raises(InputError, match="not a date") as info:
+        finviz.read_finviz(bad)
+    assert info.value.line == 2 and info.value.field == "Earnings Date"

@@ -87,3 +87,20 @@ def test_real_files() -> None:
     assert "yield_10y" in tnx.market
     folder = prices.read_prices(shared_file("prices", "smallcaps_daily"))
     assert folder.prices.shape[1] == 18
+
+
+def test_volumes_of_one_ticker_files(tmp_path: Path) -> None:
+    # Issue #16: liquidity from the daily volumes; a wide file of closes has none.
+    src = prices.read_prices(DIR / "QZAL_daily_fixture.csv")
+    assert src.volumes is not None and list(src.volumes.columns) == ["QZAL"]
+    assert src.volumes.index.equals(src.prices.index)
+    assert (src.volumes["QZAL"].dropna() >= 0).all() and src.volumes["QZAL"].notna().any()
+    bad = tmp_path / "ABCD.csv"
+    bad.write_text("Date,Close,Volume\n2024-03-07,10.0,100\n2024-03-08,10.5,-5\n")
+    with pytest.raises(InputError, match="volume of -5") as info:
+        prices.read_prices(bad)
+    assert info.value.line == 3 and info.value.field == "Volume"
+    empty = tmp_path / "EFGH.csv"
+    empty.write_text("Date,Close,Volume\n2024-03-07,10.0,\n2024-03-08,10.5,0\n")
+    vol = prices.read_prices(empty).volumes["EFGH"]
+    assert vol.isna().iloc[0] and vol.iloc[1] == 0.0  # missing is not zero, and zero is a value

@@ -178,3 +178,24 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(fifo)  # opening it for reading would block forever
     with pytest.raises(InputError, match="not a regular file"):
         read_yahoo_json(fifo)
+
+
+def test_prices_payload_keeps_daily_volumes() -> None:
+    # Issue #16: the download keeps Volume; payloads cached before it have none (and still read).
+    import json
+    from datetime import datetime
+
+    import pandas as pd
+
+    from desktop.data.yahoo import CachedPayload, _prices_payload, parse_raw
+
+    history = pd.DataFrame({"Close": [10.0, 10.5, 11.0], "Volume": [1000, 0, None]},
+                           index=pd.to_datetime(["2024-03-06", "2024-03-07", "2024-03-08"]))
+    payload = _prices_payload("QLWX", history)
+    assert json.loads(payload)["volume"] == {"2024-03-06": 1000.0, "2024-03-07": 0.0, "2024-03-08": None}
+    old = json.dumps({"interval": "1d", "adjusted": True, "close": {"2024-03-08": 11.0}})
+    data = parse_raw({"QLWX": {"prices": CachedPayload(payload, datetime(2024, 3, 9))},
+                      "QLWY": {"prices": CachedPayload(old, datetime(2024, 3, 9))}})
+    assert data.volumes is not None and list(data.volumes.columns) == ["QLWX"]
+    assert list(data.volumes["QLWX"].dropna()) == [1000.0, 0.0]
+    assert data.prices["QLWY"].iloc[-1] == 11.0

@@ -63,7 +63,7 @@ def nodes(max_leaves: int = 6) -> st.SearchStrategy[dict]:
 
 
 def screen(criteria: list[dict], **kw: Any) -> Any:
-    return parse_screen({"version": 1, "name": "P", "universe": "all", "criteria": criteria, **kw})
+    return parse_screen({"version": 2, "name": "P", "universe": "all", "criteria": criteria, **kw})
 
 
 def passes(table: StockTable, criteria: list[dict], **kw: Any) -> set[str]:
@@ -122,7 +122,7 @@ def test_raising_a_min_never_adds_stocks(table: StockTable, criteria: list[dict]
 
 @st.composite
 def documents(draw: st.DrawFn) -> dict:
-    doc: dict[str, Any] = {"version": 1, "name": draw(st.text(min_size=1, max_size=30).filter(str.strip))}
+    doc: dict[str, Any] = {"version": 2, "name": draw(st.text(min_size=1, max_size=30).filter(str.strip))}
     if draw(st.booleans()):
         doc["description"] = draw(st.text(min_size=1, max_size=40))
     doc["universe"] = draw(st.sampled_from(["russell2000", "all"]))
@@ -181,8 +181,8 @@ JSON_VALUES = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(JSON_VALUES)
 def test_reader_fuzz_random_documents(value: Any) -> None:
-    for candidate in (value, {"version": 1, "name": "F", "criteria": [value]},
-                      {"version": 1, "name": "F", "criteria": value}):
+    for candidate in (value, {"version": 2, "name": "F", "criteria": [value]},
+                      {"version": 2, "name": "F", "criteria": value}):
         try:
             parsed = parse_screen(candidate)
         except ScreenDefinitionError as exc:

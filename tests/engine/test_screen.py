@@ -28,7 +28,7 @@ from tests.conftest import PROJECT_ROOT
 HOSTILE = PROJECT_ROOT / "tests" / "hostile" / "screens"
 
 FULL = {
-    "version": 1,
+    "version": 2,
     "name": "Everything",
     "description": "All criterion kinds.",
     "universe": "all",
@@ -47,7 +47,7 @@ FULL = {
 
 
 def doc(**changes: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"version": 1, "name": "T", "criteria": [{"field": "fcf_yield", "min": 0.05}]}
+    out: dict[str, Any] = {"version": 2, "name": "T", "criteria": [{"field": "fcf_yield", "min": 0.05}]}
     out.update(changes)
     return out
 
@@ -60,9 +60,9 @@ def test_full_document_round_trips_exactly() -> None:
 
 
 def test_defaults_and_canonical_form() -> None:
-    screen = parse_screen({"version": 1, "name": "Minimal"})
+    screen = parse_screen({"version": 2, "name": "Minimal"})
     assert screen == Screen("Minimal")
-    assert screen_to_dict(screen) == {"version": 1, "name": "Minimal", "universe": "russell2000", "match": "all",
+    assert screen_to_dict(screen) == {"version": 2, "name": "Minimal", "universe": "russell2000", "match": "all",
                                       "criteria": []}
 
 
@@ -83,8 +83,8 @@ def test_leaves_have_stable_ids_in_document_order() -> None:
 
 @pytest.mark.parametrize(("document", "path", "fragment"), [
     ({"name": "T"}, "version", "required"),
-    (doc(version="1"), "version", "expected the number 1"),
-    (doc(version=2), "version", "newer Pickaxe"),
+    (doc(version="1"), "version", "expected the number 2"),
+    (doc(version=3), "version", "newer Pickaxe"),
     (doc(name=""), "name", "non-empty"),
     (doc(name="x" * 201), "name", "limit"),
     (doc(universe="sp500"), "universe", "'russell2000', 'all'"),
@@ -146,7 +146,7 @@ def test_depth_limit_is_documented_and_enforced() -> None:
 
 def test_json_text_errors_give_the_line() -> None:
     with pytest.raises(ScreenDefinitionError) as err:
-        parse_screen('{\n  "version": 1,\n  "name": "x",\n  oops\n}')
+        parse_screen('{\n  "version": 2,\n  "name": "x",\n  oops\n}')
     assert err.value.line == 4
 
 

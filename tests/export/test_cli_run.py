@@ -28,6 +28,7 @@ def env(tmp_path: Path) -> dict[str, Any]:
     screen_file.write_text(json.dumps(SCREEN), encoding="utf-8")
     screening.clear_cache()
     yield {"db": str(db_path), "screen": str(screen_file), "sid": sid, "tmp": tmp_path}
+    screening.flush_table_writes(60)
     screening.clear_cache()
 
 

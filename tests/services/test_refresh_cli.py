@@ -65,3 +65,47 @@ def test_rate_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         run_cli(["refresh", "--max-rate", "0"])
     assert "must be greater than 0" in capsys.readouterr().err
+
+
+# ---- issue #14: the SEC part ------------------------------------------------------------------
+
+
+def test_refresh_with_a_user_agent_fetches_sec_fundamentals(tmp_path: Path, replayed_yahoo: list[str],
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import functools
+
+    from desktop.services import sec_refresh
+    from tests.data.sec_server import fixture_bodies, sec_server
+
+    with sec_server(fixture_bodies()) as server:
+        monkeypatch.setattr(sec_refresh, "SecSettings", functools.partial(
+            sec_refresh.SecSettings, client_options={"www": server.url, "data": server.url}))
+        db = str(tmp_path / "cli.sqlite3")
+        assert run_cli(["--db", db, "refresh", "--tickers", "MRVL", "--max-rate", "200",
+                        "--user-agent", "Jane Doe jane@example.com"]) == 0
+        assert {s.headers["User-Agent"] for s in server.seen} == {"Jane Doe jane@example.com"}
+    out = capsys.readouterr().out
+    assert "SEC EDGAR: 1 companies: 1 company facts fetched" in out and "New snapshot 1" in out
+
+
+def test_refresh_without_a_user_agent_says_why_the_sec_is_not_used(tmp_path: Path, replayed_yahoo: list[str],
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("PICKAXE_SEC_USER_AGENT", raising=False)
+    assert run_cli(["--db", str(tmp_path / "cli.sqlite3"), "refresh", "--tickers", "QLWX", "--max-rate", "200"]) == 0
+    captured = capsys.readouterr()
+    assert "SEC EDGAR is not used: The SEC requires every program" in captured.err
+    assert "--user-agent" in captured.err
+    assert "SEC EDGAR not used:" in captured.out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--user-agent", "Jane Doe"], "has no contact e-mail address"),
+    (["--sec-max-rate", "11"], "at most 10"),
+])
+def test_sec_options_are_checked_at_parse_time(argv: list[str], message: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run_cli(["refresh", *argv])
+    assert message in capsys.readouterr().err

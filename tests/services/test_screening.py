@@ -28,6 +28,7 @@ def db(tmp_path: Path) -> Any:
     database = open_database(tmp_path / "pickaxe.sqlite3")
     screening.clear_cache()
     yield database
+    screening.flush_table_writes(60)  # no write into the store cache outlives the database
     screening.clear_cache()
     database.dispose()
 

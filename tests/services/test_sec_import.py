@@ -125,3 +125,23 @@ def test_cli_import_sec_companyfacts(universe, tmp_path: Path, capsys) -> None: 
                      "--tickers", str(TICKERS)])
     assert code != 0
     assert "missing.zip" in capsys.readouterr().err
+
+
+def test_the_ticker_map_of_an_online_refresh_is_used_when_none_is_given(universe, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from desktop.services.sec_refresh import KIND_MAP, MAP_KEY, SOURCE
+    from desktop.store import rawcache
+
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    archive = _archive(folder / "companyfacts.zip")
+    with pytest.raises(InputError, match="ticker map"):
+        import_companyfacts(universe, [archive])
+    with universe.session() as session:
+        rawcache.put_raw(session, SOURCE, MAP_KEY, KIND_MAP, TICKERS.read_bytes(), datetime(2026, 5, 1))
+    report = import_companyfacts(universe, [archive])
+    assert report.snapshot_id is not None
+    with universe.session() as session:
+        hist = snapshots.load_dataset(session).history
+    assert set(hist.loc[hist["source"] == "sec", "symbol"]) == {"AAPL", "MRVL"}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from datetime import date
@@ -14,7 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from desktop.errors import DatabaseBusyError, StoreError
 from desktop.store import db as dbmod
@@ -30,6 +34,36 @@ def test_fresh_database_matches_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []  # the migrations build exactly the schema the ORM models describe
+
+
+def test_revision_file_names_are_the_alembic_chain() -> None:
+    """known_revisions() reads file names (no Alembic import); Alembic must see the same chain."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(dbmod.MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(cfg)
+    chain = [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    assert known_revisions() == chain and head_revision() == script.get_current_head()
+    assert [script.get_revision(r).down_revision for r in chain] == [None, *chain[:-1]]
+
+
+OPEN_AND_REPORT = """
+import sys
+from desktop.store.db import open_database
+database = open_database(sys.argv[1])
+print(database.schema_revision(), "alembic" in sys.modules)
+"""
+
+
+def test_opening_a_current_database_does_not_import_alembic(db_url: str) -> None:
+    """Alembic costs ~0.1 s of every start; it is imported only when a migration is needed (#17)."""
+    def open_in_a_new_process() -> list[str]:
+        done = subprocess.run([sys.executable, "-c", OPEN_AND_REPORT, db_url], capture_output=True, text=True,
+                              cwd=Path(__file__).resolve().parents[2], timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert open_in_a_new_process() == [head_revision(), "True"]  # empty: it migrates
+    assert open_in_a_new_process() == [head_revision(), "False"]  # current: it does not
 
 
 def test_sqlite_settings(sqlite_db: Database) -> None:

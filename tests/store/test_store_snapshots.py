@@ -202,3 +202,37 @@ def test_securities_are_queryable_in_sql(db: Database) -> None:
             SnapshotSecurity.snapshot_id == sid, SnapshotSecurity.symbol == symbol))
     value = dataset.securities.loc[symbol, "market_cap"]
     assert data.get("market_cap") == (None if np.isnan(value) else value)
+
+
+def test_volumes_round_trip_and_older_snapshots_have_none(db: Database) -> None:
+    dataset = make_dataset(10, 20)
+    volumes = (dataset.prices * 1000.0).round()
+    with_volumes = replace(dataset, volumes=volumes)
+    with db.session() as s:
+        sid = snapshots.save_snapshot(s, with_volumes, {})
+        plain = snapshots.save_snapshot(s, dataset, {})
+    with db.session() as s:
+        loaded = snapshots.load_dataset(s, sid)
+        without = snapshots.load_dataset(s, plain)
+        lean = snapshots.load_dataset(s, sid, with_prices=False)
+    pd.testing.assert_frame_equal(loaded.volumes, volumes, check_freq=False)
+    assert without.volumes.empty and lean.volumes.empty
+    with db.read_session() as s:  # the metrics input: a window of closes, and of volumes with them
+        since = volumes.index[12]
+        window = snapshots.load_dataset(s, sid, prices_since=since.date())
+    pd.testing.assert_frame_equal(window.volumes, volumes.loc[since:], check_freq=False)
+
+
+def test_prices_since_a_day_are_the_tail_of_all_prices(db: Database) -> None:
+    dataset = make_dataset(20, 80)
+    dataset.prices.iloc[:60, 3] = np.nan  # a stock listed late: its closes start inside the window
+    with db.session() as s:
+        sid = snapshots.save_snapshot(s, dataset, {})
+    with db.read_session() as s:
+        everything = snapshots.load_prices(s, sid)
+        since = everything.index[50]
+        tail = snapshots.load_prices(s, sid, since=since.date())
+        dates = snapshots.load_price_dates(s, sid)
+    pd.testing.assert_frame_equal(tail, everything.loc[since:], check_freq=False)
+    assert list(tail.columns) == list(everything.columns) and len(tail) == 30
+    pd.testing.assert_index_equal(dates, pd.DatetimeIndex(everything.index), check_names=False)

@@ -8,6 +8,7 @@ hide a category with a click.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -59,7 +60,9 @@ def _style(hex_code: str, bold: bool) -> tuple[QPen, QBrush]:
     return pg.mkPen(None), pg.mkBrush(colour(hex_code, _FADED_ALPHA))
 
 
-def _field(name: str) -> catalog.Field:
+def _field(name: str, extra: Mapping[str, catalog.Field] | None = None) -> catalog.Field:
+    if extra and name in extra:
+        return extra[name]
     try:
         return catalog.get(name)
     except KeyError:  # a column the catalogue does not know: plot it with its own name
@@ -151,6 +154,7 @@ class ScatterChartWidget(ChartFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._values: pd.DataFrame | None = None
+        self._extra: dict[str, catalog.Field] = {}  # the screen's formula fields
         self._x_field = ""
         self._y_field = ""
         self._color_by = "sector"
@@ -231,6 +235,7 @@ class ScatterChartWidget(ChartFrame):
         y_field: str,
         color_by: str = "sector",
         passed: pd.Index | None = None,
+        fields: Mapping[str, catalog.Field] | None = None,
     ) -> None:
         """Plot ``y_field`` against ``x_field`` for every row of ``values``.
 
@@ -240,9 +245,11 @@ class ScatterChartWidget(ChartFrame):
             y_field: catalogue field name for the vertical axis.
             color_by: ``"sector"`` or ``"themes"`` (a stock with several themes takes its first).
             passed: symbols that pass the screen, drawn bold; None draws every point bold.
+            fields: the screen's formula fields (columns of ``values``; issue #16), offered as axes.
         """
         color_by = "themes" if color_by in ("theme", "themes") else "sector"
         self._passed = passed
+        self._extra = dict(fields or {})
         if (values is self._values and (x_field, y_field, color_by) ==
                 (self._x_field, self._y_field, self._color_by) and self._groups):
             # A re-screen of the same table (e.g. while a histogram line is dragged): only the
@@ -291,12 +298,12 @@ class ScatterChartWidget(ChartFrame):
     def _fill_pickers(self, values: pd.DataFrame | None) -> None:
         columns = set(values.columns) if values is not None else None
         fields = [
-            f for f in catalog.all_fields()
+            f for f in [*catalog.all_fields(), *self._extra.values()]
             if f.is_numeric and (columns is None or f.name in columns)
         ]
         for name in (self._x_field, self._y_field):
             if name and all(f.name != name for f in fields):
-                fields.append(_field(name))
+                fields.append(_field(name, self._extra))
         for combo, current in ((self.x_combo, self._x_field), (self.y_combo, self._y_field)):
             combo.blockSignals(True)
             combo.clear()
@@ -317,7 +324,7 @@ class ScatterChartWidget(ChartFrame):
         if values is None or len(values) == 0:
             self.show_message(self.tr("No stocks to plot yet: load a snapshot or run a screen."))
             return
-        x_info, y_info = _field(self._x_field), _field(self._y_field)
+        x_info, y_info = _field(self._x_field, self._extra), _field(self._y_field, self._extra)
         for info in (x_info, y_info):
             if info.name not in values.columns:
                 self.show_message(

@@ -33,12 +33,17 @@ IMPORT_KINDS: dict[str, tuple[Any, str]] = {  # QT_TRANSLATE_NOOP is typed as re
     "fred": (QT_TRANSLATE_NOOP("ImportDialog", "FRED 10-year yield (DGS10) CSV"), "CSV files (*.csv);;All files (*)"),
     "prices": (QT_TRANSLATE_NOOP("ImportDialog", "Daily prices (Yahoo CSV, one per ticker, or a wide file of closes)"),
                "CSV files (*.csv);;All files (*)"),
+    "sec-companyfacts": (QT_TRANSLATE_NOOP("ImportDialog", "SEC company facts (companyfacts.zip or folder)"),
+                         "SEC company facts (*.zip *.json);;All files (*)"),
 }
+SEC_KIND = "sec-companyfacts"
 
 
 def guess_kind(path: Path) -> str | None:
     """A best guess of the file kind from its name; None when unsure."""
     name = path.name.lower()
+    if path.is_dir() or "companyfacts" in name or name.startswith(("company_tickers", "cik")):
+        return SEC_KIND
     if "holdings" in name or name.startswith("iwm"):
         return "ishares"
     if name.startswith("finviz"):
@@ -62,7 +67,8 @@ class ImportDialog(QDialog):
         self._folder = start_folder
         layout = QVBoxLayout(self)
         intro = QLabel(self.tr("Import data you already have. Start with the iShares IWM holdings file (the "
-                               "Russell 2000 universe), then add fundamentals (Finviz, Yahoo JSON, SimFin), "
+                               "Russell 2000 universe), then add fundamentals (SEC company facts, Finviz, Yahoo JSON, "
+                               "SimFin), "
                                "the 10-year yield (FRED) and prices. Each import makes a new dated snapshot."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -78,9 +84,13 @@ class ImportDialog(QDialog):
         buttons = QVBoxLayout()
         add = QPushButton(self.tr("&Add files…"), self)
         add.clicked.connect(self._add)
+        # SEC bulk data may be a folder of CIK##########.json (issue #14).
+        self.add_folder = QPushButton(self.tr("Add f&older…"), self)
+        self.add_folder.clicked.connect(self._add_folder)
         remove = QPushButton(self.tr("&Remove"), self)
         remove.clicked.connect(lambda: [self.files.takeItem(self.files.row(i)) for i in self.files.selectedItems()])
         buttons.addWidget(add)
+        buttons.addWidget(self.add_folder)
         buttons.addWidget(remove)
         buttons.addStretch(1)
         files_row.addLayout(buttons)
@@ -102,6 +112,14 @@ class ImportDialog(QDialog):
         hint.setObjectName("Hint")
         hint.setWordWrap(True)
         form.addRow("", hint)
+        self.sec_hint = QLabel(self.tr(
+            "Add the SEC's companyfacts.zip (or a folder of CIK##########.json files) and, unless it lies "
+            "beside the archive, the SEC's company_tickers.json: the bulk file names companies by CIK only."))
+        self.sec_hint.setObjectName("Hint")
+        self.sec_hint.setWordWrap(True)
+        form.addRow("", self.sec_hint)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self._kind_changed()
         layout.addLayout(form)
         self.box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.box.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Import"))
@@ -111,6 +129,16 @@ class ImportDialog(QDialog):
         self.files.model().rowsInserted.connect(self._update_ok)
         self.files.model().rowsRemoved.connect(self._update_ok)
         self._update_ok()
+
+    def _kind_changed(self, _index: int = -1) -> None:
+        sec = self.kind.currentData() == SEC_KIND
+        self.add_folder.setVisible(sec)
+        self.sec_hint.setVisible(sec)
+
+    def _add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a folder of company facts"), self._folder)
+        if folder:
+            self.add_paths([Path(folder)])
 
     def _update_ok(self) -> None:
         self.box.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.files.count() > 0)
