@@ -9,6 +9,7 @@ in and its origin says so.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from datetime import date
 
@@ -258,7 +259,9 @@ def _price_fields(px: pd.DataFrame, pos: np.ndarray, ctx: Context) -> np.ndarray
         # Daily returns between consecutive closes inside the year (a halt's gap is one return).
         ret = np.where(valid[1:] & in_year[1:] & in_year[:-1], np.diff(filled, axis=0), np.nan)
         n_ret = np.count_nonzero(~np.isnan(ret), axis=0)
-        vol = np.nanstd(ret, axis=0, ddof=1) * np.sqrt(252.0)
+        with warnings.catch_warnings():  # a stock with one return or none: NaN, masked just below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            vol = np.nanstd(ret, axis=0, ddof=1) * np.sqrt(252.0)
         out["volatility_1y"] = np.where(n_ret >= MIN_YEAR_OBS, vol, np.nan)
         peak = np.fmax.accumulate(year_log, axis=0)
         drawdown = np.nanmin(np.where(in_year & valid, year_log - peak, np.nan), axis=0)
