@@ -18,21 +18,10 @@ import pandas as pd
 
 from desktop.cli._args import number, snapshot_ref, year_month
 from desktop.cli._terminal import clean
-from desktop.engine.backtest import SERIES, BacktestResult, BacktestSettings
+from desktop.engine.backtest import SERIES, STAT_ROWS, SUMMARY_ROWS, BacktestResult, BacktestSettings
 from desktop.engine.formatting import format_value
 from desktop.services import backtest, library
 from desktop.store.db import open_database
-
-STAT_ROWS = (("total_return", "Total return", "fraction"), ("cagr", "CAGR", "fraction"),
-             ("volatility", "Volatility", "fraction"), ("sharpe", "Sharpe ratio", "number"),
-             ("max_drawdown", "Maximum drawdown", "fraction"))
-SUMMARY_ROWS = (("share_beating_iwm", "Periods beating IWM", "fraction"),
-                ("share_beating_universe", "Periods beating the universe", "fraction"),
-                ("average_holdings", "Average holdings", "count"),
-                ("average_turnover", "Average turnover per rebalance (one-way)", "fraction"),
-                ("annual_turnover", "Annual turnover", "fraction"),
-                ("total_cost", "Costs paid (sum of each rebalance's share)", "fraction"),
-                ("cash_periods", "Periods in cash", "count"), ("rebalances", "Rebalances", "count"))
 
 
 def register(subparsers: Any) -> None:

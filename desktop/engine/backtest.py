@@ -43,6 +43,18 @@ from desktop.errors import Cancelled, InputError
 
 SCREEN, IWM, UNIVERSE = "Screen", "IWM", "Universe (equal weight)"
 SERIES = (SCREEN, IWM, UNIVERSE)
+
+# The result's statistics as the CLI and the dialog list them: (key, label, catalogue unit).
+STAT_ROWS = (("total_return", "Total return", "fraction"), ("cagr", "CAGR", "fraction"),
+             ("volatility", "Volatility (annualised)", "fraction"), ("sharpe", "Sharpe ratio", "number"),
+             ("max_drawdown", "Maximum drawdown", "fraction"))
+SUMMARY_ROWS = (("share_beating_iwm", "Periods beating IWM", "fraction"),
+                ("share_beating_universe", "Periods beating the universe", "fraction"),
+                ("average_holdings", "Average holdings", "count"),
+                ("average_turnover", "Average turnover per rebalance (one-way)", "fraction"),
+                ("annual_turnover", "Annual turnover", "fraction"),
+                ("total_cost", "Costs paid (share of the portfolio, summed)", "fraction"),
+                ("cash_periods", "Periods in cash", "count"), ("rebalances", "Rebalances", "count"))
 TRADING_DAYS = 252
 HOLDING_COLUMNS = ("date", "symbol", "name", "status", "weight", "period_return", "reason")
 PERIOD_COLUMNS = ("start", "end", "members", "universe", "passed", "holdings", "turnover", "cost",

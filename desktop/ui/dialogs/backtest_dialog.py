@@ -38,7 +38,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.engine.backtest import IWM, SCREEN, SERIES, UNIVERSE, BacktestResult, BacktestSettings
+from desktop.engine.backtest import (
+    IWM,
+    SCREEN,
+    SERIES,
+    STAT_ROWS,
+    SUMMARY_ROWS,
+    UNIVERSE,
+    BacktestResult,
+    BacktestSettings,
+)
 from desktop.engine.formatting import format_value
 from desktop.ui import messages
 from desktop.ui.charts._axes import FieldAxisItem, epoch_seconds
@@ -49,16 +58,6 @@ COLOURS = {SCREEN: LINE_BLUE, IWM: LINE_ORANGE, UNIVERSE: "#7f7f7f"}
 RunFn = Callable[[BacktestSettings, Callable[..., None], Callable[[], bool]], Any]
 ExportFn = Callable[[Path, Any, Callable[..., None], Callable[[], bool]], Path]
 HOLDING_HEADERS = ("Symbol", "Name", "Status", "Weight", "Return", "Why")
-STAT_ROWS = (("total_return", "Total return", "fraction"), ("cagr", "CAGR", "fraction"),
-             ("volatility", "Volatility (annualised)", "fraction"), ("sharpe", "Sharpe ratio", "number"),
-             ("max_drawdown", "Maximum drawdown", "fraction"))
-SUMMARY_ROWS = (("share_beating_iwm", "Periods beating IWM", "fraction"),
-                ("share_beating_universe", "Periods beating the universe", "fraction"),
-                ("average_holdings", "Average holdings", "count"),
-                ("average_turnover", "Average turnover per rebalance (one-way)", "fraction"),
-                ("annual_turnover", "Annual turnover", "fraction"),
-                ("total_cost", "Costs paid (share of the portfolio, summed)", "fraction"),
-                ("cash_periods", "Periods in cash", "count"))
 
 
 class TextTableModel(QAbstractTableModel):
