@@ -33,7 +33,15 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from desktop.engine.dataset import KEY, Dataset, empty_history, empty_provenance, empty_series_frame
+from desktop.engine.dataset import (
+    HISTORY_COLUMNS,
+    KEY,
+    Dataset,
+    empty_history,
+    empty_provenance,
+    empty_series_frame,
+    history_frame,
+)
 from desktop.errors import StoreError
 from desktop.store import codec
 from desktop.store.db import NotFoundError, begin_write
@@ -608,13 +616,19 @@ def load_dataset(session: Session, snapshot_id: int | None = None, *, with_price
     return Dataset(
         as_of=snapshot.as_of,
         securities=_load_securities(session, snapshot),
-        history=frames.get("history", empty_history()),
+        # A snapshot saved by an older Pickaxe lacks the statement lines added since: they are NaN.
+        history=_with_all_lines(frames["history"]) if "history" in frames else empty_history(),
         prices=load_prices(session, snapshot_id, since=prices_since) if with_prices else empty_series_frame(),
         market=frames.get("market", empty_series_frame()),
         provenance=frames.get("provenance", empty_provenance()) if with_provenance else empty_provenance(),
         sources=_info(snapshot).sources,
         volumes=_since(frames.get("volumes", empty_series_frame()), prices_since),
     )
+
+
+def _with_all_lines(history: pd.DataFrame) -> pd.DataFrame:
+    """``history`` as stored, normalised only when it lacks columns (an older snapshot): exact otherwise."""
+    return history if set(HISTORY_COLUMNS) <= set(history.columns) else history_frame(history)
 
 
 def index_members(session: Session, snapshot_id: int) -> frozenset[str]:

@@ -236,3 +236,20 @@ def test_prices_since_a_day_are_the_tail_of_all_prices(db: Database) -> None:
     pd.testing.assert_frame_equal(tail, everything.loc[since:], check_freq=False)
     assert list(tail.columns) == list(everything.columns) and len(tail) == 30
     pd.testing.assert_index_equal(dates, pd.DatetimeIndex(everything.index), check_names=False)
+
+
+def test_a_snapshot_saved_before_new_statement_lines_loads_with_them_missing(db: Database) -> None:
+    # Found by looking at the window: a snapshot saved before issue #16 had no ``dividends_paid``
+    # column, and computing its metrics raised KeyError. Lines added since load as NaN.
+    from desktop.engine.dataset import HISTORY_COLUMNS
+    from desktop.engine.metrics import compute_metrics
+
+    dataset = make_dataset(20, 30)
+    old = replace(dataset, history=dataset.history.drop(columns=["dividends_paid", "gross_profit"]))
+    with db.session() as s:
+        sid = snapshots.save_snapshot(s, old, {})
+    with db.session() as s:
+        loaded = snapshots.load_dataset(s, sid)
+    assert list(loaded.history.columns) == list(HISTORY_COLUMNS)
+    assert loaded.history["dividends_paid"].isna().all()
+    assert len(compute_metrics(loaded).values) == 20
