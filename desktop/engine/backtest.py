@@ -238,26 +238,77 @@ def run_backtest(screen: Screen, data: Dataset | PointInTime, memberships: Seque
     allowed = _static_pass(screen, pit)
     known = set(pit.symbols)
     survivorship_dates = 0
-    book = _Book(screen)
-    for k, period in enumerate(periods):
-        if is_cancelled is not None and is_cancelled():
-            raise Cancelled()
-        if progress is not None:
-            progress(k, len(periods), f"Screening {period.start:%Y-%m-%d}")
+    plans: list[_Plan] = []
+    for period in periods:
         membership, in_force = members_at(memberships, period.start)
         survivorship_dates += not in_force
         members = [s for s in sorted(membership.symbols) if s in known]
         closes = pit.last_closes(period.start, settings.max_price_age_days)
         universe = sim.tradable([s for s in members if s in closes.index], period.start)
         candidates = universe if allowed is None else [s for s in universe if s in allowed]
-        table = pit.table_at(period.start, candidates, closes, settings.max_price_age_days, is_cancelled)
-        result = evaluate(screen, table, near_misses=False)
-        targets, skipped = _targets(result, table, settings.weight)
-        book.record(period, table, result, targets, skipped, set(members), set(universe), sim)
-        sim.rebalance(period, targets, universe, book)
+        plans.append(_Plan(period, members, universe, candidates, closes))
+    book = _Book(screen)
+    fields = screen_fields(screen)
+    done = 0
+    for chunk in _chunks(plans):
+        if is_cancelled is not None and is_cancelled():
+            raise Cancelled()
+        if progress is not None:
+            progress(done, len(periods), f"Screening {chunk[0].period.start:%Y-%m-%d} to "
+                     f"{chunk[-1].period.start:%Y-%m-%d}")
+        tables = pit.tables_at([p.period.start for p in chunk], [p.candidates for p in chunk],
+                               [p.closes for p in chunk], settings.max_price_age_days, fields, is_cancelled)
+        for plan, table in zip(chunk, tables, strict=True):
+            result = evaluate(screen, table, near_misses=False)
+            targets, skipped = _targets(result, table, settings.weight)
+            book.record(plan.period, table, result, targets, skipped, set(plan.members), set(plan.universe), sim)
+            sim.rebalance(plan.period, targets, plan.universe, book)
+        done += len(chunk)
     if progress is not None:
         progress(len(periods), len(periods), "Backtest done")
     return _result(screen, pit, settings, periods, sim, book, notes, survivorship_dates, memberships)
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """One rebalance date's index members, tradable universe and the stocks to screen."""
+
+    period: Period
+    members: list[str]
+    universe: list[str]
+    candidates: list[str]
+    closes: pd.DataFrame
+
+
+# Stocks x dates screened in one panel (pointintime.tables_at): fewer panels pay the stages' fixed
+# cost fewer times, smaller ones bound the memory (~4 kB per row) and give progress and cancel.
+PANEL_ROWS = 25_000
+
+
+def _chunks(plans: list[_Plan]) -> list[list[_Plan]]:
+    out: list[list[_Plan]] = []
+    rows = 0
+    for plan in plans:
+        if not out or rows + len(plan.candidates) > PANEL_ROWS:
+            out.append([])
+            rows = 0
+        out[-1].append(plan)
+        rows += len(plan.candidates)
+    return out
+
+
+def screen_fields(screen: Screen) -> frozenset[str] | None:
+    """The fields a backtest of ``screen`` reads (None: all of them): its criteria, sort and score,
+    the inputs of its formulas, and the market cap of cap weights. Its display columns are not
+    read: a backtest shows the criteria's values."""
+    fields = {*screen.fields(), *(k.field for k in screen.sort), "market_cap"}
+    if screen.score is not None:
+        fields.update(f for f, _ in screen.score.weights)
+    for f in screen.formulas:
+        if f.parsed is None:
+            return None
+        fields.update(f.parsed.fields)
+    return frozenset(fields)
 
 
 def _static_pass(screen: Screen, pit: PointInTime) -> set[str] | None:

@@ -33,6 +33,13 @@ ROW_RATIOS = (
     ("roe", "net_income", "total_equity", "shareholders' equity is zero or negative"),
     ("sbc_to_revenue", "stock_based_compensation", "revenue", "revenue is not positive"),
 )
+GROWTH = ("revenue", "operating_income", "eps")
+# Every field this stage writes.
+FIELDS = frozenset({
+    *(m[0] for m in MULTIPLES), "earnings_yield", "eps", "ev_to_ebitda", "ev_to_sales", *(r[0] for r in ROW_RATIOS),
+    "operating_margin", "ebitda_margin", "roic", "accruals", "net_buyback_yield", "dividend_yield", "payout_ratio",
+    *(f"{g}_growth_1y" for g in GROWTH), *(f"{g}_cagr_3y" for g in GROWTH), "share_change_1y", "share_change_3y",
+})
 GROWTH_TOLERANCE_DAYS = 45  # period ends k fiscal years apart must lie k x 365 +/- this many days apart
 
 

@@ -88,10 +88,15 @@ class MetricParams:
 class Context:
     """The output columns of every stage and, per field, the facts behind its state."""
 
-    def __init__(self, index: pd.Index, as_of: pd.Timestamp, params: MetricParams, sec: pd.DataFrame,
+    def __init__(self, index: pd.Index, as_of: pd.Timestamp | np.ndarray, params: MetricParams, sec: pd.DataFrame,
                  dates: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-        self.index, self.as_of, self.params, self.sec = index, as_of, params, sec
+        """``as_of``: the snapshot's date, or one date per security (a panel of dates, ``pointintime``)."""
+        self.index, self.params, self.sec = index, params, sec
         self.n = len(index)
+        self._as_of = as_of if isinstance(as_of, pd.Timestamp) else None
+        # The as-of date of every row, as datetime64[ns] (0-d for one date): what ages are counted from.
+        self.stamp = np.asarray(as_of.to_datetime64() if isinstance(as_of, pd.Timestamp) else as_of,
+                                dtype="datetime64[ns]")
         self.notes: dict[tuple[str, str], str] = {}
         self.cols: dict[str, np.ndarray] = {}
         self.stat: dict[str, np.ndarray] = {}
@@ -103,8 +108,39 @@ class Context:
         self.twinned: dict[str, np.ndarray] = {}  # field -> where its reported twin stands in (inherits nothing)
         self.dates = dates  # reported field -> (as-of dates, sources) of the chosen observations
 
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The one as-of date (the price stage reads the closes up to it; a panel has none)."""
+        if self._as_of is None:
+            raise TypeError("a panel of dates has no single as-of date: run the stage per date")
+        return self._as_of
+
     def col(self, name: str) -> np.ndarray:
         return column(self.sec, name, self.n)
+
+    def absorb(self, part: Context, rows: slice, keys: np.ndarray) -> None:
+        """Take in what a stage wrote into ``part``, the context of this panel's ``rows`` (one date),
+        whose securities are this panel's ``keys[rows]``."""
+        n = self.n
+        for mine, theirs, blank in ((self.cols, part.cols, np.nan), (self.stat, part.stat, MISSING),
+                                    (self.ends, part.ends, np.datetime64("NaT", "ns")),
+                                    (self.origin, part.origin, None), (self.suspect, part.suspect, ""),
+                                    (self.twinned, part.twinned, False)):
+            for fld, v in theirs.items():
+                v = np.asarray(v)
+                if fld not in mine:
+                    mine[fld] = np.full(n, blank, dtype=v.dtype if v.dtype.kind in "fiMb" else object)
+                mine[fld][rows] = v
+        for fld, limit in part.stale_days.items():
+            have = self.stale_days.get(fld)
+            if not isinstance(have, np.ndarray):
+                have = np.full(n, self.params.stale_limit("fundamental") if have is None else have, dtype="int64")
+                self.stale_days[fld] = have
+            have[rows] = limit
+        self.inputs.update(part.inputs)
+        mine_keys = keys[rows]
+        pos = {s: i for i, s in enumerate(part.index)}
+        self.notes.update({(mine_keys[pos[s]], fld): text for (s, fld), text in part.notes.items()})
 
     def note(self, mask: np.ndarray, fld: str, text: str) -> None:
         if mask.any():

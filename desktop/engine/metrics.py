@@ -130,6 +130,36 @@ LATEST_FIELDS = (
 )
 # Source-reported fields dated by their observation (provenance ``as_of``), stale by their freshness.
 REPORTED_FIELDS = tuple(f.name for f in catalog.BASE_FIELDS if f.freshness and f.is_numeric)
+# What the price stage writes, and the field computed from its average volume.
+PRICE_STAGE_FIELDS = frozenset(price_metrics.RATE_BETA_FIELDS + price_metrics.PRICE_FIELDS
+                               + price_metrics.VOLUME_FIELDS + ("days_to_cover",))
+PriceStage = Callable[[Context, Callable[[], None]], None]
+
+
+def optional_stages(params: MetricParams) -> dict[str, frozenset[str]]:
+    """The stages ``run_stages`` may leave out, with the fields each writes (a test checks that it
+    writes exactly these). The statement lines, the reported fields and the cash-flow and leverage
+    ratios are always computed: every other stage reads them."""
+    return {
+        "coverage": frozenset({"interest_coverage", "repricing_debt",
+                               *(f"shocked_coverage_{bp}" for bp in params.shocks_bp)}),
+        "fcf_years": frozenset({"fcf_positive_years"}),
+        "fundamentals": fundamentals.FIELDS,
+        "zombies": frozenset({"zombie"}),
+        "prices": PRICE_STAGE_FIELDS - {"days_to_cover"},
+        "short_interest": frozenset({"days_to_cover", "short_interest_share"}),
+    }
+
+
+def _stages_for(fields: frozenset[str] | None, params: MetricParams) -> tuple[set[str], frozenset[str]]:
+    """The optional stages that write ``fields`` (None: all), and the fields left out of the table."""
+    stages = optional_stages(params)
+    if fields is None:
+        return set(stages), frozenset()
+    run = {name for name, written in stages.items() if written & fields}
+    if "short_interest" in run:
+        run.add("prices")  # days to cover divides by the average volume
+    return run, frozenset().union(*(written for name, written in stages.items() if name not in run))
 
 
 def compute_metrics(
@@ -154,38 +184,71 @@ def compute_metrics(
     Raises:
         Cancelled: when ``is_cancelled()`` returned True.
     """
-    for bp in params.shocks_bp:
-        catalog.register([shocked_field(bp)])
-    step = _Stepper(progress, is_cancelled, 6)
     sec = dataset.securities
     index = pd.Index(sec.index.astype(str), name="symbol")
     sec = sec.set_axis(index)
     dates = observation_dates(dataset.provenance, index, frozenset(REPORTED_FIELDS))
     ctx = Context(index, pd.Timestamp(dataset.as_of), params, sec, dates)
 
+    def prices(c: Context, cancel: Callable[[], None]) -> None:
+        c.cols.update(price_metrics.rate_betas(dataset.prices, dataset.market, c.index, params, cancel, c))
+        price_metrics.momentum(dataset.prices, dataset.volumes, c, cancel)
+
+    prov = dataset.provenance
+    if "chosen" in prov:
+        prov = prov[prov["chosen"].astype(bool)].reset_index(drop=True)
+    return run_stages(ctx, _statement_rows(dataset, sec), prices, dataset.as_of, prov, taxonomy, progress,
+                      is_cancelled)
+
+
+def run_stages(ctx: Context, rows: pd.DataFrame, price_stage: PriceStage, as_of: date,
+               provenance: pd.DataFrame, taxonomy: ThemeTaxonomy | None = None,
+               progress: ProgressFn | None = None, is_cancelled: CancelFn | None = None,
+               fields: frozenset[str] | None = None) -> StockTable:
+    """The metric stages on ``ctx`` (its securities and observation dates) and the statement ``rows``.
+
+    ``compute_metrics`` runs them on one dataset; ``pointintime`` on a panel of (stock, date) rows,
+    whose ``ctx.stamp`` holds each row's date. ``price_stage(ctx, cancel_check)`` writes the rate
+    betas, momentum and liquidity fields. With ``fields``, the stages of :func:`optional_stages`
+    that write none of them are left out, and so are their fields: not in the table at all (a
+    caller that reads none of them skips their cost, never shows them as missing).
+    """
+    params = ctx.params
+    for bp in params.shocks_bp:
+        catalog.register([shocked_field(bp)])
+    step = _Stepper(progress, is_cancelled, 6)
+    index, sec = ctx.index, ctx.sec
+    run, skipped = _stages_for(fields, params)
+    for f in skipped:  # what a later stage reads of a left-out one: missing
+        ctx.cols[f] = np.full(ctx.n, np.nan)
+
     step("Resolving dated statements")
-    st = prepare(_statement_rows(dataset, sec), index)
+    st = prepare(rows, index)
     _zero_debt(st, ctx)
     fcf_censored = _latest(st, ctx)
     _reported(ctx)
 
     step("Cash-flow and leverage metrics")
     _cash_and_leverage(st, ctx, fcf_censored)
-    _coverage(st, ctx)
-    fy = _fiscal_years(st, ctx)
-    _fcf_years(fy, ctx)
-    ctx.cols["years_listed"] = _years_listed(sec, dataset.as_of, len(index))
+    if "coverage" in run:
+        _coverage(st, ctx)
+    fy = _fiscal_years(st, ctx) if run & {"fcf_years", "zombies"} else pd.DataFrame()
+    if "fcf_years" in run:
+        _fcf_years(fy, ctx)
+    ctx.cols["years_listed"] = _years_listed(sec, ctx.stamp, len(index))
 
     step("Valuation, profitability, growth and capital")
-    fundamentals.compute(st, ctx, fcf_censored)
+    if "fundamentals" in run:
+        fundamentals.compute(st, ctx, fcf_censored)
 
     step("Zombie flags")
-    zombie_years = _zombies(fy, ctx)
+    zombie_years = _zombies(fy, ctx) if "zombies" in run else {}
 
     step("Rate betas, momentum and liquidity")
-    ctx.cols.update(price_metrics.rate_betas(dataset.prices, dataset.market, index, params, step.cancel_check, ctx))
-    price_metrics.momentum(dataset.prices, dataset.volumes, ctx, step.cancel_check)
-    _short_interest(ctx)
+    if "prices" in run:
+        price_stage(ctx, step.cancel_check)
+    if "short_interest" in run:
+        _short_interest(ctx)
 
     step("Themes")
     matches = tag(sec, taxonomy) if taxonomy is not None else empty_matches()
@@ -193,15 +256,15 @@ def compute_metrics(
     step.done()
 
     _kinds(ctx)
-    values, status = _assemble(sec, index, ctx.cols, ctx.stat, tag_series)
+    values, status = _assemble(sec, index, ctx.cols, ctx.stat, tag_series, skipped)
     _states(ctx, values, status)
-    prov = dataset.provenance
-    if "chosen" in prov:
-        prov = prov[prov["chosen"].astype(bool)].reset_index(drop=True)
-    ends = pd.DataFrame({k: pd.Series(v, index=index, dtype="datetime64[ns]") for k, v in ctx.ends.items()},
-                        index=index)
-    origin = pd.DataFrame({k: pd.Series(v, index=index, dtype=object) for k, v in ctx.origin.items()}, index=index)
-    return StockTable(dataset.as_of, values, status, ctx.notes, matches, zombie_years, prov, params,
+    if skipped and ctx.notes:
+        ctx.notes = {k: v for k, v in ctx.notes.items() if k[1] not in skipped}
+    ends = pd.DataFrame({k: pd.Series(v, index=index, dtype="datetime64[ns]") for k, v in ctx.ends.items()
+                         if k not in skipped}, index=index)
+    origin = pd.DataFrame({k: pd.Series(v, index=index, dtype=object) for k, v in ctx.origin.items()
+                           if k not in skipped}, index=index)
+    return StockTable(as_of, values, status, ctx.notes, matches, zombie_years, provenance, params,
                       period_end=ends, origin=origin)
 
 
@@ -462,14 +525,16 @@ def _fcf_years(fy: pd.DataFrame, ctx: Context) -> None:
     _fy_state(ctx, fy, fld, h)
 
 
-def _years_listed(sec: pd.DataFrame, as_of: date, n: int) -> np.ndarray:
+def _years_listed(sec: pd.DataFrame, stamp: np.ndarray, n: int) -> np.ndarray:
+    """Whole days from the listing date to the as-of date (``stamp``: one, or one per row), in years."""
     if "listing_date" not in sec:
         return np.full(n, np.nan)
     when = pd.to_datetime(sec["listing_date"], errors="coerce")
     if getattr(when.dt, "tz", None) is not None:
         when = when.dt.tz_localize(None)
-    days = (pd.Timestamp(as_of) - when).dt.days
-    return (days / 365.25).to_numpy(dtype="float64", na_value=np.nan)
+    delta = stamp - when.to_numpy(dtype="datetime64[ns]")
+    days = np.floor(delta / np.timedelta64(1, "D"))
+    return np.where(np.isnat(delta), np.nan, days / 365.25)
 
 
 def _zombies(fy: pd.DataFrame, ctx: Context) -> dict[str, list[tuple[int, float]]]:
@@ -571,7 +636,7 @@ def _states(ctx: Context, values: pd.DataFrame, status: pd.DataFrame) -> None:
     """Suspect and stale states (issue #12): a value keeps its number, its state says how far to
     trust it, and a note names the rule or the age. A value computed from a stale or suspect input
     (a P/E from a stale market cap) is stale or suspect too (issue #16)."""
-    as_of = np.datetime64(ctx.as_of, "ns")
+    as_of = ctx.stamp
     symbols = ctx.index.tolist()
     for fld, ends in ctx.ends.items():
         if fld not in status:
@@ -619,12 +684,12 @@ def _append_note(notes: dict[tuple[str, str], str], key: tuple[str, str], text: 
 
 
 def _assemble(sec: pd.DataFrame, index: pd.Index, cols: dict[str, np.ndarray], stat: dict[str, np.ndarray],
-              tags: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+              tags: pd.Series, skipped: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = len(index)
     data: dict[str, np.ndarray] = {}
     status: dict[str, np.ndarray] = {}
     for f in catalog.all_fields():
-        if f.name == "symbol":
+        if f.name == "symbol" or f.name in skipped:
             continue
         if f.name == "themes":
             data["themes"] = tags.to_numpy(dtype=object)

@@ -25,11 +25,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from desktop.engine import price_metrics
 from desktop.engine.dataset import PROVENANCE_COLUMNS, Dataset, empty_provenance, history_frame
+from desktop.engine.metric_context import Context, observation_dates
+from desktop.engine.metrics import REPORTED_FIELDS, MetricParams, StockTable, compute_metrics, run_stages
 
 # _statement_rows: the statement rows compute_metrics reads (old snapshots' observations and
 # undated columns included); private there, used here so that both see the same rows.
-from desktop.engine.metrics import MetricParams, StockTable, compute_metrics
 from desktop.engine.metrics import _statement_rows as dated_statement_rows
 from desktop.engine.statements import STATEMENT_FIELDS
 from desktop.engine.themes import ThemeTaxonomy, empty_matches, tag, themes_by_symbol
@@ -72,11 +74,16 @@ class PointInTime:
         chosen = chosen.assign(symbol=chosen["symbol"].astype(str).astype(object))
         self._observed = _observation_dates(chosen, index, numeric, pd.Timestamp(dataset.as_of))
         # compute_metrics dates (and ages) the reported values by their observations: keep them.
-        self._provenance = chosen[chosen["field"].isin(numeric)]
+        self._provenance = chosen[chosen["field"].isin(numeric)].reset_index(drop=True)
+        self._prov_pos = self._pos.reindex(self._provenance["symbol"]).to_numpy(dtype="float64", na_value=np.nan)
+        self._prov_known = pd.to_datetime(self._provenance["as_of"]).to_numpy(dtype="datetime64[ns]")
+        self._prov_always = (self._provenance["field"] == "shares_outstanding").to_numpy()
+        self._dates = observation_dates(self._provenance, index, frozenset(REPORTED_FIELDS))
         rows = dated_statement_rows(dataset, sec)
         rows = rows[rows["symbol"].astype(str).isin(index)].reset_index(drop=True)
         self._rows = rows.assign(symbol=rows["symbol"].astype(str).astype(object))
         self._rows_known = self._rows["filed"].fillna(self._rows["period_end"]).to_numpy(dtype="datetime64[ns]")
+        self._rows_pos = self._pos.reindex(self._rows["symbol"]).to_numpy(dtype=np.int64)
         prices = dataset.prices.sort_index().astype("float64")
         prices = prices.loc[:, ~prices.columns.duplicated()]
         self.closes = prices.where(prices > 0)
@@ -154,6 +161,136 @@ class PointInTime:
                                 is_cancelled=is_cancelled)
         return self._with_themes(table)
 
+    def tables_at(self, whens: Sequence[pd.Timestamp], symbols: Sequence[Sequence[str]],
+                  closes: Sequence[pd.DataFrame], max_age_days: int = 7, fields: frozenset[str] | None = None,
+                  is_cancelled: Callable[[], bool] | None = None) -> list[StockTable]:
+        """:meth:`table_at` of several dates at once: the same tables, computed as one panel.
+
+        The panel has one row per (stock, date), keyed ``"SYMBOL\\x1fk"``, each with the statement
+        rows, reported values and close known at its date and its date as its as-of (``Context``'s
+        ``stamp``): every metric of a stock is a function of that row alone, so one pass of the
+        stages over the panel equals one pass per date, without paying the stages' fixed cost once
+        per date. The price stage reads a window of closes per date, so it runs per date.
+
+        Args:
+            whens: the dates.
+            symbols: per date, the stocks (securities of this dataset).
+            closes: per date, its :meth:`last_closes`.
+            max_age_days: unused here (``closes`` already apply it); kept for symmetry with table_at.
+            fields: the fields the caller reads (None: all); the stages that write none of them
+                are left out, and so are their fields (``metrics.run_stages``).
+            is_cancelled: polled between stages and dates.
+        """
+        del max_age_days
+        counts = [len(s) for s in symbols]
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        flat = [str(s) for syms in symbols for s in syms]
+        pos = self._pos.reindex(flat)
+        if pos.isna().any():
+            raise KeyError(f"not a security of the dataset: {list(pos.index[pos.isna()])[:5]}")
+        at = pos.to_numpy(dtype=np.int64)
+        date_of = np.repeat(np.arange(len(whens)), counts)
+        stamps = np.array([np.datetime64(w, "ns") for w in whens], dtype="datetime64[ns]")
+        stamp = stamps[date_of]
+        keys = np.array([f"{s}\x1f{k}" for s, k in zip(flat, date_of.tolist(), strict=True)], dtype=object)
+        index = pd.Index(keys, dtype=object, name="symbol")
+        sec = self._panel_securities(at, stamp, index, symbols, closes)
+        dates: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for f, (when, src) in self._dates.items():
+            w = when[at]
+            known = (w <= stamp) | (f == "shares_outstanding")  # SHARE_COUNT_RULE
+            source = src[at]
+            source[~known] = None
+            dates[f] = (np.where(known, w, np.datetime64("NaT", "ns")), source)
+        day = np.concatenate([c["day"].reindex(pd.Index(list(s), dtype=object)).to_numpy(dtype="datetime64[ns]")
+                              for s, c in zip(symbols, closes, strict=True)]) if flat else np.array([], "datetime64[ns]")
+        priced = np.full(len(day), None, dtype=object)
+        priced[~np.isnat(day)] = "prices"
+        dates["price"] = (day, priced)
+        ctx = Context(index, stamp, self.params, sec, dates)
+        stage = self._price_stage(whens, symbols, offsets, keys)
+        panel = run_stages(ctx, self._panel_rows(at, stamp, offsets, keys), stage, whens[-1].date(),
+                           empty_provenance(), is_cancelled=is_cancelled, fields=fields)
+        return self._split(panel, whens, symbols, offsets, keys, closes)
+
+    def _panel_securities(self, at: np.ndarray, stamp: np.ndarray, index: pd.Index,
+                          symbols: Sequence[Sequence[str]], closes: Sequence[pd.DataFrame]) -> pd.DataFrame:
+        """The securities rows of the panel: each stock's values as known at its row's date."""
+        data: dict[str, np.ndarray] = {c: v[at] for c, v in self._static.items()}
+        for c, v in self._numeric.items():
+            known = self._observed[c][at] <= stamp
+            if c == "shares_outstanding":
+                known[:] = True  # SHARE_COUNT_RULE
+            data[c] = np.where(known, v[at], np.nan)
+        data["in_index"] = np.ones(len(at), dtype=bool)
+        data["price"] = np.concatenate([c["close"].reindex(pd.Index(list(s), dtype=object)).to_numpy(
+            dtype="float64", na_value=np.nan) for s, c in zip(symbols, closes, strict=True)]) \
+            if len(at) else np.array([], dtype="float64")
+        return pd.DataFrame({c: pd.Series(v, index=index, dtype=v.dtype) for c, v in data.items()}, index=index)
+
+    def _panel_rows(self, at: np.ndarray, stamp: np.ndarray, offsets: np.ndarray, keys: np.ndarray) -> pd.DataFrame:
+        """The statement rows of the panel: each row known at a date, once per date, keyed by the panel."""
+        slot = np.full(len(self.symbols), -1, dtype=np.int64)
+        picked: list[np.ndarray] = []
+        rows_of: list[np.ndarray] = []
+        for k in range(len(offsets) - 1):
+            lo, hi = offsets[k], offsets[k + 1]
+            slot[:] = -1
+            slot[at[lo:hi]] = np.arange(lo, hi)
+            panel_row = slot[self._rows_pos]
+            keep = np.flatnonzero((panel_row >= 0) & (self._rows_known <= stamp[lo] if hi > lo else False))
+            picked.append(keep)
+            rows_of.append(panel_row[keep])
+        idx = np.concatenate(picked) if picked else np.array([], dtype=np.int64)
+        rows = self._rows.take(idx).reset_index(drop=True)
+        rows["symbol"] = keys[np.concatenate(rows_of)] if rows_of else np.array([], dtype=object)
+        return history_frame(rows)
+
+    def _price_stage(self, whens: Sequence[pd.Timestamp], symbols: Sequence[Sequence[str]], offsets: np.ndarray,
+                     keys: np.ndarray) -> Callable[[Context, Callable[[], None]], None]:
+        """The price stage of a panel: per date, on the closes of its window, into the panel's rows."""
+
+        def run(ctx: Context, cancel: Callable[[], None]) -> None:
+            for k, when in enumerate(whens):
+                cancel()
+                rows = slice(int(offsets[k]), int(offsets[k + 1]))
+                index = _symbol_index(symbols[k])
+                part = Context(index, when, self.params, ctx.sec.iloc[rows].set_axis(index),
+                               {f: (w[rows], s[rows]) for f, (w, s) in ctx.dates.items()})
+                first = when - self.window
+                px = self.closes.loc[first:when]
+                part.cols.update(price_metrics.rate_betas(px, self.market.loc[first:when], index, self.params,
+                                                          cancel, part))
+                price_metrics.momentum(px, self.volumes.loc[first:when], part, cancel)
+                ctx.absorb(part, rows, keys)
+
+        return run
+
+    def _split(self, panel: StockTable, whens: Sequence[pd.Timestamp], symbols: Sequence[Sequence[str]],
+               offsets: np.ndarray, keys: np.ndarray, closes: Sequence[pd.DataFrame]) -> list[StockTable]:
+        """The panel's table cut into one table per date, keyed by symbol again."""
+        where = {key: (k, s) for k, syms in enumerate(symbols)
+                 for key, s in zip(keys[offsets[k]:offsets[k + 1]], syms, strict=True)}
+        notes: list[dict[tuple[str, str], str]] = [{} for _ in whens]
+        for (key, fld), text in panel.notes.items():
+            k, s = where[key]
+            notes[k][(s, fld)] = text
+        zombies: list[dict[str, list[tuple[int, float]]]] = [{} for _ in whens]
+        for key, years in panel.zombie_years.items():
+            k, s = where[key]
+            zombies[k][s] = years
+        out = []
+        for k, when in enumerate(whens):
+            rows = slice(int(offsets[k]), int(offsets[k + 1]))
+            index = _symbol_index(symbols[k])
+            table = replace(panel, as_of=when.date(), values=panel.values.iloc[rows].set_axis(index),
+                            status=panel.status.iloc[rows].set_axis(index),
+                            period_end=panel.period_end.iloc[rows].set_axis(index),
+                            origin=panel.origin.iloc[rows].set_axis(index), notes=notes[k], zombie_years=zombies[k],
+                            provenance=self._provenance_at(when, index, closes[k].reindex(index)), _cache={})
+            out.append(self._with_themes(table))
+        return out
+
     def static_table(self) -> StockTable:
         """Every security with its profile fields only (what no date changes): for the criteria that
         read nothing else."""
@@ -172,19 +309,26 @@ class PointInTime:
 
     def _provenance_at(self, when: pd.Timestamp, index: pd.Index, close: pd.DataFrame) -> pd.DataFrame:
         """The chosen observations of the reported values known at ``when``, and the closes then."""
-        wanted = self._provenance[self._provenance["symbol"].isin(index)]
-        known = (wanted["field"] == "shares_outstanding") | (pd.to_datetime(wanted["as_of"]) <= when)
+        member = np.zeros(len(self.symbols) + 1, dtype=bool)
+        member[self._pos.reindex(index).to_numpy(dtype=np.int64)] = True
+        at = np.where(np.isnan(self._prov_pos), len(self.symbols), self._prov_pos).astype(np.int64)
+        known = member[at] & (self._prov_always | (self._prov_known <= np.datetime64(when, "ns")))
         priced = close.dropna(subset=["close"])
         prices = pd.DataFrame({
             "symbol": priced.index.to_numpy(dtype=object), "field": "price", "value_num": priced["close"].to_numpy(),
             "value_text": None, "source": "prices", "origin": "daily closes", "as_of": priced["day"].to_numpy(),
             "fetched_at": pd.NaT, "period": "point", "derived": False, "chosen": True,
         })
-        parts = [p for p in (wanted[known], prices) if len(p)]
+        parts = [p for p in (self._provenance[known], prices) if len(p)]
         if not parts:
             return empty_provenance()
         out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
         return out.reindex(columns=list(PROVENANCE_COLUMNS))
+
+
+def _symbol_index(symbols: Sequence[str]) -> pd.Index:
+    """The symbol index of a table, as ``compute_metrics`` makes it."""
+    return pd.Index(pd.Index(np.asarray(list(symbols), dtype=object)).astype(str), name="symbol")
 
 
 def _observation_dates(chosen: pd.DataFrame, index: pd.Index, fields: list[str],

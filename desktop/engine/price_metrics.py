@@ -28,6 +28,7 @@ CHUNK = 500  # stocks per block of the computation
 PRICE_FIELDS = tuple(f"return_{m}m" for m in RETURN_MONTHS) + (
     "dist_52w_high", "dist_52w_low", "high_52w", "low_52w", "sma50_distance", "sma200_distance", "volatility_1y", "max_drawdown_1y")
 VOLUME_FIELDS = ("avg_volume", "avg_dollar_volume")
+RATE_BETA_FIELDS = ("rate_beta", "rate_beta_t", "rate_beta_r2", "rate_beta_weeks", "iwm_beta")
 
 
 def despiked_log(closes: np.ndarray, spike_threshold: float) -> np.ndarray:
@@ -97,7 +98,7 @@ def rate_betas(prices: pd.DataFrame, market: pd.DataFrame, index: pd.Index, para
     """Rate betas over the window ending at the last common date on or before the snapshot date
     (data after it is never used: it was not known then)."""
     n = len(index)
-    names = ("rate_beta", "rate_beta_t", "rate_beta_r2", "rate_beta_weeks", "iwm_beta")
+    names = RATE_BETA_FIELDS
     out = {k: np.full(n, np.nan) for k in names}
     if prices is None or prices.empty or market is None or not {"IWM", "yield_10y"} <= set(market):
         return out
