@@ -257,7 +257,8 @@ def run_backtest(screen: Screen, data: Dataset | PointInTime, memberships: Seque
             progress(done, len(periods), f"Screening {chunk[0].period.start:%Y-%m-%d} to "
                      f"{chunk[-1].period.start:%Y-%m-%d}")
         tables = pit.tables_at([p.period.start for p in chunk], [p.candidates for p in chunk],
-                               [p.closes for p in chunk], settings.max_price_age_days, fields, is_cancelled)
+                               [p.closes for p in chunk], settings.max_price_age_days, fields, explain=False,
+                               is_cancelled=is_cancelled)
         for plan, table in zip(chunk, tables, strict=True):
             result = evaluate(screen, table, near_misses=False)
             targets, skipped = _targets(result, table, settings.weight)

@@ -192,6 +192,8 @@ def _growth(st: Statements, ctx: Context, name: str, values: np.ndarray, lines: 
     ctx.dated(name, st, sel, lines)
     earlier_rule = st.suspect_reason(lines, prev)
     ctx.suspect[name] = np.where(ctx.suspect[name] == "", earlier_rule, ctx.suspect[name])
+    if not ctx.explain:
+        return
     years_of = rows["fiscal_year"].to_numpy() if len(rows) else np.zeros(0, dtype=np.int64)
     ctx.origin[name] = np.array([None if s < 0 else f"{o} vs FY{int(years_of[p])}"
                                  for s, p, o in zip(sel, prev, ctx.origin[name], strict=True)], dtype=object)

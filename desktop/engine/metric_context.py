@@ -89,9 +89,11 @@ class Context:
     """The output columns of every stage and, per field, the facts behind its state."""
 
     def __init__(self, index: pd.Index, as_of: pd.Timestamp | np.ndarray, params: MetricParams, sec: pd.DataFrame,
-                 dates: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-        """``as_of``: the snapshot's date, or one date per security (a panel of dates, ``pointintime``)."""
-        self.index, self.params, self.sec = index, params, sec
+                 dates: dict[str, tuple[np.ndarray, np.ndarray]], explain: bool = True) -> None:
+        """``as_of``: the snapshot's date, or one date per security (a panel of dates, ``pointintime``).
+        ``explain`` False writes no notes, origins or zombie years: for a caller that reads only
+        values and states (the backtest), which then skips their cost."""
+        self.index, self.params, self.sec, self.explain = index, params, sec, explain
         self.n = len(index)
         self._as_of = as_of if isinstance(as_of, pd.Timestamp) else None
         # The as-of date of every row, as datetime64[ns] (0-d for one date): what ages are counted from.
@@ -143,7 +145,7 @@ class Context:
         self.notes.update({(mine_keys[pos[s]], fld): text for (s, fld), text in part.notes.items()})
 
     def note(self, mask: np.ndarray, fld: str, text: str) -> None:
-        if mask.any():
+        if self.explain and mask.any():
             self.notes.update(zip(((s, fld) for s in self.index[mask]), repeat(text), strict=False))
 
     def observed(self, fld: str) -> tuple[np.ndarray, np.ndarray]:
@@ -156,7 +158,7 @@ class Context:
         """Record that ``fld`` comes from the statement rows ``sel`` (period, origin, suspect lines)
         and from the market fields ``inputs``."""
         self.ends[fld] = st.take_any("period_end", sel).astype("datetime64[ns]")
-        self.origin[fld] = st.origin(sel)
+        self.origin[fld] = st.origin(sel) if self.explain else np.full(len(sel), None, dtype=object)
         self.suspect[fld] = st.suspect_reason(lines, sel)
         self.stale_days[fld] = self.params.stale_limit("fundamental")
         if inputs:
@@ -183,7 +185,8 @@ class Context:
         self.stat[name] = np.where(use, OK, state).astype("int8")
         self.ends[name] = np.where(use, when_obs, self.ends.get(name, np.full(self.n, np.datetime64("NaT"))))
         origin = self.origin.get(name, np.full(self.n, None, dtype=object))
-        self.origin[name] = np.where(use, np.array([f"{s} (reported figure)" for s in src], dtype=object), origin)
+        if self.explain:
+            self.origin[name] = np.where(use, np.array([f"{s} (reported figure)" for s in src], dtype=object), origin)
         self.suspect[name] = np.where(use, "", self.suspect.get(name, np.full(self.n, "", dtype=object)))
         own_limit = self.stale_days.get(name, self.params.stale_limit("fundamental"))
         self.stale_days[name] = np.where(use, self.params.stale_limit(catalog.get(twin).freshness), own_limit)

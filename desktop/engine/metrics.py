@@ -350,7 +350,7 @@ def _reported(ctx: Context) -> None:
         ctx.cols["market_cap"] = np.where(both, price * shares, ctx.cols["market_cap"])
         ctx.ends["market_cap"] = np.where(both, p_when, ctx.ends["market_cap"])
         ctx.origin["market_cap"] = np.where(both, "price x shares", ctx.origin["market_cap"])
-        for k in np.flatnonzero(both):
+        for k in np.flatnonzero(both) if ctx.explain else ():
             ctx.notes[(str(ctx.index[int(k)]), "market_cap")] = (
                 f"price {price[k]:,.2f} ({_day(p_when[k])}, {p_src[k]}) x shares {shares[k]:,.0f} "
                 f"({_day(s_when[k])}, {s_src[k]})")
@@ -504,7 +504,8 @@ def _fy_state(ctx: Context, fy: pd.DataFrame, fld: str, used: pd.DataFrame) -> N
                                       year=("fiscal_year", "max")).reindex(ctx.index)
     ctx.ends[fld] = last["end"].to_numpy(dtype="datetime64[ns]")
     ctx.origin[fld] = np.array([None if not isinstance(s, str) else f"{s} FY{int(y)} and earlier"
-                                for s, y in zip(last["source"], last["year"], strict=True)], dtype=object)
+                                for s, y in zip(last["source"], last["year"], strict=True)], dtype=object) \
+        if ctx.explain else np.full(ctx.n, None, dtype=object)
     ctx.stale_days[fld] = ctx.params.stale_limit("fundamental")
 
 
@@ -519,7 +520,7 @@ def _fcf_years(fy: pd.DataFrame, ctx: Context) -> None:
     grouped = h.assign(pos=h["free_cash_flow"] > 0).groupby("symbol")["pos"].agg(["sum", "count"])
     grouped = grouped.reindex(ctx.index)
     short = grouped["count"].notna() & (grouped["count"] < window)
-    for sym, cnt in grouped.loc[short, "count"].items():
+    for sym, cnt in grouped.loc[short, "count"].items() if ctx.explain else ():
         ctx.notes[(str(sym), fld)] = f"only {int(cnt)} of the last {window} fiscal years known"
     ctx.cols[fld] = grouped["sum"].to_numpy(dtype="float64", na_value=np.nan)
     _fy_state(ctx, fy, fld, h)
@@ -571,12 +572,12 @@ def _zombies(fy: pd.DataFrame, ctx: Context) -> dict[str, list[tuple[int, float]
         (partial, "coverage unknown in part of the last fiscal years"),
         (used_oi, "coverage uses operating income (the source has no EBIT)"),
     )
-    for k in np.flatnonzero(spared | partial | used_oi):
+    for k in np.flatnonzero(spared | partial | used_oi) if ctx.explain else ():
         ctx.notes[(str(index[int(k)]), "zombie")] = "; ".join(t for mask, t in texts if mask[k])
     ctx.cols["zombie"] = vals.astype("float64")
     _fy_state(ctx, fy, "zombie", h.rename(columns={"fy": "fiscal_year"}))
     years: dict[str, list[tuple[int, float]]] = {}
-    for sym, y, c in zip(h["symbol"], h["fy"], h["cov"], strict=False):
+    for sym, y, c in zip(h["symbol"], h["fy"], h["cov"], strict=False) if ctx.explain else ():
         years.setdefault(sym, []).append((int(y), float(c)))
     return years
 
@@ -652,10 +653,10 @@ def _states(ctx: Context, values: pd.DataFrame, status: pd.DataFrame) -> None:
         suspect = shown & ((rule != "") | future)
         stale = shown & ~suspect & (age > limit)
         origin = ctx.origin.get(fld, np.full(len(st), None, dtype=object))
-        for k in np.flatnonzero(suspect).tolist():
+        for k in np.flatnonzero(suspect).tolist() if ctx.explain else ():
             why = rule_reason(str(rule[k])) if rule[k] else "dated after the snapshot's as-of date"
             _append_note(ctx.notes, (symbols[k], fld), f"suspect: {why}")
-        for k in np.flatnonzero(stale).tolist():
+        for k in np.flatnonzero(stale).tolist() if ctx.explain else ():
             lim = int(limit[k])
             age_text = f"{age[k] / 30.44:.0f} months (limit {lim / 30.44:.0f})" if lim > 90 else \
                 f"{age[k]:.0f} days (limit {lim})"
@@ -673,7 +674,7 @@ def _states(ctx: Context, values: pd.DataFrame, status: pd.DataFrame) -> None:
             for inp in inputs:
                 hit = own & (st == OK) & (status[inp].to_numpy(dtype="int8") == worse)
                 text = f"{STATE_NAMES[worse]}: its input {catalog.get(inp).label.lower()} is {STATE_NAMES[worse]}"
-                for k in np.flatnonzero(hit).tolist():
+                for k in np.flatnonzero(hit).tolist() if ctx.explain else ():
                     _append_note(ctx.notes, (symbols[k], fld), text)
                 st[hit] = worse
         status[fld] = st

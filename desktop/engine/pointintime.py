@@ -163,7 +163,7 @@ class PointInTime:
 
     def tables_at(self, whens: Sequence[pd.Timestamp], symbols: Sequence[Sequence[str]],
                   closes: Sequence[pd.DataFrame], max_age_days: int = 7, fields: frozenset[str] | None = None,
-                  is_cancelled: Callable[[], bool] | None = None) -> list[StockTable]:
+                  explain: bool = True, is_cancelled: Callable[[], bool] | None = None) -> list[StockTable]:
         """:meth:`table_at` of several dates at once: the same tables, computed as one panel.
 
         The panel has one row per (stock, date), keyed ``"SYMBOL\\x1fk"``, each with the statement
@@ -179,6 +179,8 @@ class PointInTime:
             max_age_days: unused here (``closes`` already apply it); kept for symmetry with table_at.
             fields: the fields the caller reads (None: all); the stages that write none of them
                 are left out, and so are their fields (``metrics.run_stages``).
+            explain: False gives tables without notes, origins and zombie years, for a caller that
+                reads values and states only (the backtest); their cost is then skipped.
             is_cancelled: polled between stages and dates.
         """
         del max_age_days
@@ -207,7 +209,7 @@ class PointInTime:
         priced = np.full(len(day), None, dtype=object)
         priced[~np.isnat(day)] = "prices"
         dates["price"] = (day, priced)
-        ctx = Context(index, stamp, self.params, sec, dates)
+        ctx = Context(index, stamp, self.params, sec, dates, explain)
         stage = self._price_stage(whens, symbols, offsets, keys)
         panel = run_stages(ctx, self._panel_rows(at, stamp, offsets, keys), stage, whens[-1].date(),
                            empty_provenance(), is_cancelled=is_cancelled, fields=fields)
@@ -256,7 +258,7 @@ class PointInTime:
                 rows = slice(int(offsets[k]), int(offsets[k + 1]))
                 index = _symbol_index(symbols[k])
                 part = Context(index, when, self.params, ctx.sec.iloc[rows].set_axis(index),
-                               {f: (w[rows], s[rows]) for f, (w, s) in ctx.dates.items()})
+                               {f: (w[rows], s[rows]) for f, (w, s) in ctx.dates.items()}, ctx.explain)
                 first = when - self.window
                 px = self.closes.loc[first:when]
                 part.cols.update(price_metrics.rate_betas(px, self.market.loc[first:when], index, self.params,
