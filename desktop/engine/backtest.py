@@ -253,11 +253,9 @@ def run_backtest(screen: Screen, data: Dataset | PointInTime, memberships: Seque
     for chunk in _chunks(plans):
         if is_cancelled is not None and is_cancelled():
             raise Cancelled()
-        if progress is not None:
-            progress(done, len(periods), f"Screening {chunk[0].period.start:%Y-%m-%d} to "
-                     f"{chunk[-1].period.start:%Y-%m-%d}")
         tables = pit.tables_at([p.period.start for p in chunk], [p.candidates for p in chunk],
                                [p.closes for p in chunk], settings.max_price_age_days, fields, explain=False,
+                               progress=_chunk_progress(progress, done, len(chunk), len(periods), chunk),
                                is_cancelled=is_cancelled)
         for plan, table in zip(chunk, tables, strict=True):
             result = evaluate(screen, table, near_misses=False)
@@ -284,6 +282,19 @@ class _Plan:
 # Stocks x dates screened in one panel (pointintime.tables_at): fewer panels pay the stages' fixed
 # cost fewer times, smaller ones bound the memory (~4 kB per row) and give progress and cancel.
 PANEL_ROWS = 25_000
+
+
+def _chunk_progress(progress: Progress | None, done: int, size: int, total: int,
+                    chunk: list[_Plan]) -> Progress | None:
+    """The stages' progress through one panel as rebalance dates done of ``total``."""
+    if progress is None:
+        return None
+    span = f"{chunk[0].period.start:%Y-%m-%d} to {chunk[-1].period.start:%Y-%m-%d}"
+
+    def report(step: int, steps: int, message: str) -> None:
+        progress(done + size * step // max(steps, 1), total, f"Screening {span}: {message.lower()}")
+
+    return report
 
 
 def _chunks(plans: list[_Plan]) -> list[list[_Plan]]:

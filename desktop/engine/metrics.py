@@ -598,10 +598,13 @@ def _short_interest(ctx: Context) -> None:
 
 def _kinds(ctx: Context) -> None:
     """Fields that are n.m. for a kind of company (banks, insurers, lenders): see rules.COMPANY_KINDS."""
-    none = pd.Series([None] * ctx.n, index=ctx.index)
-    industry = ctx.sec["industry"] if "industry" in ctx.sec else none
-    sic = ctx.sec["sic"] if "sic" in ctx.sec else none  # the SEC's SIC code (issue #14)
-    kinds = [kind_of(i, s) for i, s in zip(industry, sic, strict=True)]
+    none = np.full(ctx.n, None, dtype=object)
+    industry = ctx.sec["industry"].to_numpy(dtype=object) if "industry" in ctx.sec else none
+    sic = ctx.sec["sic"].to_numpy(dtype=object) if "sic" in ctx.sec else none  # the SEC's SIC code (issue #14)
+    # Once per distinct (industry, SIC) pair: a panel of dates repeats every company many times.
+    pairs = pd.MultiIndex.from_arrays([pd.Index(industry, dtype=object), pd.Index(sic, dtype=object)])
+    codes, distinct = pd.factorize(pairs)
+    kinds = np.array([kind_of(*_text_or_none(p)) for p in distinct] + [None], dtype=object)[codes]
     for k in COMPANY_KINDS:
         mask = np.fromiter((x is k for x in kinds), dtype=bool, count=ctx.n)
         if not mask.any():
@@ -611,6 +614,10 @@ def _kinds(ctx: Context) -> None:
             prev = ctx.stat.get(fld, np.where(np.isnan(ctx.cols[fld]), MISSING, OK).astype("int8"))
             ctx.stat[fld] = np.where(mask, NOT_MEANINGFUL, prev).astype("int8")
             ctx.note(mask, fld, f"not meaningful for {k.reason}")
+
+
+def _text_or_none(pair: tuple[object, object]) -> tuple[str | None, str | None]:
+    return tuple(v if isinstance(v, str) else None for v in pair)  # type: ignore[return-value]
 
 
 class _Stepper:

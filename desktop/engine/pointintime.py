@@ -163,7 +163,8 @@ class PointInTime:
 
     def tables_at(self, whens: Sequence[pd.Timestamp], symbols: Sequence[Sequence[str]],
                   closes: Sequence[pd.DataFrame], max_age_days: int = 7, fields: frozenset[str] | None = None,
-                  explain: bool = True, is_cancelled: Callable[[], bool] | None = None) -> list[StockTable]:
+                  explain: bool = True, progress: Callable[[int, int, str], None] | None = None,
+                  is_cancelled: Callable[[], bool] | None = None) -> list[StockTable]:
         """:meth:`table_at` of several dates at once: the same tables, computed as one panel.
 
         The panel has one row per (stock, date), keyed ``"SYMBOL\\x1fk"``, each with the statement
@@ -181,6 +182,7 @@ class PointInTime:
                 are left out, and so are their fields (``metrics.run_stages``).
             explain: False gives tables without notes, origins and zombie years, for a caller that
                 reads values and states only (the backtest); their cost is then skipped.
+            progress: ``progress(done, total, message)`` through the stages.
             is_cancelled: polled between stages and dates.
         """
         del max_age_days
@@ -212,7 +214,7 @@ class PointInTime:
         ctx = Context(index, stamp, self.params, sec, dates, explain)
         stage = self._price_stage(whens, symbols, offsets, keys)
         panel = run_stages(ctx, self._panel_rows(at, stamp, offsets, keys), stage, whens[-1].date(),
-                           empty_provenance(), is_cancelled=is_cancelled, fields=fields)
+                           empty_provenance(), progress=progress, is_cancelled=is_cancelled, fields=fields)
         return self._split(panel, whens, symbols, offsets, keys, closes)
 
     def _panel_securities(self, at: np.ndarray, stamp: np.ndarray, index: pd.Index,

@@ -147,21 +147,26 @@ def prepare(history: pd.DataFrame, index: pd.Index, known_at: pd.Timestamp | Non
     n = len(index)
     if history is None or not len(history):
         return Statements(_empty_rows(), {}, {}, n)
-    h = history[history["symbol"].astype(str).isin(index)]
+    symbol = history["symbol"].astype(str)
+    keep = index.get_indexer(pd.Index(symbol)) >= 0
     if known_at is not None:
-        public = h["filed"].fillna(h["period_end"])
-        h = h[public <= known_at]
-    if not len(h):
+        keep &= (history["filed"].fillna(history["period_end"]) <= known_at).to_numpy(dtype=bool)
+    if not keep.any():
         return Statements(_empty_rows(), {}, {}, n)
-    h = h.assign(symbol=h["symbol"].astype(str),
-                 _rank=h["source"].map(SOURCE_RANK).fillna(9).astype("int64"),
-                 _filed=h["filed"].fillna(pd.Timestamp("1900-01-01")))
-    # The most recent filing of each period, then freshest period first within a company.
-    h = h.sort_values(["symbol", "period_end", "_filed", "_rank"], ascending=[True, False, False, True],
-                      kind="stable")
-    h = h.drop_duplicates(["symbol", "source", "period_type", "period_end"], keep="first")
-    h = h.reset_index(drop=True)
-    h["pos"] = index.get_indexer(pd.Index(h["symbol"]))
+    h = history[keep].assign(symbol=symbol[keep])
+    pos = index.get_indexer(pd.Index(h["symbol"]))
+    # The most recent filing of each period, then freshest period first within a company (grouped
+    # by the company's position: the same order within a company as by name, on integer keys).
+    end = h["period_end"].to_numpy(dtype="datetime64[ns]").view("int64")
+    filed = h["filed"].fillna(pd.Timestamp("1900-01-01")).to_numpy(dtype="datetime64[ns]").view("int64")
+    rank = h["source"].map(SOURCE_RANK).fillna(9).to_numpy(dtype="int64")
+    order = np.lexsort((rank, -filed, -end, pos))
+    h = h.iloc[order]
+    keys = pd.DataFrame({"pos": pos[order], "source": pd.factorize(h["source"])[0],
+                         "type": pd.factorize(h["period_type"])[0], "end": end[order]})
+    first = ~keys.duplicated().to_numpy()
+    h = h[first].reset_index(drop=True)
+    h["pos"] = keys["pos"].to_numpy()[first]
     derived: dict[str, np.ndarray] = {}
     fcf = h["free_cash_flow"].to_numpy(dtype="float64", na_value=np.nan)
     parts = (h["operating_cash_flow"] + h["capital_expenditure"]).to_numpy(dtype="float64", na_value=np.nan)
@@ -184,7 +189,7 @@ def prepare(history: pd.DataFrame, index: pd.Index, known_at: pd.Timestamp | Non
     suspect["earnings"] = np.where(derived["earnings"], suspect.get("operating_income", ""),
                                    suspect.get("ebit", ""))
     suspect["ebitda_any"] = np.where(derived["ebitda_any"], suspect["earnings"], "")
-    return Statements(h.drop(columns=["_rank", "_filed"]), suspect, derived, n)
+    return Statements(h, suspect, derived, n)
 
 
 def _empty_rows() -> pd.DataFrame:
@@ -204,6 +209,7 @@ def _empty_rows() -> pd.DataFrame:
 def _sanity(h: pd.DataFrame, rules: tuple[SanityRule, ...]) -> dict[str, np.ndarray]:
     """line -> rule id per row ("" when the line breaks no rule); the first broken rule wins."""
     out = {line: np.full(len(h), "", dtype=object) for line in STATEMENT_LINES}
+    previous_fiscal_year = _previous_fiscal_year(h)
     for rule in rules:
         v = h[rule.line].to_numpy(dtype="float64", na_value=np.nan)
         with np.errstate(invalid="ignore"):
@@ -218,13 +224,29 @@ def _sanity(h: pd.DataFrame, rules: tuple[SanityRule, ...]) -> dict[str, np.ndar
                 o = h[rule.other].to_numpy(dtype="float64", na_value=np.nan)
                 broken = (v > 0) & (v < rule.bound) & (np.abs(o) > rule.factor * v)
             else:  # jump: against the same source's previous fiscal year
-                fy = h["period_type"].to_numpy() == "FY"
-                prev = (h[fy].sort_values("period_end").groupby(["symbol", "source"])[rule.line].shift(1)
-                        .reindex(h.index).to_numpy(dtype="float64", na_value=np.nan))
+                fy, before = previous_fiscal_year
+                prev = np.where(before >= 0, v[np.maximum(before, 0)], np.nan)
                 broken = fy & (prev > 0) & (v > rule.bound * prev)
         for line in rule.flags:
             out[line] = np.where((out[line] == "") & broken, rule.id, out[line])
     return out
+
+
+def _previous_fiscal_year(h: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: it is a fiscal year, and the row of the same company and source's previous fiscal
+    year by period end (-1 when none)."""
+    fy = (h["period_type"] == "FY").to_numpy(dtype=bool)
+    rows = np.flatnonzero(fy)
+    before = np.full(len(h), -1, dtype=np.int64)
+    if len(rows):
+        company = pd.factorize(h["symbol"].to_numpy(dtype=object)[rows])[0]
+        source = pd.factorize(h["source"].to_numpy(dtype=object)[rows])[0]
+        end = h["period_end"].to_numpy(dtype="datetime64[ns]")[rows]
+        local = np.lexsort((end, source, company))  # a company's source's fiscal years in order
+        company, source, order = company[local], source[local], rows[local]
+        same = (company[1:] == company[:-1]) & (source[1:] == source[:-1])
+        before[order[1:][same]] = order[:-1][same]
+    return fy, before
 
 
 def rule_reason(rule_id: str) -> str:
