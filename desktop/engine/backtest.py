@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -249,6 +249,7 @@ def run_backtest(screen: Screen, data: Dataset | PointInTime, memberships: Seque
         plans.append(_Plan(period, members, universe, candidates, closes))
     book = _Book(screen)
     fields = screen_fields(screen)
+    ranking = _ranking(screen)
     done = 0
     for chunk in _chunks(plans):
         if is_cancelled is not None and is_cancelled():
@@ -258,7 +259,7 @@ def run_backtest(screen: Screen, data: Dataset | PointInTime, memberships: Seque
                                progress=_chunk_progress(progress, done, len(chunk), len(periods), chunk),
                                is_cancelled=is_cancelled)
         for plan, table in zip(chunk, tables, strict=True):
-            result = evaluate(screen, table, near_misses=False)
+            result = evaluate(ranking, table, near_misses=False)
             targets, skipped = _targets(result, table, settings.weight)
             book.record(plan.period, table, result, targets, skipped, set(plan.members), set(plan.universe), sim)
             sim.rebalance(plan.period, targets, plan.universe, book)
@@ -310,17 +311,24 @@ def _chunks(plans: list[_Plan]) -> list[list[_Plan]]:
 
 
 def screen_fields(screen: Screen) -> frozenset[str] | None:
-    """The fields a backtest of ``screen`` reads (None: all of them): its criteria, sort and score,
-    the inputs of its formulas, and the market cap of cap weights. Its display columns are not
-    read: a backtest shows the criteria's values."""
+    """The fields a backtest of ``screen`` reads (None: all of them): its criteria, its sort (or
+    its score when it has no sort), the inputs of its formulas, and the market cap of cap weights.
+    Its display columns are not read: a backtest shows the criteria's values."""
     fields = {*screen.fields(), *(k.field for k in screen.sort), "market_cap"}
-    if screen.score is not None:
-        fields.update(f for f, _ in screen.score.weights)
+    ranking = _ranking(screen)
+    if ranking.score is not None:
+        fields.update(f for f, _ in ranking.score.weights)
     for f in screen.formulas:
         if f.parsed is None:
             return None
         fields.update(f.parsed.fields)
     return frozenset(fields)
+
+
+def _ranking(screen: Screen) -> Screen:
+    """The screen as the backtest evaluates it: a score only ranks when there is no sort, and the
+    backtest reads the passing stocks in rank order, nothing else of the ranking."""
+    return replace(screen, score=None) if screen.sort and screen.score is not None else screen
 
 
 def _static_pass(screen: Screen, pit: PointInTime) -> set[str] | None:
@@ -375,6 +383,7 @@ class _Simulation:
         self.valid = ~np.isnan(closes.to_numpy(dtype="float64", na_value=np.nan))
         self.prices = pd.DataFrame(repaired).ffill().to_numpy()
         self.column = {str(c): j for j, c in enumerate(closes.columns)}
+        self._columns = pd.Index(list(self.column), dtype=object)
         self.cost = settings.cost_bps / 10_000.0
         self.max_age = pd.Timedelta(days=settings.max_price_age_days)
         iwm = pit.market["IWM"] if "IWM" in pit.market else pd.Series(dtype="float64")
@@ -382,7 +391,7 @@ class _Simulation:
         self.iwm = iwm.reindex(self.days.union(pd.DatetimeIndex(iwm.index))).ffill().reindex(self.days) \
             if len(iwm) else None
         self.values: dict[str, list[pd.Series]] = {SCREEN: [], UNIVERSE: []}
-        self.state = {SCREEN: _Holdings(), UNIVERSE: _Holdings()}
+        self.state = {SCREEN: _Holdings(len(self.column)), UNIVERSE: _Holdings(len(self.column))}
         self.turnover: list[float] = []
         self.costs: list[float] = []
 
@@ -392,7 +401,9 @@ class _Simulation:
     def tradable(self, symbols: list[str], when: pd.Timestamp) -> list[str]:
         """The ``symbols`` with a price to trade at on ``when``."""
         prices = self.prices[self.row(when)]
-        return [s for s in symbols if s in self.column and np.isfinite(prices[self.column[s]])]
+        j = self._columns.get_indexer(pd.Index(symbols, dtype=object))
+        ok = (j >= 0) & np.isfinite(prices[np.maximum(j, 0)])
+        return [s for s, keep in zip(symbols, ok.tolist(), strict=True) if keep]
 
     def last_close(self, symbol: str, until: pd.Timestamp) -> pd.Timestamp | None:
         """The day of the symbol's last close on or before ``until``."""
@@ -417,16 +428,19 @@ class _Simulation:
         Returns (one-way turnover, cost as a share of the value before trading)."""
         held = self.state[name]
         r0, r1 = self.row(period.start), self.row(period.end)
-        value = held.value(self.prices[r0], self.column)
-        old = held.weights(self.prices[r0], self.column, value)
-        traded = sum(abs(weights.get(s, 0.0) - old.get(s, 0.0)) for s in set(weights) | set(old))
+        p0 = self.prices[r0]
+        value = held.value(p0)
+        cols = np.array([self.column[s] for s in weights], dtype=np.int64)
+        target = np.zeros(len(p0))
+        target[cols] = np.fromiter(weights.values(), dtype="float64", count=len(cols))
+        traded = float(np.abs(target - held.weights(p0, value)).sum())
         cost = value * traded * self.cost
         invested = value - cost
-        held.shares = {s: invested * w / self.prices[r0, self.column[s]] for s, w in weights.items()}
-        held.cash = invested * (1.0 - sum(weights.values()))
-        cols = [self.column[s] for s in held.shares]
-        block = self.prices[r0 + 1:r1 + 1][:, cols] if cols else np.zeros((r1 - r0, 0))
-        daily = held.cash + block @ np.array(list(held.shares.values()), dtype="float64")
+        held.shares = np.zeros(len(p0))
+        held.shares[cols] = invested * target[cols] / p0[cols]
+        held.cash = invested * (1.0 - float(target.sum()))
+        block = self.prices[r0 + 1:r1 + 1][:, cols]
+        daily = held.cash + block @ held.shares[cols]
         if not self.values[name]:  # the curve starts at the first formation, worth 1
             self.values[name].append(pd.Series([value], index=self.days[r0:r0 + 1]))
         self.values[name].append(pd.Series(daily, index=self.days[r0 + 1:r1 + 1]))
@@ -444,20 +458,24 @@ class _Simulation:
         return frame[list(SERIES)]
 
 
-@dataclass
 class _Holdings:
-    """Shares per symbol and cash; a new portfolio is all cash, worth 1."""
+    """Shares per price column and cash; a new portfolio is all cash, worth 1."""
 
-    shares: dict[str, float] = field(default_factory=dict)
-    cash: float = 1.0
+    def __init__(self, columns: int) -> None:
+        self.shares = np.zeros(columns)
+        self.cash = 1.0
 
-    def value(self, prices: np.ndarray, column: dict[str, int]) -> float:
-        return self.cash + sum(n * prices[column[s]] for s, n in self.shares.items())
+    def value(self, prices: np.ndarray) -> float:
+        held = np.flatnonzero(self.shares)  # a column never held may have no price yet (NaN)
+        return self.cash + float(self.shares[held] @ prices[held])
 
-    def weights(self, prices: np.ndarray, column: dict[str, int], value: float) -> dict[str, float]:
-        if value <= 0:
-            return {}
-        return {s: n * prices[column[s]] / value for s, n in self.shares.items()}
+    def weights(self, prices: np.ndarray, value: float) -> np.ndarray:
+        """Each column's share of ``value`` (zeros when the portfolio is worth nothing)."""
+        out = np.zeros(len(prices))
+        held = np.flatnonzero(self.shares)
+        if value > 0:
+            out[held] = self.shares[held] * prices[held] / value
+        return out
 
 
 class _Book:

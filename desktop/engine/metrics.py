@@ -133,7 +133,10 @@ REPORTED_FIELDS = tuple(f.name for f in catalog.BASE_FIELDS if f.freshness and f
 # What the price stage writes, and the field computed from its average volume.
 PRICE_STAGE_FIELDS = frozenset(price_metrics.RATE_BETA_FIELDS + price_metrics.PRICE_FIELDS
                                + price_metrics.VOLUME_FIELDS + ("days_to_cover",))
-PriceStage = Callable[[Context, Callable[[], None]], None]
+# price_stage(ctx, cancel_check, parts): writes the fields of the parts asked for, "rate_betas"
+# and/or "momentum" (returns, risk and liquidity).
+PriceStage = Callable[[Context, Callable[[], None], frozenset[str]], None]
+PRICE_PARTS = frozenset({"rate_betas", "momentum"})
 
 
 def optional_stages(params: MetricParams) -> dict[str, frozenset[str]]:
@@ -146,7 +149,8 @@ def optional_stages(params: MetricParams) -> dict[str, frozenset[str]]:
         "fcf_years": frozenset({"fcf_positive_years"}),
         "fundamentals": fundamentals.FIELDS,
         "zombies": frozenset({"zombie"}),
-        "prices": PRICE_STAGE_FIELDS - {"days_to_cover"},
+        "rate_betas": frozenset(price_metrics.RATE_BETA_FIELDS),
+        "momentum": frozenset(price_metrics.PRICE_FIELDS + price_metrics.VOLUME_FIELDS),
         "short_interest": frozenset({"days_to_cover", "short_interest_share"}),
     }
 
@@ -158,7 +162,7 @@ def _stages_for(fields: frozenset[str] | None, params: MetricParams) -> tuple[se
         return set(stages), frozenset()
     run = {name for name, written in stages.items() if written & fields}
     if "short_interest" in run:
-        run.add("prices")  # days to cover divides by the average volume
+        run.add("momentum")  # days to cover divides by the average volume
     return run, frozenset().union(*(written for name, written in stages.items() if name not in run))
 
 
@@ -168,6 +172,7 @@ def compute_metrics(
     taxonomy: ThemeTaxonomy | None = None,
     progress: ProgressFn | None = None,
     is_cancelled: CancelFn | None = None,
+    fields: frozenset[str] | None = None,
 ) -> StockTable:
     """Compute every catalogue field for every security of ``dataset``.
 
@@ -177,6 +182,7 @@ def compute_metrics(
         taxonomy: a ``themes.ThemeTaxonomy``; without one, ``themes`` is empty for every stock.
         progress: ``progress(done, total, message)``.
         is_cancelled: polled between stages and rate-beta chunks.
+        fields: the fields the caller reads (None: all); see :func:`run_stages`.
 
     Returns:
         The :class:`StockTable`.
@@ -190,15 +196,17 @@ def compute_metrics(
     dates = observation_dates(dataset.provenance, index, frozenset(REPORTED_FIELDS))
     ctx = Context(index, pd.Timestamp(dataset.as_of), params, sec, dates)
 
-    def prices(c: Context, cancel: Callable[[], None]) -> None:
-        c.cols.update(price_metrics.rate_betas(dataset.prices, dataset.market, c.index, params, cancel, c))
-        price_metrics.momentum(dataset.prices, dataset.volumes, c, cancel)
+    def prices(c: Context, cancel: Callable[[], None], parts: frozenset[str]) -> None:
+        if "rate_betas" in parts:
+            c.cols.update(price_metrics.rate_betas(dataset.prices, dataset.market, c.index, params, cancel, c))
+        if "momentum" in parts:
+            price_metrics.momentum(dataset.prices, dataset.volumes, c, cancel)
 
     prov = dataset.provenance
     if "chosen" in prov:
         prov = prov[prov["chosen"].astype(bool)].reset_index(drop=True)
     return run_stages(ctx, _statement_rows(dataset, sec), prices, dataset.as_of, prov, taxonomy, progress,
-                      is_cancelled)
+                      is_cancelled, fields)
 
 
 def run_stages(ctx: Context, rows: pd.DataFrame, price_stage: PriceStage, as_of: date,
@@ -208,8 +216,8 @@ def run_stages(ctx: Context, rows: pd.DataFrame, price_stage: PriceStage, as_of:
     """The metric stages on ``ctx`` (its securities and observation dates) and the statement ``rows``.
 
     ``compute_metrics`` runs them on one dataset; ``pointintime`` on a panel of (stock, date) rows,
-    whose ``ctx.stamp`` holds each row's date. ``price_stage(ctx, cancel_check)`` writes the rate
-    betas, momentum and liquidity fields. With ``fields``, the stages of :func:`optional_stages`
+    whose ``ctx.stamp`` holds each row's date. ``price_stage`` (:data:`PriceStage`) writes the
+    rate betas, momentum and liquidity fields. With ``fields``, the stages of :func:`optional_stages`
     that write none of them are left out, and so are their fields: not in the table at all (a
     caller that reads none of them skips their cost, never shows them as missing).
     """
@@ -245,8 +253,8 @@ def run_stages(ctx: Context, rows: pd.DataFrame, price_stage: PriceStage, as_of:
     zombie_years = _zombies(fy, ctx) if "zombies" in run else {}
 
     step("Rate betas, momentum and liquidity")
-    if "prices" in run:
-        price_stage(ctx, step.cancel_check)
+    if run & PRICE_PARTS:
+        price_stage(ctx, step.cancel_check, frozenset(run & PRICE_PARTS))
     if "short_interest" in run:
         _short_interest(ctx)
 

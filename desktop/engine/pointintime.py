@@ -28,7 +28,14 @@ import pandas as pd
 from desktop.engine import price_metrics
 from desktop.engine.dataset import PROVENANCE_COLUMNS, Dataset, empty_provenance, history_frame
 from desktop.engine.metric_context import Context, observation_dates
-from desktop.engine.metrics import REPORTED_FIELDS, MetricParams, StockTable, compute_metrics, run_stages
+from desktop.engine.metrics import (
+    REPORTED_FIELDS,
+    MetricParams,
+    PriceStage,
+    StockTable,
+    compute_metrics,
+    run_stages,
+)
 
 # _statement_rows: the statement rows compute_metrics reads (old snapshots' observations and
 # undated columns included); private there, used here so that both see the same rows.
@@ -180,8 +187,8 @@ class PointInTime:
             max_age_days: unused here (``closes`` already apply it); kept for symmetry with table_at.
             fields: the fields the caller reads (None: all); the stages that write none of them
                 are left out, and so are their fields (``metrics.run_stages``).
-            explain: False gives tables without notes, origins and zombie years, for a caller that
-                reads values and states only (the backtest); their cost is then skipped.
+            explain: False gives tables without notes, origins, zombie years and provenance, for a
+                caller that reads values and states only (the backtest); their cost is then skipped.
             progress: ``progress(done, total, message)`` through the stages.
             is_cancelled: polled between stages and dates.
         """
@@ -215,7 +222,7 @@ class PointInTime:
         stage = self._price_stage(whens, symbols, offsets, keys)
         panel = run_stages(ctx, self._panel_rows(at, stamp, offsets, keys), stage, whens[-1].date(),
                            empty_provenance(), progress=progress, is_cancelled=is_cancelled, fields=fields)
-        return self._split(panel, whens, symbols, offsets, keys, closes)
+        return self._split(panel, whens, symbols, offsets, keys, closes, explain)
 
     def _panel_securities(self, at: np.ndarray, stamp: np.ndarray, index: pd.Index,
                           symbols: Sequence[Sequence[str]], closes: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -251,10 +258,10 @@ class PointInTime:
         return history_frame(rows)
 
     def _price_stage(self, whens: Sequence[pd.Timestamp], symbols: Sequence[Sequence[str]], offsets: np.ndarray,
-                     keys: np.ndarray) -> Callable[[Context, Callable[[], None]], None]:
+                     keys: np.ndarray) -> PriceStage:
         """The price stage of a panel: per date, on the closes of its window, into the panel's rows."""
 
-        def run(ctx: Context, cancel: Callable[[], None]) -> None:
+        def run(ctx: Context, cancel: Callable[[], None], parts: frozenset[str]) -> None:
             for k, when in enumerate(whens):
                 cancel()
                 rows = slice(int(offsets[k]), int(offsets[k + 1]))
@@ -263,15 +270,17 @@ class PointInTime:
                                {f: (w[rows], s[rows]) for f, (w, s) in ctx.dates.items()}, ctx.explain)
                 first = when - self.window
                 px = self.closes.loc[first:when]
-                part.cols.update(price_metrics.rate_betas(px, self.market.loc[first:when], index, self.params,
-                                                          cancel, part))
-                price_metrics.momentum(px, self.volumes.loc[first:when], part, cancel)
+                if "rate_betas" in parts:
+                    part.cols.update(price_metrics.rate_betas(px, self.market.loc[first:when], index, self.params,
+                                                              cancel, part))
+                if "momentum" in parts:
+                    price_metrics.momentum(px, self.volumes.loc[first:when], part, cancel)
                 ctx.absorb(part, rows, keys)
 
         return run
 
     def _split(self, panel: StockTable, whens: Sequence[pd.Timestamp], symbols: Sequence[Sequence[str]],
-               offsets: np.ndarray, keys: np.ndarray, closes: Sequence[pd.DataFrame]) -> list[StockTable]:
+               offsets: np.ndarray, keys: np.ndarray, closes: Sequence[pd.DataFrame], explain: bool) -> list[StockTable]:
         """The panel's table cut into one table per date, keyed by symbol again."""
         where = {key: (k, s) for k, syms in enumerate(symbols)
                  for key, s in zip(keys[offsets[k]:offsets[k + 1]], syms, strict=True)}
@@ -291,7 +300,8 @@ class PointInTime:
                             status=panel.status.iloc[rows].set_axis(index),
                             period_end=panel.period_end.iloc[rows].set_axis(index),
                             origin=panel.origin.iloc[rows].set_axis(index), notes=notes[k], zombie_years=zombies[k],
-                            provenance=self._provenance_at(when, index, closes[k].reindex(index)), _cache={})
+                            provenance=self._provenance_at(when, index, closes[k].reindex(index)) if explain
+                            else empty_provenance(), _cache={})
             out.append(self._with_themes(table))
         return out
 
@@ -301,7 +311,9 @@ class PointInTime:
         sec = pd.DataFrame({c: pd.Series(v, index=self.symbols, dtype=object) for c, v in self._static.items()},
                            index=self.symbols)
         sec["in_index"] = True
-        return self._with_themes(compute_metrics(Dataset(as_of=pd.Timestamp(0).date(), securities=sec), self.params))
+        table = compute_metrics(Dataset(as_of=pd.Timestamp(0).date(), securities=sec), self.params,
+                                fields=frozenset())
+        return self._with_themes(table)
 
     def _with_themes(self, table: StockTable) -> StockTable:
         index = table.values.index
@@ -337,14 +349,18 @@ def _symbol_index(symbols: Sequence[str]) -> pd.Index:
 
 def _observation_dates(chosen: pd.DataFrame, index: pd.Index, fields: list[str],
                        default: pd.Timestamp) -> dict[str, np.ndarray]:
-    """field -> datetime64 per security: when its value was observed (``default``, the snapshot's
-    date, when no observation says)."""
-    out: dict[str, np.ndarray] = {}
+    """field -> datetime64 per security: when its value was observed (its last chosen observation;
+    ``default``, the snapshot's date, when no observation says)."""
     fallback = np.datetime64(default, "ns")
-    for f in fields:
-        part = chosen[chosen["field"] == f].drop_duplicates("symbol", keep="last")
-        when = pd.Series(pd.to_datetime(part["as_of"]).to_numpy(dtype="datetime64[ns]"),
-                         index=part["symbol"].to_numpy(dtype=object))
-        dates = when.reindex(index).to_numpy(dtype="datetime64[ns]")
-        out[f] = np.where(np.isnat(dates), fallback, dates)
+    out = {f: np.full(len(index), fallback, dtype="datetime64[ns]") for f in fields}
+    part = chosen[chosen["field"].isin(fields)]
+    if not len(part):
+        return out
+    pos = index.get_indexer(pd.Index(part["symbol"]))
+    codes, names = pd.factorize(part["field"])
+    last = ~pd.DataFrame({"field": codes, "pos": pos}).duplicated(keep="last").to_numpy() & (pos >= 0)
+    when = pd.to_datetime(part["as_of"]).to_numpy(dtype="datetime64[ns]")
+    for k, f in enumerate(names):
+        rows = np.flatnonzero(last & (codes == k))
+        out[str(f)][pos[rows]] = np.where(np.isnat(when[rows]), fallback, when[rows])
     return out
