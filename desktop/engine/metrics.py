@@ -217,9 +217,10 @@ def run_stages(ctx: Context, rows: pd.DataFrame, price_stage: PriceStage, as_of:
 
     ``compute_metrics`` runs them on one dataset; ``pointintime`` on a panel of (stock, date) rows,
     whose ``ctx.stamp`` holds each row's date. ``price_stage`` (:data:`PriceStage`) writes the
-    rate betas, momentum and liquidity fields. With ``fields``, the stages of :func:`optional_stages`
-    that write none of them are left out, and so are their fields: not in the table at all (a
-    caller that reads none of them skips their cost, never shows them as missing).
+    rate betas, momentum and liquidity fields. With ``fields``, the table holds of the computed
+    fields only those (and the inputs whose states they inherit), and the stages of
+    :func:`optional_stages` that write none of them are left out: the other fields are not in the
+    table at all (a caller that reads none of them skips their cost, never shows them as missing).
     """
     params = ctx.params
     for bp in params.shocks_bp:
@@ -264,6 +265,9 @@ def run_stages(ctx: Context, rows: pd.DataFrame, price_stage: PriceStage, as_of:
     step.done()
 
     _kinds(ctx)
+    if fields is not None:
+        keep = _with_inputs(fields, ctx.inputs)
+        skipped = skipped | frozenset(f for f in ctx.cols if f not in keep)
     values, status = _assemble(sec, index, ctx.cols, ctx.stat, tag_series, skipped)
     _states(ctx, values, status)
     if skipped and ctx.notes:
@@ -622,6 +626,17 @@ def _kinds(ctx: Context) -> None:
             prev = ctx.stat.get(fld, np.where(np.isnan(ctx.cols[fld]), MISSING, OK).astype("int8"))
             ctx.stat[fld] = np.where(mask, NOT_MEANINGFUL, prev).astype("int8")
             ctx.note(mask, fld, f"not meaningful for {k.reason}")
+
+
+def _with_inputs(fields: frozenset[str], inputs: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+    """``fields`` and, recursively, the inputs whose stale or suspect state they inherit."""
+    out, todo = set(fields), list(fields)
+    while todo:
+        for name in inputs.get(todo.pop(), ()):
+            if name not in out:
+                out.add(name)
+                todo.append(name)
+    return frozenset(out)
 
 
 def _text_or_none(pair: tuple[object, object]) -> tuple[str | None, str | None]:
