@@ -378,9 +378,12 @@ class _Simulation:
         # Only the backtest's days (and a month before, for the bad-print test of the first days).
         closes = pit.closes.loc[periods[0].start - pd.Timedelta(days=31):periods[-1].end]
         self.days = pd.DatetimeIndex(closes.index)
+        self._day_ns = self.days.to_numpy(dtype="datetime64[ns]")
         repaired = np.exp(despiked_log(closes.to_numpy(dtype="float64", na_value=np.nan),
                                        settings.params.spike_threshold))
-        self.valid = ~np.isnan(closes.to_numpy(dtype="float64", na_value=np.nan))
+        valid = ~np.isnan(closes.to_numpy(dtype="float64", na_value=np.nan))
+        # Per day and column: the row of the last close on or before it (-1: none yet).
+        self._last_valid = np.maximum.accumulate(np.where(valid, np.arange(len(valid))[:, None], -1), axis=0)
         self.prices = pd.DataFrame(repaired).ffill().to_numpy()
         self.column = {str(c): j for j, c in enumerate(closes.columns)}
         self._columns = pd.Index(list(self.column), dtype=object)
@@ -396,7 +399,7 @@ class _Simulation:
         self.costs: list[float] = []
 
     def row(self, when: pd.Timestamp) -> int:
-        return int(self.days.searchsorted(when))
+        return int(np.searchsorted(self._day_ns, np.datetime64(when, "ns")))
 
     def tradable(self, symbols: list[str], when: pd.Timestamp) -> list[str]:
         """The ``symbols`` with a price to trade at on ``when``."""
@@ -410,8 +413,8 @@ class _Simulation:
         j = self.column.get(symbol)
         if j is None:
             return None
-        rows = np.flatnonzero(self.valid[: self.row(until) + 1, j])
-        return self.days[rows[-1]] if len(rows) else None
+        row = self._last_valid[self.row(until), j]
+        return self.days[row] if row >= 0 else None
 
     def rebalance(self, period: Period, targets: dict[str, float], universe: list[str], book: _Book) -> None:
         equal = self.tradable(universe, period.start)
@@ -547,8 +550,8 @@ class _Explainer:
 
     def __init__(self, leaves: list[Criterion], table: StockTable, result: ScreenResult) -> None:
         self.leaves = leaves
-        self.row = {s: i for i, s in enumerate(table.values.index)}
-        self.state_row = {s: i for i, s in enumerate(result.states.index)}
+        self.row = {s: i for i, s in enumerate(table.values.index.tolist())}
+        self.state_row = {s: i for i, s in enumerate(result.states.index.tolist())}
         self.states = {c.id: result.states[c.id].to_numpy() for c in leaves}
         self.columns: dict[str, tuple[np.ndarray, np.ndarray | None, str]] = {}
         for c in leaves:

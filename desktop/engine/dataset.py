@@ -141,6 +141,10 @@ def empty_series_frame() -> pd.DataFrame:
 
 
 def empty_provenance() -> pd.DataFrame:
+    return _EMPTY_PROVENANCE.copy()
+
+
+def _empty_provenance() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in PROVENANCE_COLUMNS})
     frame["value_num"] = frame["value_num"].astype("float64")
     frame["as_of"] = pd.to_datetime(frame["as_of"])
@@ -148,3 +152,6 @@ def empty_provenance() -> pd.DataFrame:
     frame["derived"] = frame["derived"].astype(bool)
     frame["chosen"] = frame["chosen"].astype(bool)
     return frame
+
+
+_EMPTY_PROVENANCE = _empty_provenance()  # built once (~9 ms), copied for each caller

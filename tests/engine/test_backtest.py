@@ -310,3 +310,32 @@ def test_without_iwm_the_result_says_so() -> None:
     assert np.isnan(result.summary["share_beating_iwm"])
     assert any("IWM is not in the market data" in w for w in result.warnings)
     assert result.periods[SCREEN].iloc[0] == pytest.approx(0.10)
+
+
+def test_a_panel_of_dates_gives_the_table_of_each_date() -> None:
+    pit = PointInTime(universe())
+    periods, _ = calendar(DAYS, SETTINGS)
+    whens = [p.start for p in periods]
+    closes = [pit.last_closes(w, 7) for w in whens]
+    symbols = [sorted(c.index) for c in closes]
+    for table, when, syms, close in zip(pit.tables_at(whens, symbols, closes), whens, symbols, closes, strict=True):
+        one = pit.table_at(when, syms, close)
+        for name in ("values", "status", "period_end", "origin"):
+            pd.testing.assert_frame_equal(getattr(table, name), getattr(one, name), obj=name)
+        assert dict(table.notes) == dict(one.notes)
+    # BBB's statement, filed 2024-03-01, is in the third table only.
+    fcf = [t.values.loc["BBB", "free_cash_flow"] for t in pit.tables_at(whens, symbols, closes)]
+    assert np.isnan(fcf[0]) and np.isnan(fcf[1]) and fcf[2] == 3.0
+
+
+def test_the_backtest_reads_the_fields_of_its_criteria_sort_and_formulas() -> None:
+    from desktop.engine.backtest import screen_fields
+
+    ranked = parse_screen({"version": 2, "name": "s", "criteria": [{"field": "fcf_positive", "is": True}],
+                           "sort": [{"field": "fcf_yield", "descending": True}], "columns": ["return_12m"],
+                           "score": {"weights": {"rate_beta": 1}}})
+    assert screen_fields(ranked) == {"fcf_positive", "fcf_yield", "market_cap"}  # a sort ranks: no score
+    scored = parse_screen({"version": 2, "name": "s", "criteria": [{"field": "momentum", "min": 0}],
+                           "formulas": [{"name": "momentum", "expression": "return_12m - return_1m"}],
+                           "score": {"weights": {"rate_beta": 1}}})
+    assert {"return_12m", "return_1m", "rate_beta"} <= screen_fields(scored)

@@ -25,6 +25,7 @@ from desktop.engine.backtest import (
     run_backtest,
 )
 from desktop.engine.dataset import Dataset
+from desktop.engine.metrics import StockTable
 from desktop.engine.pointintime import PointInTime
 from desktop.engine.screen import parse_screen
 from desktop.engine.themes import ThemeTaxonomy
@@ -97,3 +98,70 @@ def test_statements_filed_later_are_not_used(real: tuple[Dataset, PointInTime, l
     table = pit.table_at(when, symbols)
     ends = table.period_end["free_cash_flow"].dropna()
     assert (ends <= when).all()
+
+
+def _same_tables(a: StockTable, b: StockTable, notes: bool = True) -> None:
+    for name in ("values", "status", "period_end", "origin"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
+    if notes:
+        assert dict(a.notes) == dict(b.notes)
+        assert repr(sorted(a.zombie_years.items())) == repr(sorted(b.zombie_years.items()))
+
+
+def test_one_panel_of_dates_gives_the_tables_of_each_date(real: tuple[Dataset, PointInTime, list[Membership]]) -> None:
+    """The backtest screens all its dates as one panel: it must see exactly what a screen run on
+    each of those days sees, prices, rate betas and notes included."""
+    _, pit, members = real
+    whens = [pd.Timestamp("2021-03-31"), pd.Timestamp("2023-06-30"), pd.Timestamp("2025-02-28")]
+    closes = [pit.last_closes(w, 7) for w in whens]
+    symbols = [[s for s in sorted(members[0].symbols)[:400] if s in c.index] for c in closes]
+    panel = pit.tables_at(whens, symbols, closes)
+    for table, when, syms, close in zip(panel, whens, symbols, closes, strict=True):
+        one = pit.table_at(when, syms, close)
+        _same_tables(table, one)
+        pd.testing.assert_frame_equal(table.provenance, one.provenance)
+        assert table.as_of == when.date()
+    assert panel[1].values["rate_beta"].notna().sum() > 250  # the price stage ran per date (2023)
+
+
+def test_a_panel_for_a_few_fields_computes_those_alone(real: tuple[Dataset, PointInTime, list[Membership]]) -> None:
+    _, pit, members = real
+    whens = [pd.Timestamp("2022-09-30"), pd.Timestamp("2024-09-30")]
+    closes = [pit.last_closes(w, 7) for w in whens]
+    symbols = [[s for s in sorted(members[0].symbols) if s in c.index] for c in closes]
+    wanted = frozenset({"fcf_yield", "zombie", "interest_coverage"})
+    few = pit.tables_at(whens, symbols, closes, fields=wanted, explain=False)
+    full = pit.tables_at(whens, symbols, closes)
+    for small, big in zip(few, full, strict=True):
+        computed = set(small.status.columns)
+        assert wanted | {"market_cap"} <= computed  # fcf_yield inherits the market cap's state
+        assert not computed & {"rate_beta", "return_12m", "pe_ratio", "revenue_growth_1y", "fcf_positive_years"}
+        for f in computed:
+            pd.testing.assert_series_equal(small.values[f], big.values[f], obj=f)
+            pd.testing.assert_series_equal(small.status[f], big.status[f], obj=f)
+        assert {"name", "sector", "themes"} <= set(small.values.columns)
+        assert not small.notes and small.provenance.empty
+        assert small.origin[["fcf_yield", "interest_coverage", "zombie"]].isna().all().all()
+    assert full[1].values["zombie"].eq(1.0).sum() > 10
+
+
+def test_every_optional_stage_declares_what_it_writes(real: tuple[Dataset, PointInTime, list[Membership]]) -> None:
+    """A stage left out must take exactly its declared fields with it: with no field asked for,
+    every field still in the table has its full value, and what is gone is declared."""
+    from desktop.engine.metrics import compute_metrics, optional_stages
+
+    dataset, _, _ = real
+    full = compute_metrics(dataset)
+    stages = optional_stages(full.params)
+    declared = frozenset().union(*stages.values())
+    bare = compute_metrics(dataset, fields=frozenset(set(full.status.columns) - declared))  # no optional stage
+    assert set(full.status.columns) - set(bare.status.columns) == declared
+    for f in bare.status.columns:
+        pd.testing.assert_series_equal(bare.values[f], full.values[f], obj=f)
+        pd.testing.assert_series_equal(bare.status[f], full.status[f], obj=f)
+    for name, written in stages.items():
+        table = compute_metrics(dataset, fields=written)
+        for f in written:
+            pd.testing.assert_series_equal(table.values[f], full.values[f], obj=f"{name}: {f}")
+            pd.testing.assert_series_equal(table.status[f], full.status[f], obj=f"{name}: {f}")
+        assert full.values[list(written)].notna().any().any(), name  # the data exercises the stage
