@@ -244,7 +244,8 @@ def run_backtest(screen: Screen, data: Dataset | PointInTime, memberships: Seque
         survivorship_dates += not in_force
         members = [s for s in sorted(membership.symbols) if s in known]
         closes = pit.last_closes(period.start, settings.max_price_age_days)
-        universe = sim.tradable([s for s in members if s in closes.index], period.start)
+        priced = set(closes.index)
+        universe = sim.tradable([s for s in members if s in priced], period.start)
         candidates = universe if allowed is None else [s for s in universe if s in allowed]
         plans.append(_Plan(period, members, universe, candidates, closes))
     book = _Book(screen)
@@ -379,6 +380,7 @@ class _Simulation:
         closes = pit.closes.loc[periods[0].start - pd.Timedelta(days=31):periods[-1].end]
         self.days = pd.DatetimeIndex(closes.index)
         self._day_ns = self.days.to_numpy(dtype="datetime64[ns]")
+        self._row_of = {day: k for k, day in enumerate(self.days)}
         repaired = np.exp(despiked_log(closes.to_numpy(dtype="float64", na_value=np.nan),
                                        settings.params.spike_threshold))
         valid = ~np.isnan(closes.to_numpy(dtype="float64", na_value=np.nan))
@@ -399,7 +401,9 @@ class _Simulation:
         self.costs: list[float] = []
 
     def row(self, when: pd.Timestamp) -> int:
-        return int(np.searchsorted(self._day_ns, np.datetime64(when, "ns")))
+        """The row of the first trading day on or after ``when``."""
+        hit = self._row_of.get(when)
+        return hit if hit is not None else int(np.searchsorted(self._day_ns, np.datetime64(when, "ns")))
 
     def tradable(self, symbols: list[str], when: pd.Timestamp) -> list[str]:
         """The ``symbols`` with a price to trade at on ``when``."""

@@ -283,7 +283,7 @@ class PointInTime:
                offsets: np.ndarray, keys: np.ndarray, closes: Sequence[pd.DataFrame], explain: bool) -> list[StockTable]:
         """The panel's table cut into one table per date, keyed by symbol again."""
         where = {key: (k, s) for k, syms in enumerate(symbols)
-                 for key, s in zip(keys[offsets[k]:offsets[k + 1]], syms, strict=True)}
+                 for key, s in zip(keys[offsets[k]:offsets[k + 1]], syms, strict=True)} if explain else {}
         notes: list[dict[tuple[str, str], str]] = [{} for _ in whens]
         for (key, fld), text in panel.notes.items():
             k, s = where[key]
@@ -292,17 +292,21 @@ class PointInTime:
         for key, years in panel.zombie_years.items():
             k, s = where[key]
             zombies[k][s] = years
+        values = panel.values.copy(deep=False)
+        at = self._pos.reindex([s for syms in symbols for s in syms]).to_numpy(dtype=np.int64)
+        values["themes"] = pd.Series(self._themes[at], index=values.index, dtype=object)  # tagged once
+        matches = self.theme_matches
         out = []
         for k, when in enumerate(whens):
             rows = slice(int(offsets[k]), int(offsets[k + 1]))
             index = _symbol_index(symbols[k])
-            table = replace(panel, as_of=when.date(), values=panel.values.iloc[rows].set_axis(index),
+            out.append(replace(
+                panel, as_of=when.date(), values=values.iloc[rows].set_axis(index),
                             status=panel.status.iloc[rows].set_axis(index),
                             period_end=panel.period_end.iloc[rows].set_axis(index),
                             origin=panel.origin.iloc[rows].set_axis(index), notes=notes[k], zombie_years=zombies[k],
                             provenance=self._provenance_at(when, index, closes[k].reindex(index)) if explain
-                            else empty_provenance(), _cache={})
-            out.append(self._with_themes(table))
+                            else empty_provenance(), theme_matches=matches[matches["symbol"].isin(index)], _cache={}))
         return out
 
     def static_table(self) -> StockTable:

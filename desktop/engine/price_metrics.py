@@ -64,7 +64,7 @@ def clean_returns(prices: pd.DataFrame, spike_threshold: float, clip: float) -> 
     weekly = daily.resample("W-FRI").last()
     ret = weekly.diff()
     # A gap (no bar) in a week leaves NaN there; the next week's diff spans it only via ffill.
-    return ret.clip(lower=-clip, upper=clip)
+    return pd.DataFrame(np.clip(ret.to_numpy(dtype="float64"), -clip, clip), index=ret.index, columns=ret.columns)
 
 
 def rate_beta_window(price_dates: pd.Index, market: pd.DataFrame, as_of: date,

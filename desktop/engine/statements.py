@@ -130,11 +130,22 @@ class Statements:
         out = np.full(self.n, "", dtype=object)
         ok = sel >= 0
         for line in lines:
-            flags = self.suspect.get(line)
-            if flags is None or not len(flags):
+            broken = self.broken.get(line)
+            if broken is None:  # no row breaks a rule on this line: nothing to look up
                 continue
-            hit = np.where(ok, flags[np.maximum(sel, 0)], "")
-            out = np.where((out == "") & (hit != ""), hit, out)
+            at = np.maximum(sel, 0)
+            hit = ok & broken[at] & (out == "")
+            out[hit] = self.suspect[line][at[hit]]
+        return out
+
+    @cached_property
+    def broken(self) -> dict[str, np.ndarray]:
+        """line -> per row: it breaks a sanity rule (only lines where some row does)."""
+        out = {}
+        for line, flags in self.suspect.items():
+            mask = flags != ""
+            if len(mask) and mask.any():
+                out[line] = mask
         return out
 
 
