@@ -503,17 +503,20 @@ def _fiscal_years(st: Statements, ctx: Context) -> pd.DataFrame:
     if not len(rows):
         return rows
     is_fy = (rows["period_type"] == "FY").to_numpy(dtype=bool)
-    fy = rows[is_fy]
     sel = st.pick(is_fy)
-    lead = rows.iloc[sel[sel >= 0]][["symbol", "source"]]
-    fy = fy.merge(lead, on=["symbol", "source"], how="inner")
-    return fy.sort_values(["symbol", "fiscal_year"]).drop_duplicates(["symbol", "fiscal_year"], keep="last")
+    source = rows["source"].to_numpy(dtype=object)
+    lead = np.full(ctx.n, None, dtype=object)  # per company: the source of its chosen fiscal year
+    lead[sel >= 0] = source[sel[sel >= 0]]
+    fy = rows[is_fy & (source == lead[rows["pos"].to_numpy()])]
+    # By company (its position) and fiscal year; of one year's several rows the last (stable) stays.
+    fy = fy.iloc[np.lexsort((fy["fiscal_year"].to_numpy(), fy["pos"].to_numpy()))]
+    return fy[~fy.duplicated(["pos", "fiscal_year"], keep="last").to_numpy()].reset_index(drop=True)
 
 
 def _fy_state(ctx: Context, fy: pd.DataFrame, fld: str, used: pd.DataFrame) -> None:
     """Period end and origin of a multi-year field: its latest fiscal year."""
-    last = used.groupby("symbol").agg(end=("period_end", "max"), source=("source", "first"),
-                                      year=("fiscal_year", "max")).reindex(ctx.index)
+    last = used.groupby("pos").agg(end=("period_end", "max"), source=("source", "first"),
+                                   year=("fiscal_year", "max")).reindex(np.arange(ctx.n))
     ctx.ends[fld] = last["end"].to_numpy(dtype="datetime64[ns]")
     ctx.origin[fld] = np.array([None if not isinstance(s, str) else f"{s} FY{int(y)} and earlier"
                                 for s, y in zip(last["source"], last["year"], strict=True)], dtype=object) \
@@ -526,14 +529,14 @@ def _fcf_years(fy: pd.DataFrame, ctx: Context) -> None:
     if not len(fy):
         ctx.cols[fld] = np.full(ctx.n, np.nan)
         return
-    h = fy.loc[fy["free_cash_flow"].notna(), ["symbol", "fiscal_year", "free_cash_flow", "period_end", "source"]]
-    last = h.groupby("symbol")["fiscal_year"].transform("max")
+    h = fy.loc[fy["free_cash_flow"].notna(), ["pos", "fiscal_year", "free_cash_flow", "period_end", "source"]]
+    last = h.groupby("pos")["fiscal_year"].transform("max")
     h = h[h["fiscal_year"] > last - window]
-    grouped = h.assign(pos=h["free_cash_flow"] > 0).groupby("symbol")["pos"].agg(["sum", "count"])
-    grouped = grouped.reindex(ctx.index)
+    grouped = h.assign(positive=h["free_cash_flow"] > 0).groupby("pos")["positive"].agg(["sum", "count"])
+    grouped = grouped.reindex(np.arange(ctx.n))
     short = grouped["count"].notna() & (grouped["count"] < window)
-    for sym, cnt in grouped.loc[short, "count"].items() if ctx.explain else ():
-        ctx.notes[(str(sym), fld)] = f"only {int(cnt)} of the last {window} fiscal years known"
+    for k, cnt in grouped.loc[short, "count"].items() if ctx.explain else ():
+        ctx.notes[(str(ctx.index[int(k)]), fld)] = f"only {int(cnt)} of the last {window} fiscal years known"  # type: ignore[call-overload]
     ctx.cols[fld] = grouped["sum"].to_numpy(dtype="float64", na_value=np.nan)
     _fy_state(ctx, fy, fld, h)
 
@@ -561,24 +564,26 @@ def _zombies(fy: pd.DataFrame, ctx: Context) -> dict[str, list[tuple[int, float]
         cov = np.where(interest <= 0, np.inf, earn / interest)
     # An operating loss while net interest is income says nothing about debt service: unknown.
     cov = np.where(earn.isna() | interest.isna() | ((interest <= 0) & (earn < 0)), np.nan, cov)
-    h = pd.DataFrame({"symbol": fy["symbol"].to_numpy(), "fy": fy["fiscal_year"].astype("int64").to_numpy(),
+    h = pd.DataFrame({"symbol": fy["symbol"].to_numpy(), "pos": fy["pos"].to_numpy(),
+                      "fy": fy["fiscal_year"].astype("int64").to_numpy(),
                       "cov": cov, "oi": (fy["ebit"].isna() & fy["operating_income"].notna()).to_numpy(),
                       "period_end": fy["period_end"].to_numpy(), "source": fy["source"].to_numpy()})
     h = h[(earn.notna() | interest.notna()).to_numpy()]
-    last = h.groupby("symbol")["fy"].transform("max")
+    last = h.groupby("pos")["fy"].transform("max")
     h = h[h["fy"] > last - params.zombie_years]
-    known = h.groupby("symbol")["cov"].count()
-    below = h.assign(b=h["cov"] < 1).groupby("symbol")["b"].sum()
-    clears = h.assign(c=h["cov"] >= 1).groupby("symbol")["c"].any()
-    is_z = (below >= params.zombie_years).reindex(index, fill_value=False).to_numpy()
-    not_z = clears.reindex(index, fill_value=False).to_numpy()
+    at = np.arange(n)  # grouped by the company's position: integer keys
+    known = h.groupby("pos")["cov"].count()
+    below = h.assign(b=h["cov"] < 1).groupby("pos")["b"].sum()
+    clears = h.assign(c=h["cov"] >= 1).groupby("pos")["c"].any()
+    is_z = (below >= params.zombie_years).reindex(at, fill_value=False).to_numpy()
+    not_z = clears.reindex(at, fill_value=False).to_numpy()
     vals = np.where(is_z, 1.0, np.where(not_z, 0.0, np.nan))
     years_listed = ctx.cols["years_listed"]
     young = ~np.isnan(years_listed) & (years_listed < params.zombie_min_listed_years)
     spared = young & (vals == 1.0)
     vals = np.where(spared, 0.0, vals)
-    partial = np.isnan(vals) & (known.reindex(index, fill_value=0).to_numpy() > 0)
-    used_oi = h.groupby("symbol")["oi"].any().reindex(index, fill_value=False).to_numpy(dtype=bool)
+    partial = np.isnan(vals) & (known.reindex(at, fill_value=0).to_numpy() > 0)
+    used_oi = h.groupby("pos")["oi"].any().reindex(at, fill_value=False).to_numpy(dtype=bool)
     texts = (
         (spared, f"listed less than {params.zombie_min_listed_years:g} years: not a zombie by the BIS definition"),
         (partial, "coverage unknown in part of the last fiscal years"),
