@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -235,6 +236,8 @@ class FieldPicker(QComboBox):
     def _dress(self, view: QAbstractItemView) -> None:
         view.setItemDelegate(self._delegate)
         view.setMinimumWidth(self._list_width)
+        if isinstance(view, QListView):  # one row's height for all: not 165 size hints per picker shown
+            view.setUniformItemSizes(True)
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
         if not self._completer_dressed:  # type-to-search needs focus: dress its popup now
@@ -494,10 +497,11 @@ class BoundEdit(QLineEdit):
         self.value_changed.emit()
 
     def _mark(self, ok: bool, why: str = "") -> None:
-        self.setProperty("invalid", not ok)
         self.setToolTip("" if ok else self.tr("Not understood: %s (try 300M, 2B, 15%%, 1.5)") % why)
-        self.style().unpolish(self)
-        self.style().polish(self)
+        if bool(self.property("invalid")) != (not ok):  # re-polishing a style-sheet widget is not free
+            self.setProperty("invalid", not ok)
+            self.style().unpolish(self)
+            self.style().polish(self)
 
 
 class CriterionRow(QFrame):
