@@ -47,7 +47,9 @@ class FieldCoverage:
 def field_coverage(values: pd.DataFrame, status: pd.DataFrame) -> dict[str, FieldCoverage]:
     """Coverage of every column of ``values``; states from ``status`` where the field has them."""
     total = len(values)
-    counts = {code: status.eq(code).sum() for code in (OK, STALE, SUSPECT, NOT_MEANINGFUL)}
+    states = status.to_numpy()  # one array, compared four times (a frame's eq per code cost ~30 ms)
+    counts = {code: dict(zip(status.columns, (states == code).sum(axis=0), strict=True))
+              for code in (OK, STALE, SUSPECT, NOT_MEANINGFUL)}
     out: dict[str, FieldCoverage] = {}
     for name in values.columns:
         if name in status.columns:
