@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
         self._db_url = db_url
         self._db_error: BaseException | None = None
         self._opening_started = False
+        self._opened_before_data = False
         self._requested_screen = screen
         self._requested_select = select
         self._is_ready = False
@@ -582,6 +583,13 @@ class MainWindow(QMainWindow):
         self.act_import.setEnabled(True)
         self._refresh_busy(self.tasks.refresh_slot.is_busy())
         self._reload_snapshots(select_latest=True, infos=opened.infos)
+        if self.load_slot.is_busy():
+            # While the worker reads the snapshot, build the screen it will run (its criterion rows
+            # are a good part of the start-up's GUI work, issue #17); it is screened once the table
+            # is here. The loading page stays up meanwhile.
+            self.document.open_initial(self._requested_screen)
+            self._requested_screen = None
+            self._opened_before_data = True
         self._check_recovery()
         self._snapshot_timer.start()
 
@@ -714,7 +722,10 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         try:
             self.charts.set_market(bundle.data.market())
-            if self.parsed_screen is None and not self.builder.document().get("criteria"):
+            if self._opened_before_data:  # the screen opened while this table was read
+                self._opened_before_data = False
+                self._document_opened()  # screened now, its first criterion in the histogram
+            elif self.parsed_screen is None and not self.builder.document().get("criteria"):
                 self.document.open_initial(self._requested_screen)
                 self._requested_screen = None
             else:

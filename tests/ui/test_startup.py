@@ -46,10 +46,14 @@ def test_the_first_paint_is_a_calm_loading_page(qtbot: Any, store_path: Path, mo
     window.show()
     qtbot.waitUntil(lambda: "Loading the snapshot of 2026-04-30" in window.loading_state.title.text())
     assert window.stack.currentWidget() is window.loading_state and not window.is_ready()
+    # The screen is built while the table is read (issue #17), but nothing is screened or shown yet.
+    assert window.builder.leaves() and window.result is None and window.model.rowCount() == 0
     with qtbot.waitSignal(window.ready, timeout=20000):
         release.set()
     assert window.stack.currentWidget() is window.workspace
-    assert window.model.rowCount() > 0
+    assert window.model.rowCount() > 0 and window.result is not None
+    first = next(row for row in window.builder.leaves() if row.kind == "numeric")
+    assert window.charts.histogram_field() == first.field_name  # its first criterion is drawn
     _close(window)
 
 
