@@ -130,11 +130,17 @@ class _Loaded:
 
     bundle: Any
     coverage: Mapping[str, FieldCoverage]
+    pinned: frozenset[str] = frozenset()  # the watchlist's symbols (read on the worker too)
 
     @classmethod
     def of(cls, backend: Backend, snapshot_id: int | None) -> _Loaded:
         bundle = backend.load_table(snapshot_id)
-        return cls(bundle, field_coverage(bundle.table.values, bundle.table.status))
+        try:
+            pinned = backend.watchlist()
+        except (PickaxeError, ImportError) as exc:
+            log.info("watchlist unavailable: %s", exc)
+            pinned = set()
+        return cls(bundle, field_coverage(bundle.table.values, bundle.table.status), frozenset(pinned))
 
 
 @dataclass(frozen=True)
@@ -258,7 +264,6 @@ class MainWindow(QMainWindow):
         self.document.saved.connect(self.saved)
         self.document.status.connect(self._status)
         self._build_actions()
-        QApplication.instance().installEventFilter(_ShortcutsWin(self))  # type: ignore[union-attr]
         self.builder.set_document(dict(EMPTY_SCREEN))
         self._snapshot_timer = QTimer(self)
         self._snapshot_timer.setInterval(SNAPSHOT_POLL_MS)
@@ -711,11 +716,7 @@ class MainWindow(QMainWindow):
         self._choices = {}
         self.builder.set_choice_provider(self._choices_for)
         self.builder.set_coverage(loaded.coverage)
-        try:
-            self._pinned = self.backend.watchlist() if self.backend else set()
-        except (PickaxeError, ImportError) as exc:
-            log.info("watchlist unavailable: %s", exc)
-            self._pinned = set()
+        self._pinned = set(loaded.pinned)
         info = bundle.info
         self.status_label.setText(self.tr("Snapshot #%d as of %s · %s stocks") % (
             info.id, info.as_of.isoformat(), f"{len(table.values):,}"))
@@ -739,6 +740,9 @@ class MainWindow(QMainWindow):
 
     def _mark_ready(self) -> None:
         if not self._is_ready:
+            # Installed once there is something to type into: an application-wide filter sees every
+            # event, thousands of them while the window starts (issue #17).
+            QApplication.instance().installEventFilter(_ShortcutsWin(self))  # type: ignore[union-attr]
             self._is_ready = True
             self.ready.emit()
 
