@@ -571,10 +571,13 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self._db_error = exc
         self.stack.setCurrentWidget(self.empty_state)
+        for button in (self.empty_state.download, self.empty_state.import_button):  # no store to fill
+            button.setEnabled(False)
         if isinstance(exc, PickaxeError):
-            self.info_banner.show_message(
-                self.tr("The database cannot be opened: %s") % exc
-                + " " + self.tr("Start Pickaxe with --db pointing at another file."))
+            text = self.tr("The database cannot be opened: %s") % exc
+            if "--db" not in text:  # the store's own message may already say what to do
+                text += " " + self.tr("Start Pickaxe with --db pointing at another file.")
+            self.info_banner.show_message(text)
         else:  # a bug: logged, and the dialog pointing at the log folder
             self.info_banner.show_message(self.tr("The database cannot be opened because of an unexpected error."))
             messages.show_error(self, exc, self.tr("Opening the store"))

@@ -151,8 +151,9 @@ def test_a_damaged_store_opened_on_the_worker_says_so(qtbot: Any, tmp_path: Path
     assert window.stack.currentWidget() is window.empty_state
     assert window.info_banner.isVisible()
     text = window.info_banner.text.text()
-    assert text.startswith("The database cannot be opened: ") and "--db" in text
+    assert text.startswith("The database cannot be opened: ") and text.count("--db") == 1, text
     assert "Traceback" not in text
+    assert not window.empty_state.download.isEnabled() and not window.empty_state.import_button.isEnabled()
     _close(window)
 
 
