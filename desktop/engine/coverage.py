@@ -47,14 +47,24 @@ class FieldCoverage:
 def field_coverage(values: pd.DataFrame, status: pd.DataFrame) -> dict[str, FieldCoverage]:
     """Coverage of every column of ``values``; states from ``status`` where the field has them."""
     total = len(values)
-    counts = {code: status.eq(code).sum() for code in (OK, STALE, SUSPECT, NOT_MEANINGFUL)}
+    states = status.to_numpy()  # one array, compared four times (a frame's eq per code cost ~30 ms)
+    counts = {code: dict(zip(status.columns, (states == code).sum(axis=0), strict=True))
+              for code in (OK, STALE, SUSPECT, NOT_MEANINGFUL)}
     out: dict[str, FieldCoverage] = {}
     for name in values.columns:
         if name in status.columns:
             out[name] = FieldCoverage(total, int(counts[OK][name]), int(counts[STALE][name]),
                                       int(counts[SUSPECT][name]), int(counts[NOT_MEANINGFUL][name]))
-        else:  # text, categories and theme tuples: present when not empty
-            col = values[name]
-            present = col.map(lambda v: bool(v) if isinstance(v, tuple | list | str) else bool(pd.notna(v)))
-            out[name] = FieldCoverage(total, int(present.sum()))
+        else:  # text, categories and theme tuples: present when not missing and not empty
+            out[name] = FieldCoverage(total, _present(values[name]))
     return out
+
+
+def _present(col: pd.Series) -> int:
+    """How many values of ``col`` are neither missing nor an empty text, tuple or list."""
+    present = col.notna().to_numpy(dtype=bool, copy=True)  # every missing marker at once (None, NaN, NaT, NA)
+    if pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col):
+        # only sized values can still be empty: one isinstance per value
+        empty = [i for i, v in enumerate(col.to_numpy()) if isinstance(v, tuple | list | str) and not v]
+        present[empty] = False
+    return int(present.sum())

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +40,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
-from desktop.engine.coverage import field_coverage
-from desktop.errors import PickaxeError, ScreenDefinitionError, SourceUnreachableError
+from desktop.engine.coverage import FieldCoverage, field_coverage
+from desktop.errors import Cancelled, PickaxeError, ScreenDefinitionError, SourceUnreachableError
 from desktop.resources import resource_path
 from desktop.ui import messages
 from desktop.ui.backend import Backend
@@ -67,6 +69,8 @@ _EDITING_KEYS = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.Cut, QK
                  QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo, QKeySequence.StandardKey.SelectAll)
 # How often the window looks for snapshots made outside it (the CLI, another window).
 SNAPSHOT_POLL_MS = 30_000
+# The store is opened once the loading page is painted, or after this long without a paint.
+OPEN_STORE_FALLBACK_MS = 500
 
 
 def _is_incomplete(leaf: dict[str, Any]) -> bool:
@@ -106,6 +110,62 @@ def evaluable_document(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str | 
     out = dict(doc)
     out["criteria"] = [k for k in (walk(c) for c in doc.get("criteria", [])) if k is not None]
     return out, ids
+
+
+def _store_name(db_url: str | None) -> str:
+    """The store as the loading page names it: its file, or the URL without a password."""
+    from desktop import paths
+
+    url = paths.database_url(db_url)
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A snapshot read on a worker: its ``TableBundle`` and every field's coverage (both off the
+    GUI thread: the coverage counts ~0.1 s on the full universe)."""
+
+    bundle: Any
+    coverage: Mapping[str, FieldCoverage]
+    pinned: frozenset[str] = frozenset()  # the watchlist's symbols (read on the worker too)
+
+    @classmethod
+    def of(cls, backend: Backend, snapshot_id: int | None) -> _Loaded:
+        bundle = backend.load_table(snapshot_id)
+        try:
+            pinned = backend.watchlist()
+        except (PickaxeError, ImportError) as exc:
+            log.info("watchlist unavailable: %s", exc)
+            pinned = set()
+        return cls(bundle, field_coverage(bundle.table.values, bundle.table.status), frozenset(pinned))
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """What the start-up worker found: the open store and its snapshots, newest first."""
+
+    backend: Backend
+    infos: list[Any]
+
+
+def _open_store(db_url: str | None, state: TaskState) -> _Opened:
+    """Open the store at ``db_url`` and list its snapshots (on a worker, issue #17).
+
+    Raises:
+        PickaxeError: the store cannot be opened (locked, damaged, too new, a failed migration).
+    """
+    backend = Backend(db_url)
+    try:
+        infos = backend.snapshots()
+        if state.is_cancelled():  # the window closed while opening
+            raise Cancelled()
+    except BaseException:
+        backend.close()
+        raise
+    return _Opened(backend, infos)
 
 
 class _ShortcutsWin(QObject):
@@ -160,13 +220,14 @@ class MainWindow(QMainWindow):
         if icon.is_file():
             self.setWindowIcon(QIcon(str(icon)))
         self.settings = Settings()
+        # Without a backend the store is opened on a worker after the window's first paint (issue
+        # #17: SQLAlchemy, the models and the migration check cost ~0.2 s the loading page need not
+        # wait for); ``backend`` stays None until then, and every use of it checks.
         self.backend: Backend | None = backend
+        self._db_url = db_url
         self._db_error: BaseException | None = None
-        if self.backend is None:
-            try:
-                self.backend = Backend(db_url)
-            except PickaxeError as exc:
-                self._db_error = exc
+        self._opening_started = False
+        self._opened_before_data = False
         self._requested_screen = screen
         self._requested_select = select
         self._is_ready = False
@@ -203,7 +264,6 @@ class MainWindow(QMainWindow):
         self.document.saved.connect(self.saved)
         self.document.status.connect(self._status)
         self._build_actions()
-        QApplication.instance().installEventFilter(_ShortcutsWin(self))  # type: ignore[union-attr]
         self.builder.set_document(dict(EMPTY_SCREEN))
         self._snapshot_timer = QTimer(self)
         self._snapshot_timer.setInterval(SNAPSHOT_POLL_MS)
@@ -479,24 +539,78 @@ class MainWindow(QMainWindow):
 
     # ====================================================================== start-up and loading
     def _start(self) -> None:
-        if self._db_error is not None or self.backend is None:
-            self.stack.setCurrentWidget(self.empty_state)
-            self.info_banner.show_message(
-                self.tr("The database cannot be opened: %s") % (self._db_error or "")
-                + " " + self.tr("Start Pickaxe with --db pointing at another file."))
-            self._mark_ready()
+        if self.backend is not None:  # given (tests, scripts): already open
+            self._reload_snapshots(select_latest=True)
+            self._check_recovery()
+            self._snapshot_timer.start()
             return
-        self._reload_snapshots(select_latest=True)
+        self._set_enabled_for_data(False)
+        for act in (self.act_refresh, self.act_import):  # nothing to refresh or import into yet
+            act.setEnabled(False)
+        self.loading_state.opening(_store_name(self._db_url))
+        self.stack.setCurrentWidget(self.loading_state)
+        if self.isVisible() and not self.loading_state.was_painted:
+            # The loading page is painted first; the worker then opens the store (issue #17). The
+            # timer starts it anyway should no paint come (a minimised window).
+            self.loading_state.painted.connect(self._start_opening, Qt.ConnectionType.QueuedConnection)
+            QTimer.singleShot(OPEN_STORE_FALLBACK_MS, self._start_opening)
+        else:
+            self._start_opening()
+
+    def _start_opening(self) -> None:
+        """Open the store and list its snapshots on a worker; the newest is then loaded as usual."""
+        if self.backend is not None or self._opening_started:
+            return
+        self._opening_started = True
+        url = self._db_url
+        self.statusBar().showMessage(self.tr("Opening the store…"))
+        self.load_slot.start(lambda state: _open_store(url, state), self._store_opened, self._store_failed)
+
+    def _store_failed(self, exc: BaseException) -> None:
+        """The store could not be opened (locked, damaged, too new, a failed migration): say so."""
+        self.statusBar().clearMessage()
+        self._db_error = exc
+        self.stack.setCurrentWidget(self.empty_state)
+        for button in (self.empty_state.download, self.empty_state.import_button):  # no store to fill
+            button.setEnabled(False)
+        if isinstance(exc, PickaxeError):
+            text = self.tr("The database cannot be opened: %s") % exc
+            if "--db" not in text:  # the store's own message may already say what to do
+                text += " " + self.tr("Start Pickaxe with --db pointing at another file.")
+            self.info_banner.show_message(text)
+        else:  # a bug: logged, and the dialog pointing at the log folder
+            self.info_banner.show_message(self.tr("The database cannot be opened because of an unexpected error."))
+            messages.show_error(self, exc, self.tr("Opening the store"))
+        self._mark_ready()
+
+    def _store_opened(self, opened: _Opened) -> None:
+        self.statusBar().clearMessage()
+        self.backend = opened.backend
+        self.tasks.backend = opened.backend
+        self.document.backend = opened.backend
+        self.act_import.setEnabled(True)
+        self._refresh_busy(self.tasks.refresh_slot.is_busy())
+        self._reload_snapshots(select_latest=True, infos=opened.infos)
+        if self.load_slot.is_busy():
+            # While the worker reads the snapshot, build the screen it will run (its criterion rows
+            # are a good part of the start-up's GUI work, issue #17); it is screened once the table
+            # is here. The loading page stays up meanwhile.
+            self.document.open_initial(self._requested_screen)
+            self._requested_screen = None
+            self._opened_before_data = True
         self._check_recovery()
         self._snapshot_timer.start()
 
-    def _reload_snapshots(self, select_latest: bool = False, select_id: int | None = None) -> None:
+    def _reload_snapshots(self, select_latest: bool = False, select_id: int | None = None,
+                          infos: list[Any] | None = None) -> None:
+        """List the snapshots (``infos`` when just read) and show the chosen one."""
         assert self.backend is not None
-        try:
-            infos = self.backend.snapshots()
-        except PickaxeError as exc:
-            messages.show_error(self, exc)
-            infos = []
+        if infos is None:
+            try:
+                infos = self.backend.snapshots()
+            except PickaxeError as exc:
+                messages.show_error(self, exc)
+                infos = []
         self._fill_snapshot_combo(infos, select_id if select_id is not None else self.snapshot_combo.currentData())
         if not infos:
             self.stack.setCurrentWidget(self.empty_state)
@@ -583,7 +697,7 @@ class MainWindow(QMainWindow):
             shown = " ".join(self.snapshot_combo.currentText().split())
             self.loading_state.loading(self.tr("the snapshot of %s") % shown)
             self.stack.setCurrentWidget(self.loading_state)
-        self.load_slot.start(lambda state: backend.load_table(snapshot_id), self._snapshot_loaded,
+        self.load_slot.start(lambda state: _Loaded.of(backend, snapshot_id), self._snapshot_loaded,
                              self._load_failed)
 
     def _load_failed(self, exc: BaseException) -> None:
@@ -593,8 +707,9 @@ class MainWindow(QMainWindow):
         messages.show_error(self, exc, self.tr("Loading the snapshot"))
         self._mark_ready()
 
-    def _snapshot_loaded(self, bundle: Any) -> None:
+    def _snapshot_loaded(self, loaded: _Loaded) -> None:
         t0 = time.perf_counter()
+        bundle = loaded.bundle
         self.bundle = bundle
         self.stack.setCurrentWidget(self.workspace)
         table = bundle.table
@@ -603,19 +718,18 @@ class MainWindow(QMainWindow):
         self._ftable_of = table
         self._choices = {}
         self.builder.set_choice_provider(self._choices_for)
-        self.builder.set_coverage(field_coverage(table.values, table.status))
-        try:
-            self._pinned = self.backend.watchlist() if self.backend else set()
-        except (PickaxeError, ImportError) as exc:
-            log.info("watchlist unavailable: %s", exc)
-            self._pinned = set()
+        self.builder.set_coverage(loaded.coverage)
+        self._pinned = set(loaded.pinned)
         info = bundle.info
         self.status_label.setText(self.tr("Snapshot #%d as of %s · %s stocks") % (
             info.id, info.as_of.isoformat(), f"{len(table.values):,}"))
         self.statusBar().clearMessage()
         try:
             self.charts.set_market(bundle.data.market())
-            if self.parsed_screen is None and not self.builder.document().get("criteria"):
+            if self._opened_before_data:  # the screen opened while this table was read
+                self._opened_before_data = False
+                self._document_opened()  # screened now, its first criterion in the histogram
+            elif self.parsed_screen is None and not self.builder.document().get("criteria"):
                 self.document.open_initial(self._requested_screen)
                 self._requested_screen = None
             else:
@@ -629,6 +743,9 @@ class MainWindow(QMainWindow):
 
     def _mark_ready(self) -> None:
         if not self._is_ready:
+            # Installed once there is something to type into: an application-wide filter sees every
+            # event, thousands of them while the window starts (issue #17).
+            QApplication.instance().installEventFilter(_ShortcutsWin(self))  # type: ignore[union-attr]
             self._is_ready = True
             self.ready.emit()
 

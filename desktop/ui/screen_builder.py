@@ -15,9 +15,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QColor, QPainter, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QConcatenateTablesProxyModel, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QFocusEvent,
+    QPainter,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
     QComboBox,
     QCompleter,
     QDoubleSpinBox,
@@ -25,6 +35,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -155,10 +166,30 @@ class _CoverageDelegate(QStyledItemDelegate):
         return hint
 
 
+_CATALOGUE_MODEL: QStandardItemModel | None = None
+_LIST_WIDTHS: dict[str, int] = {}
+
+
+def _catalogue_model() -> QStandardItemModel:
+    """The field catalogue as one list model, built once and shared by every field picker (issue
+    #17: building it per criterion row cost ~5 ms a row at start-up). Never modified."""
+    global _CATALOGUE_MODEL
+    if _CATALOGUE_MODEL is None:
+        model = QStandardItemModel(QApplication.instance())  # lives as long as the application
+        for f in sorted(catalog.all_fields(), key=lambda f: (f.group, f.label)):
+            if f.name in ("symbol", "ticker", "name", "description") or f.unit == "date":
+                continue
+            model.appendRow(FieldPicker._item(f))
+        _CATALOGUE_MODEL = model
+    return _CATALOGUE_MODEL
+
+
 class FieldPicker(QComboBox):
     """A combo over the field catalogue with type-to-search on label, name and group.
 
-    With a coverage provider, every field in the list shows how many members have a value.
+    With a coverage provider, every field in the list shows how many members have a value. The
+    catalogue's rows are shared by every picker; each picker's own rows (the screen's formula fields,
+    a field this catalogue lacks) follow them.
     """
 
     def __init__(self, parent: QWidget | None = None, coverage: CoverageProvider | None = None) -> None:
@@ -168,19 +199,14 @@ class FieldPicker(QComboBox):
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(14)
-        model = QStandardItemModel(self)
+        catalogue = _catalogue_model()
+        self._own = QStandardItemModel(0, 1, self)  # one column, or the concatenation shows nothing
+        model = QConcatenateTablesProxyModel(self)
+        model.addSourceModel(catalogue)
+        model.addSourceModel(self._own)
         self._model = model
-        for f in sorted(catalog.all_fields(), key=lambda f: (f.group, f.label)):
-            if f.name in ("symbol", "ticker", "name", "description") or f.unit == "date":
-                continue
-            model.appendRow(self._item(f))
-        self._catalogue_rows = model.rowCount()
         self._extra: dict[str, Field] = {}
         self.setModel(model)
-        proxy = QSortFilterProxyModel(self)
-        proxy.setSourceModel(model)
-        proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        proxy.setFilterRole(Qt.ItemDataRole.UserRole + 1)
         completer = QCompleter(self)
         completer.setModel(model)
         completer.setCompletionRole(Qt.ItemDataRole.DisplayRole)
@@ -188,15 +214,39 @@ class FieldPicker(QComboBox):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.setCompleter(completer)
-        delegate = _CoverageDelegate(self._coverage, self)
-        # The list is wider than a narrow row: the longest label and "1,914 of 1,914" side by side.
-        fm = self.fontMetrics()
-        width = max((fm.horizontalAdvance(model.item(i).text()) for i in range(model.rowCount())), default=0)
-        for view in (self.view(), completer.popup()):
-            assert view is not None  # both exist once the model and the completer are set
-            view.setItemDelegate(delegate)
-            view.setMinimumWidth(width + fm.horizontalAdvance("0,000 of 0,000") + 56)
+        self._delegate = _CoverageDelegate(self._coverage, self)
+        self._list_width = self._wide_enough(catalogue)
+        view = self.view()
+        assert view is not None  # exists once the model is set
+        self._dress(view)
+        self._completer_dressed = False  # its popup is built when the picker first has focus
         _line_edit(self).setPlaceholderText(self.tr("Type to search fields…"))
+
+    def _wide_enough(self, catalogue: QStandardItemModel) -> int:
+        """The list is wider than a narrow row: the longest label and "1,914 of 1,914" side by side
+        (measured once per font)."""
+        key = self.font().key()
+        if key not in _LIST_WIDTHS:
+            fm = self.fontMetrics()
+            width = max((fm.horizontalAdvance(catalogue.item(i).text()) for i in range(catalogue.rowCount())),
+                        default=0)
+            _LIST_WIDTHS[key] = width + fm.horizontalAdvance("0,000 of 0,000") + 56
+        return _LIST_WIDTHS[key]
+
+    def _dress(self, view: QAbstractItemView) -> None:
+        view.setItemDelegate(self._delegate)
+        view.setMinimumWidth(self._list_width)
+        if isinstance(view, QListView):  # one row's height for all: not 165 size hints per picker shown
+            view.setUniformItemSizes(True)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        if not self._completer_dressed:  # type-to-search needs focus: dress its popup now
+            self._completer_dressed = True
+            completer = self.completer()
+            popup = completer.popup() if completer is not None else None
+            if popup is not None:
+                self._dress(popup)
+        super().focusInEvent(event)
 
     @staticmethod
     def _item(f: Field) -> QStandardItem:
@@ -212,10 +262,10 @@ class FieldPicker(QComboBox):
             return
         current = self.field_name()
         self.blockSignals(True)
-        self._model.removeRows(self._catalogue_rows, self._model.rowCount() - self._catalogue_rows)
+        self._own.removeRows(0, self._own.rowCount())
         self._extra = {f.name: f for f in fields}
         for f in fields:
-            self._model.appendRow(self._item(f))
+            self._own.appendRow(self._item(f))
         if current:
             self.set_field_name(current)
         self.blockSignals(False)
@@ -229,7 +279,9 @@ class FieldPicker(QComboBox):
     def set_field_name(self, name: str) -> None:
         index = self.findData(name, Qt.ItemDataRole.UserRole)
         if index < 0:  # a field the catalogue lacks (future document): keep it visible
-            self.addItem(name, name)
+            item = QStandardItem(name)
+            item.setData(name, Qt.ItemDataRole.UserRole)
+            self._own.appendRow(item)
             index = self.count() - 1
         self.setCurrentIndex(index)
         self.refresh_tooltip()
@@ -445,10 +497,11 @@ class BoundEdit(QLineEdit):
         self.value_changed.emit()
 
     def _mark(self, ok: bool, why: str = "") -> None:
-        self.setProperty("invalid", not ok)
         self.setToolTip("" if ok else self.tr("Not understood: %s (try 300M, 2B, 15%%, 1.5)") % why)
-        self.style().unpolish(self)
-        self.style().polish(self)
+        if bool(self.property("invalid")) != (not ok):  # re-polishing a style-sheet widget is not free
+            self.setProperty("invalid", not ok)
+            self.style().unpolish(self)
+            self.style().polish(self)
 
 
 class CriterionRow(QFrame):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 
@@ -86,11 +87,19 @@ class EmptyState(QWidget):
 
 
 class LoadingState(QWidget):
-    """What the window shows until its first snapshot is on screen (issue #17): which snapshot is
-    being read, or why it could not be - never an empty table that looks like a result."""
+    """What the window shows until its first snapshot is on screen (issue #17): the store being
+    opened, which snapshot is being read, or why it could not be - never an empty table that
+    looks like a result.
+
+    Signals:
+        painted(): the page was painted for the first time (the window starts its slow work then).
+    """
+
+    painted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.was_painted = False
         self.setObjectName("LoadingState")
         outer = QVBoxLayout(self)
         outer.addStretch(1)
@@ -104,11 +113,23 @@ class LoadingState(QWidget):
         outer.addWidget(self.detail)
         outer.addStretch(2)
 
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if not self.was_painted:
+            self.was_painted = True
+            self.painted.emit()
+
+    def opening(self, where: str) -> None:
+        """Say that the store is being opened (the first thing a start does, issue #17)."""
+        self.title.setText(self.tr("Opening the store…"))
+        self.detail.setText(self.tr("Reading %s. The latest snapshot, the screen and the charts appear in a "
+                                    "moment.") % where)
+
     def loading(self, what: str) -> None:
         """Say which snapshot is being read, e.g. "snapshot #6 as of 2026-05-05 (1,914 members)"."""
         self.title.setText(self.tr("Loading %s…") % what)
         self.detail.setText(self.tr("The metrics, the screen and the charts appear in a moment."))
 
-    def failed(self, why: str) -> None:
-        self.title.setText(self.tr("The snapshot could not be shown"))
+    def failed(self, why: str, title: str = "") -> None:
+        self.title.setText(title or self.tr("The snapshot could not be shown"))
         self.detail.setText(why + " " + self.tr("Pick another snapshot above, or import or refresh to make a new one."))

@@ -151,3 +151,37 @@ def test_field_pickers_show_how_many_members_have_a_value(builder: ScreenBuilder
     assert shown["interest_coverage"] is None  # no coverage known: nothing drawn
     new = builder.add_criterion("fcf_yield")  # rows added later see the same coverage
     assert "0 of 1,914 stocks have a value" in new.picker.toolTip()
+
+
+def test_field_pickers_share_the_catalogue_but_keep_their_own_rows(qtbot: Any, builder: ScreenBuilderWidget) -> None:
+    # Issue #17: one catalogue model for every picker; a picker's own rows stay its own.
+    from desktop.ui.screen_builder import FieldPicker
+
+    first, second = FieldPicker(), FieldPicker()
+    for picker in (first, second):
+        qtbot.addWidget(picker)
+    catalogue = first.model().sourceModels()[0]
+    assert second.model().sourceModels()[0] is catalogue
+    assert first.count() == second.count() == catalogue.rowCount() > 100
+    first.set_field_name("a_field_from_the_future")
+    assert first.field_name() == "a_field_from_the_future" and first.count() == catalogue.rowCount() + 1
+    assert second.count() == catalogue.rowCount() and second.findData("a_field_from_the_future") < 0
+    second.set_field_name("market_cap")
+    assert second.field_name() == "market_cap" and first.field_name() == "a_field_from_the_future"
+
+
+def test_a_field_pickers_search_list_shows_coverage_once_it_has_focus(qtbot: Any,
+                                                                     builder: ScreenBuilderWidget) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QFocusEvent
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.engine.coverage import FieldCoverage
+
+    builder.set_coverage({"market_cap": FieldCoverage(1914, 1800)})
+    row = builder.leaves()[0]
+    popup = row.picker.completer().popup()
+    assert popup.itemDelegate() is not row.picker.view().itemDelegate()  # not dressed until needed
+    QApplication.sendEvent(row.picker, QFocusEvent(QEvent.Type.FocusIn))  # what focusing it delivers
+    assert popup.itemDelegate() is row.picker.view().itemDelegate()
+    assert popup.minimumWidth() == row.picker.view().minimumWidth() > 200

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,14 @@ def test_the_first_paint_is_a_calm_loading_page(qtbot: Any, store_path: Path, mo
     window.show()
     qtbot.waitUntil(lambda: "Loading the snapshot of 2026-04-30" in window.loading_state.title.text())
     assert window.stack.currentWidget() is window.loading_state and not window.is_ready()
+    # The screen is built while the table is read (issue #17), but nothing is screened or shown yet.
+    assert window.builder.leaves() and window.result is None and window.model.rowCount() == 0
     with qtbot.waitSignal(window.ready, timeout=20000):
         release.set()
     assert window.stack.currentWidget() is window.workspace
-    assert window.model.rowCount() > 0
+    assert window.model.rowCount() > 0 and window.result is not None
+    first = next(row for row in window.builder.leaves() if row.kind == "numeric")
+    assert window.charts.histogram_field == first.field_name  # its first criterion is drawn
     _close(window)
 
 
@@ -67,6 +72,125 @@ def test_a_snapshot_that_cannot_be_loaded_says_so_instead_of_an_empty_table(
     assert window.stack.currentWidget() is window.loading_state
     assert window.loading_state.title.text() == "The snapshot could not be shown"
     assert "market part is missing" in window.loading_state.detail.text()
+    _close(window)
+
+
+@pytest.fixture
+def slow_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Opening the store waits until the test sets the event (and records the thread it ran on)."""
+    from desktop.ui import backend as backend_module
+
+    release = threading.Event()
+    real = backend_module.Backend.__init__
+    threads: list[threading.Thread] = []
+
+    def held(self: Any, *args: Any, **kwargs: Any) -> None:
+        threads.append(threading.current_thread())
+        assert release.wait(20)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(backend_module.Backend, "__init__", held)
+    release.threads = threads  # type: ignore[attr-defined]
+    yield release
+    release.set()
+
+
+def test_the_store_is_opened_on_a_worker_after_the_first_paint(qtbot: Any, store_path: Path,
+                                                               slow_store: threading.Event) -> None:
+    """Issue #17: the loading page says the store is being opened; the window never waits for it."""
+    window = MainWindow(db_url=str(store_path), restore_state=False)
+    qtbot.addWidget(window)
+    assert window.backend is None and not slow_store.threads  # nothing opened while constructing
+    window.show()
+    qtbot.waitUntil(lambda: bool(slow_store.threads))  # type: ignore[attr-defined]
+    assert window.loading_state.was_painted  # the page was painted before the store was asked for
+    assert slow_store.threads[0] is not threading.main_thread()  # type: ignore[attr-defined]
+    assert window.stack.currentWidget() is window.loading_state and not window.is_ready()
+    assert window.loading_state.title.text() == "Opening the store…"
+    assert str(store_path) in window.loading_state.detail.text()
+    assert not window.act_import.isEnabled() and not window.act_refresh.isEnabled()
+    with qtbot.waitSignal(window.ready, timeout=20000):
+        slow_store.set()
+    assert window.backend is not None and window.tasks.backend is window.backend
+    assert window.document.backend is window.backend
+    assert window.stack.currentWidget() is window.workspace and window.model.rowCount() > 0
+    assert window.snapshot_combo.count() == 1 and window.act_import.isEnabled() and window.act_refresh.isEnabled()
+    _close(window)
+
+
+def test_a_window_that_is_never_shown_still_opens_its_store(qtbot: Any, store_path: Path) -> None:
+    window = MainWindow(db_url=str(store_path), restore_state=False)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.ready, timeout=20000):
+        pass
+    assert window.bundle is not None and window.model.rowCount() > 0
+    _close(window)
+
+
+def test_closing_while_the_store_opens_drops_it_quietly(qtbot: Any, store_path: Path,
+                                                        slow_store: threading.Event) -> None:
+    window = MainWindow(db_url=str(store_path), restore_state=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: bool(slow_store.threads))  # type: ignore[attr-defined]
+    window.shutdown()  # cancels the opening; the late result must not land
+    slow_store.set()
+    read_pool().waitForDone(10000)
+    qtbot.wait(50)  # let any (wrongly) queued result arrive
+    assert window.backend is None and not window.is_ready()
+
+
+def test_a_damaged_store_opened_on_the_worker_says_so(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "damaged.sqlite3"
+    path.write_bytes(b"this is not a database at all " * 200)
+    window = MainWindow(db_url=str(path), restore_state=False)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.ready, timeout=20000):
+        window.show()
+    assert window.backend is None
+    assert window.stack.currentWidget() is window.empty_state
+    assert window.info_banner.isVisible()
+    text = window.info_banner.text.text()
+    assert text.startswith("The database cannot be opened: ") and text.count("--db") == 1, text
+    assert "Traceback" not in text
+    assert not window.empty_state.download.isEnabled() and not window.empty_state.import_button.isEnabled()
+    _close(window)
+
+
+def test_a_failed_migration_on_the_worker_says_so(qtbot: Any, store_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop.store import db
+
+    def failed(*_args: Any, **_kwargs: Any) -> Any:
+        raise StoreError("The database could not be upgraded to this version of Pickaxe: no such column x.")
+
+    monkeypatch.setattr(db, "open_database", failed)
+    window = MainWindow(db_url=str(store_path), restore_state=False)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.ready, timeout=20000):
+        window.show()
+    assert "could not be upgraded" in window.info_banner.text.text()
+    assert window.stack.currentWidget() is window.empty_state
+    _close(window)
+
+
+def test_a_bug_while_opening_the_store_shows_the_bug_dialog(qtbot: Any, store_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop.store import db
+    from desktop.ui import messages
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ZeroDivisionError("a bug")
+
+    shown: list[BaseException] = []
+    monkeypatch.setattr(db, "open_database", broken)
+    monkeypatch.setattr(messages, "show_bug_dialog", lambda _parent, exc: shown.append(exc))
+    window = MainWindow(db_url=str(store_path), restore_state=False)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.ready, timeout=20000):
+        window.show()
+    assert [type(e) for e in shown] == [ZeroDivisionError]
+    assert "unexpected error" in window.info_banner.text.text()
     _close(window)
 
 
@@ -114,4 +238,40 @@ def test_start_up_on_a_current_store_does_not_import_alembic(store_path: Path, t
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split()[-2:] == ["0", "False"], done.stdout
+    assert png.stat().st_size > 0
+
+
+FIRST_PAINT_REPORT = """
+import sys
+from desktop.app import main
+import desktop.ui.application as application
+
+def at_first_paint(window, timeout_ms=0):
+    from PySide6.QtCore import QEventLoop
+    if not window.loading_state.was_painted:
+        loop = QEventLoop()
+        window.loading_state.painted.connect(loop.quit)
+        loop.exec()
+    print("painted", window.loading_state.title.text(), *(m in sys.modules for m in
+          ("sqlalchemy", "desktop.store.db", "desktop.services.library", "requests")))
+    return application.SCREENSHOT_TIMEOUT_MS and wait(window)
+
+wait = application.wait_until_ready
+application.wait_until_ready = at_first_paint
+print("exit", main(["--db", sys.argv[1], "--screenshot", sys.argv[2]]), "requests" in sys.modules)
+"""
+
+
+def test_the_first_paint_comes_before_the_store_is_imported(store_path: Path, tmp_path: Path) -> None:
+    """Issue #17: SQLAlchemy, the store and the services load on the worker after the first paint;
+    the SEC client (requests) not at all on a start."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PICKAXE_")}
+    env.update(QT_QPA_PLATFORM="offscreen", PICKAXE_HOME=str(tmp_path / "home"))
+    png = tmp_path / "window.png"
+    done = subprocess.run([sys.executable, "-c", FIRST_PAINT_REPORT, str(store_path), str(png)], env=env,
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert "painted Opening the store… False False False False" in lines, done.stdout
+    assert lines[-1] == "exit 0 False", done.stdout
     assert png.stat().st_size > 0

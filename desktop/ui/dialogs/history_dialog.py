@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from desktop.engine.screen import describe, parse_screen
 from desktop.errors import ScreenDefinitionError
-from desktop.services.library import describe_changes
 
 
 @dataclass(frozen=True)
@@ -91,6 +90,8 @@ def version_text(version: VersionEntry, previous: VersionEntry | None) -> str:
     lines += ["", f"Criteria ({'all' if screen.match == 'all' else 'any'} of):"]
     lines += [f"  • {describe(c)}" for c in screen.criteria] or ["  (none)"]
     if previous is not None:
+        from desktop.services.library import describe_changes  # the store's modules: not with the window
+
         changes = describe_changes(previous.definition, version.definition)
         lines += ["", f"Changes from version {previous.version}:"]
         lines += [f"  {line}" for line in changes] or ["  (no change)"]

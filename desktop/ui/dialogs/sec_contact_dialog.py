@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.data.sec_client import ENV_USER_AGENT, resolve_user_agent
 from desktop.errors import DataSourceError
 from desktop.ui.settings import Settings
 
@@ -87,6 +86,8 @@ class SecContactDialog(QDialog):
         if not self.name.text().strip():
             problem = self.tr("The SEC asks for a name (yours or your company's).")
         else:
+            from desktop.data.sec_client import resolve_user_agent
+
             try:
                 resolve_user_agent(self.user_agent())
             except DataSourceError:
@@ -96,6 +97,10 @@ class SecContactDialog(QDialog):
 
 
 def _from_environment() -> str | None:
+    # The SEC client (and so requests, ~0.1 s) is imported only when the contact is needed, not
+    # with the window (issue #17).
+    from desktop.data.sec_client import ENV_USER_AGENT, resolve_user_agent
+
     try:
         return resolve_user_agent(os.environ[ENV_USER_AGENT]) if os.environ.get(ENV_USER_AGENT) else None
     except DataSourceError:
