@@ -256,7 +256,7 @@ def run_backtest(screen: Screen, data: Dataset | PointInTime, memberships: Seque
         if is_cancelled is not None and is_cancelled():
             raise Cancelled()
         tables = pit.tables_at([p.period.start for p in chunk], [p.candidates for p in chunk],
-                               [p.closes for p in chunk], settings.max_price_age_days, fields, explain=False,
+                               [p.closes for p in chunk], fields, explain=False,
                                progress=_chunk_progress(progress, done, len(chunk), len(periods), chunk),
                                is_cancelled=is_cancelled)
         for plan, table in zip(chunk, tables, strict=True):

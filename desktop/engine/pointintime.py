@@ -142,16 +142,8 @@ class PointInTime:
         at = pos.to_numpy(dtype=np.int64)
         index = pd.Index(np.asarray(list(symbols), dtype=object), dtype=object, name="symbol")
         stamp = np.datetime64(when, "ns")
-        data: dict[str, np.ndarray] = {c: v[at] for c, v in self._static.items()}
-        for c, v in self._numeric.items():
-            known = self._observed[c][at] <= stamp
-            if c == "shares_outstanding":
-                known[:] = True  # SHARE_COUNT_RULE
-            data[c] = np.where(known, v[at], np.nan)
-        data["in_index"] = np.ones(len(at), dtype=bool)
         close = closes.reindex(index)
-        data["price"] = close["close"].to_numpy(dtype="float64", na_value=np.nan)
-        sec = pd.DataFrame({c: pd.Series(v, index=index, dtype=v.dtype) for c, v in data.items()}, index=index)
+        sec = self._securities(at, stamp, index, close["close"].to_numpy(dtype="float64", na_value=np.nan))
         keep = (self._rows_known <= stamp) & self._rows["symbol"].isin(index).to_numpy()
         # The closes and market series of the window price metrics read (a test checks that a longer
         # history gives the same table), sliced by rows only: views, not copies of the history.
@@ -169,7 +161,7 @@ class PointInTime:
         return self._with_themes(table)
 
     def tables_at(self, whens: Sequence[pd.Timestamp], symbols: Sequence[Sequence[str]],
-                  closes: Sequence[pd.DataFrame], max_age_days: int = 7, fields: frozenset[str] | None = None,
+                  closes: Sequence[pd.DataFrame], fields: frozenset[str] | None = None,
                   explain: bool = True, progress: Callable[[int, int, str], None] | None = None,
                   is_cancelled: Callable[[], bool] | None = None) -> list[StockTable]:
         """:meth:`table_at` of several dates at once: the same tables, computed as one panel.
@@ -183,8 +175,7 @@ class PointInTime:
         Args:
             whens: the dates.
             symbols: per date, the stocks (securities of this dataset).
-            closes: per date, its :meth:`last_closes`.
-            max_age_days: unused here (``closes`` already apply it); kept for symmetry with table_at.
+            closes: per date, its :meth:`last_closes` (which apply the price age limit).
             fields: the fields the caller reads (None: all); the stages that write none of them
                 are left out, and so are their fields (``metrics.run_stages``).
             explain: False gives tables without notes, origins, zombie years and provenance, for a
@@ -192,7 +183,6 @@ class PointInTime:
             progress: ``progress(done, total, message)`` through the stages.
             is_cancelled: polled between stages and dates.
         """
-        del max_age_days
         counts = [len(s) for s in symbols]
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         flat = [str(s) for syms in symbols for s in syms]
@@ -205,7 +195,10 @@ class PointInTime:
         stamp = stamps[date_of]
         keys = np.array([f"{s}\x1f{k}" for s, k in zip(flat, date_of.tolist(), strict=True)], dtype=object)
         index = pd.Index(keys, dtype=object, name="symbol")
-        sec = self._panel_securities(at, stamp, index, symbols, closes)
+        price = np.concatenate([c["close"].reindex(pd.Index(list(s), dtype=object)).to_numpy(
+            dtype="float64", na_value=np.nan) for s, c in zip(symbols, closes, strict=True)]) \
+            if len(at) else np.array([], dtype="float64")
+        sec = self._securities(at, stamp, index, price)
         dates: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for f, (when, src) in self._dates.items():
             w = when[at]
@@ -224,9 +217,10 @@ class PointInTime:
                            empty_provenance(), progress=progress, is_cancelled=is_cancelled, fields=fields)
         return self._split(panel, whens, symbols, offsets, keys, closes, explain)
 
-    def _panel_securities(self, at: np.ndarray, stamp: np.ndarray, index: pd.Index,
-                          symbols: Sequence[Sequence[str]], closes: Sequence[pd.DataFrame]) -> pd.DataFrame:
-        """The securities rows of the panel: each stock's values as known at its row's date."""
+    def _securities(self, at: np.ndarray, stamp: np.ndarray | np.datetime64, index: pd.Index,
+                    price: np.ndarray) -> pd.DataFrame:
+        """Securities rows of the stocks at positions ``at``, each with its values as known at its
+        ``stamp`` (one date, or one per row) and its close then."""
         data: dict[str, np.ndarray] = {c: v[at] for c, v in self._static.items()}
         for c, v in self._numeric.items():
             known = self._observed[c][at] <= stamp
@@ -234,9 +228,7 @@ class PointInTime:
                 known[:] = True  # SHARE_COUNT_RULE
             data[c] = np.where(known, v[at], np.nan)
         data["in_index"] = np.ones(len(at), dtype=bool)
-        data["price"] = np.concatenate([c["close"].reindex(pd.Index(list(s), dtype=object)).to_numpy(
-            dtype="float64", na_value=np.nan) for s, c in zip(symbols, closes, strict=True)]) \
-            if len(at) else np.array([], dtype="float64")
+        data["price"] = price
         return pd.DataFrame({c: pd.Series(v, index=index, dtype=v.dtype) for c, v in data.items()}, index=index)
 
     def _panel_rows(self, at: np.ndarray, stamp: np.ndarray, offsets: np.ndarray, keys: np.ndarray) -> pd.DataFrame:
