@@ -130,9 +130,6 @@ LATEST_FIELDS = (
 )
 # Source-reported fields dated by their observation (provenance ``as_of``), stale by their freshness.
 REPORTED_FIELDS = tuple(f.name for f in catalog.BASE_FIELDS if f.freshness and f.is_numeric)
-# What the price stage writes, and the field computed from its average volume.
-PRICE_STAGE_FIELDS = frozenset(price_metrics.RATE_BETA_FIELDS + price_metrics.PRICE_FIELDS
-                               + price_metrics.VOLUME_FIELDS + ("days_to_cover",))
 # price_stage(ctx, cancel_check, parts): writes the fields of the parts asked for, "rate_betas"
 # and/or "momentum" (returns, risk and liquidity).
 PriceStage = Callable[[Context, Callable[[], None], frozenset[str]], None]
