@@ -208,10 +208,22 @@ def frame_from_arrays(arrays: dict[str, Any], index: pd.Index) -> pd.DataFrame:
     infer its string dtype from an object array of text)."""
     if not arrays:
         return pd.DataFrame(index=index)
-    data = {name: pd.Series(arr, index=index, dtype=object, copy=False)
-            if isinstance(arr, np.ndarray) and arr.dtype == object else arr
-            for name, arr in arrays.items()}
-    return pd.DataFrame(data, index=index, copy=False)
+    # Columns of one numpy dtype become one 2-D block: pandas would otherwise build and validate
+    # each column on its own (152 datetime columns of a cached table: 79 ms -> 3 ms). Object
+    # columns stay object (pandas 3 would otherwise infer its string dtype from text).
+    by_dtype: dict[np.dtype, list[str]] = {}
+    for name, arr in arrays.items():
+        if isinstance(arr, np.ndarray) and arr.ndim == 1:
+            by_dtype.setdefault(arr.dtype, []).append(name)
+    parts = [pd.DataFrame(np.stack([arrays[n] for n in names]).T, index=index, columns=names, dtype=dtype,
+                          copy=False) for dtype, names in by_dtype.items()]
+    blocked = {name for names in by_dtype.values() for name in names}
+    rest = {name: arr for name, arr in arrays.items() if name not in blocked}  # extension arrays
+    if rest:
+        parts.append(pd.DataFrame(rest, index=index, copy=False))
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
+    names = list(arrays)
+    return frame if list(frame.columns) == names else frame[names]
 
 
 def encode_series(dates: np.ndarray, values: np.ndarray) -> bytes:

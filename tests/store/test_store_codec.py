@@ -31,6 +31,28 @@ def test_every_column_kind_round_trips() -> None:
     _round_trip(pd.DataFrame({"x": [1.0, 2.0]}, index=pd.bdate_range("2024-01-01", periods=2, name="date")))
 
 
+def test_columns_of_one_dtype_decode_as_one_block_in_their_order() -> None:
+    # Interleaved kinds: several float, datetime and object columns each become one block, and
+    # the frame keeps its column order, values and contiguous columns.
+    rng = np.random.default_rng(7)
+    n = 50
+    columns: dict[str, object] = {}
+    for k in range(4):
+        columns[f"f{k}"] = rng.normal(size=n)
+        columns[f"t{k}"] = pd.to_datetime(rng.integers(0, 10_000, n), unit="D").where(rng.random(n) > 0.2)
+        columns[f"o{k}"] = pd.Series([None if v < 0.3 else f"x{v:.2f}" for v in rng.random(n)], dtype=object)
+        columns[f"s{k}"] = pd.array([None if v < 0.3 else "y" for v in rng.random(n)], dtype="str")
+    columns["i"] = rng.integers(0, 9, n)
+    index = pd.Index([f"S{k}" for k in range(n)], name="symbol", dtype=object)
+    frame = pd.DataFrame({k: v.set_axis(index) if isinstance(v, pd.Series) else v for k, v in columns.items()},
+                         index=index)
+    assert frame["o0"].dtype == object
+    out = codec.decode_frame(codec.encode_frame(frame))
+    pd.testing.assert_frame_equal(out, frame)
+    assert all(out[f"f{k}"].to_numpy().flags["C_CONTIGUOUS"] for k in range(4))
+    assert out["o0"].dtype == object
+
+
 def test_lists_are_stored_as_tuples_and_names_must_be_text() -> None:
     out = codec.decode_frame(codec.encode_frame(pd.DataFrame({"l": [[1, 2], None]})))
     assert out["l"].tolist() == [(1, 2), None]
