@@ -32,6 +32,13 @@ def compress(raw: bytes, level: int = 3) -> bytes:
     return zlib.compress(raw, level)
 
 
+def compress_chunks(chunks: list[bytes], level: int = 3) -> bytes:
+    """``compress(b"".join(chunks))`` without joining them first (a cached table's raw bytes are
+    ~18 MB: issue #17, the first start's peak memory)."""
+    packer = zlib.compressobj(level)
+    return b"".join([*(packer.compress(chunk) for chunk in chunks), packer.flush()])
+
+
 def decompress(payload: bytes) -> bytes:
     try:
         return zlib.decompress(payload)
@@ -177,10 +184,15 @@ def decode_frame(raw: bytes) -> pd.DataFrame:
 
 def encode_frames(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> bytes:
     """Named frames plus a JSON-able ``meta`` dict as one byte string. Inverse: :func:`decode_frames`."""
+    return b"".join(encode_frames_chunks(frames, meta))
+
+
+def encode_frames_chunks(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> list[bytes]:
+    """:func:`encode_frames`'s bytes as the list of pieces they join (see :func:`compress_chunks`)."""
     bodies = [encode_frame(frame) for frame in frames.values()]
     header = json.dumps({"v": FORMAT_VERSION, "meta": meta,
                          "parts": [[name, len(body)] for name, body in zip(frames, bodies, strict=True)]}).encode()
-    return b"".join([_HEADER.pack(len(header)), header, *bodies])
+    return [_HEADER.pack(len(header)), header, *bodies]
 
 
 def decode_frames(raw: bytes) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:

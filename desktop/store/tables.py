@@ -38,8 +38,9 @@ TABLE_CODEC = "tables1.zlib"
 KEEP = 4  # cached tables kept (a few MB each): the latest snapshots, and the one "What changed" compares
 
 
-def encode_table(table: StockTable) -> bytes:
-    """The uncompressed bytes of ``table`` (inverse: :func:`decode_table`)."""
+def encode_table(table: StockTable) -> list[bytes]:
+    """The uncompressed bytes of ``table``, as the pieces they join (inverse: :func:`decode_table`;
+    kept apart so that the ~18 MB are never copied into one string: the first start's peak memory)."""
     notes = pd.DataFrame({"symbol": [k[0] for k in table.notes], "field": [k[1] for k in table.notes],
                           "note": list(table.notes.values())}, dtype=object)
     years = [(symbol, year, cov) for symbol, rows in table.zombie_years.items() for year, cov in rows]
@@ -50,11 +51,11 @@ def encode_table(table: StockTable) -> bytes:
               "theme_matches": table.theme_matches, "zombie_years": zombie, "provenance": table.provenance,
               "period_end": table.period_end, "origin": table.origin}
     meta = {"as_of": table.as_of.isoformat(), "params": codec.jsonable(dataclasses.asdict(table.params))}
-    return codec.encode_frames(frames, meta)
+    return codec.encode_frames_chunks(frames, meta)
 
 
 def decode_table(raw: bytes) -> StockTable:
-    """A table from :func:`encode_table`'s bytes.
+    """A table from :func:`encode_table`'s bytes (joined).
 
     Raises:
         codec.CodecError, ValueError, KeyError, TypeError: the bytes are not such a table.
@@ -80,12 +81,14 @@ def save_table(session: Session, snapshot_id: int, key: str, table: StockTable) 
     """Store ``table`` as the cached table of ``snapshot_id`` under ``key`` (replacing one there),
     then delete all but the :data:`KEEP` newest cached tables."""
     begin_write(session)
-    raw = encode_table(table)
-    payload = codec.compress(raw)
+    chunks = encode_table(table)
+    raw_size = sum(len(chunk) for chunk in chunks)
+    payload = codec.compress_chunks(chunks)
+    del chunks
     session.execute(sa.delete(MetricTableRow).where(MetricTableRow.snapshot_id == snapshot_id,
                                                     MetricTableRow.cache_key == key))
     session.add(MetricTableRow(snapshot_id=snapshot_id, cache_key=key, created_at=utcnow(), codec=TABLE_CODEC,
-                               raw_size=len(raw), checksum=hashlib.sha256(payload).hexdigest(), payload=payload))
+                               raw_size=raw_size, checksum=hashlib.sha256(payload).hexdigest(), payload=payload))
     session.flush()
     for old_snapshot, old_key in cached_keys(session)[KEEP:]:
         session.execute(sa.delete(MetricTableRow).where(MetricTableRow.snapshot_id == old_snapshot,

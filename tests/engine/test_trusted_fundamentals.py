@@ -107,6 +107,15 @@ def test_no_value_older_than_the_limit_is_shown_without_the_stale_state(real) ->
     assert seen > 1000  # the shared data is old: many stale values, none shown as current
 
 
+def test_equal_notes_are_one_text_object(real) -> None:
+    # The stale notes repeat per stock (tens of thousands of copies of a few thousand texts):
+    # the table keeps one string object per text (issue #17: the first start's peak memory).
+    _, table, _ = real
+    notes = [text for text in table.notes.values() if "stale: " in text or "suspect: " in text]
+    assert len(notes) > 10_000
+    assert len({id(text) for text in notes}) == len(set(notes))
+
+
 def test_censored_fcf_is_never_overridden_by_an_older_positive_figure(real) -> None:
     ds, table, _ = real
     h = ds.history[ds.history["symbol"].isin(table.values.index)]
