@@ -342,6 +342,15 @@ class ResultsTableModel(QAbstractTableModel):
     def columns(self) -> list[ColumnSpec]:
         return list(self._columns)
 
+    def longest_texts(self, column: int, count: int = 3) -> list[str]:
+        """The ``count`` longest display texts of ``column`` (by characters), for fitting its width."""
+        texts = self._text[column]
+        if not len(texts):
+            return []
+        lengths = np.fromiter((len(t) if isinstance(t, str) else 0 for t in texts), dtype=np.int64, count=len(texts))
+        top = np.argpartition(lengths, -min(count, len(texts)))[-count:]
+        return [str(texts[k]) for k in top if isinstance(texts[k], str)]
+
     def symbol_at(self, row: int) -> str:
         return str(self._symbols[self._order[row]])
 

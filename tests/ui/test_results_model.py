@@ -128,3 +128,29 @@ def test_stale_cells_print_their_year_and_suspect_cells_a_mark() -> None:
     model.set_rows(table, np.arange(4), [ColumnSpec.for_field("fcf_yield")], {})
     assert model.data(model.index(0, 0), Qt.ItemDataRole.ForegroundRole) is not None  # muted
     assert model.data(model.index(0, 0), RawValueRole) == pytest.approx(0.083)  # sorts on the number
+
+
+def test_columns_fit_their_header_and_longest_text(qtbot: object) -> None:
+    # Widths come from the preformatted texts (not Qt's per-cell measuring, issue #17): no text
+    # is cut short, a short column is as wide as its header, a very long one stops at 260 px.
+    from desktop.ui.results_view import ResultsView
+
+    values = pd.DataFrame({"name": ["A", "Extraordinarily Long Holdings Corporation of America", "Mid Ltd"],
+                           "market_cap": [2.1e9, 3.0e8, 5.0e8]},
+                          index=pd.Index(["A", "BB", "CCC"], name="symbol"))
+    status = pd.DataFrame({"market_cap": [0, 0, 0]}, index=values.index, dtype="int8")
+    table = FormattedTable(values, status, {})
+    view = ResultsView()
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    model = ResultsTableModel()
+    view.setModel(model)
+    model.set_rows(table, np.arange(3), [ColumnSpec.for_field(n) for n in ("symbol", "name", "market_cap")])
+    header, metrics = view.horizontalHeader(), view.fontMetrics()
+    for c in range(model.columnCount()):
+        texts = [str(model.data(model.index(r, c))) for r in range(model.rowCount())]
+        needed = max(metrics.horizontalAdvance(t) for t in texts)
+        assert header.sectionSize(c) >= min(needed, 250), (c, header.sectionSize(c), needed)
+        assert header.sectionSize(c) >= header.sectionSizeHint(c) or header.sectionSize(c) == 260
+        assert 56 <= header.sectionSize(c) <= 260
+    assert header.sectionSize(1) == 260  # the long name is cut at the cap
+    assert model.longest_texts(1, 1) == ["Extraordinarily Long Holdings Corporation of America"]
