@@ -64,7 +64,7 @@ sys.exit(0 if window.grab().save(sys.argv[1]) else 1)
 # at once (issue #17: an honest first paint; the store is opened on a worker only after it).
 FIRST_PAINT = """
 import os, sys
-import pandas, desktop.app, desktop.log, desktop.engine.coverage, desktop.engine.formatting, desktop.engine.screen
+import pandas, desktop.app, desktop.log, desktop.engine.coverage, desktop.engine.evaluate, desktop.engine.formatting, desktop.engine.screen
 import desktop.ui.application as application
 from PySide6.QtCore import QEventLoop, QTimer
 

@@ -47,14 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.log import setup_logging
 
     setup_logging()
-    # The Qt-free modules the window needs before its first paint come first (pandas, the engine's
-    # catalogue, screen and formatting): once PySide6 is imported, its import hook reads the source
+    # The Qt-free modules the window needs before it shows its first screen come first (pandas,
+    # the engine's catalogue, screen, evaluation and formatting): once PySide6 is imported, its import hook reads the source
     # of every module imported after it (PYSIDE-2029), which costs ~0.15 s of start-up when those
     # come later (issue #17). The store (SQLAlchemy, the models, the services) is not among them:
     # the window opens it on a worker once its loading page is painted.
     import pandas  # noqa: F401
 
     import desktop.engine.coverage
+    import desktop.engine.evaluate
     import desktop.engine.formatting
     import desktop.engine.screen  # noqa: F401
     from desktop.ui.application import run_app  # Qt is imported only from here on

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -172,6 +171,8 @@ def _toml_value(value: Any) -> str:
 
 
 def _load(text: str, where: str) -> dict[str, Any]:
+    import tomllib  # here, not at the top: it compiles its regexes on import (~25 ms of every start, issue #17)
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
