@@ -48,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging()
     # The Qt-free modules the window needs before it shows its first screen come first (pandas,
-    # the engine's catalogue, screen, evaluation and formatting): once PySide6 is imported, its import hook reads the source
-    # of every module imported after it (PYSIDE-2029), which costs ~0.15 s of start-up when those
-    # come later (issue #17). The store (SQLAlchemy, the models, the services) is not among them:
+    # the engine's catalogue, screen, evaluation and formatting): once PySide6 is imported, its
+    # import hook reads the source of every module imported after it (PYSIDE-2029), which costs
+    # ~0.15 s of start-up when those come later (issue #17). The store (SQLAlchemy, the models, the services) is not among them:
     # the window opens it on a worker once its loading page is painted.
     import pandas  # noqa: F401
 

@@ -4,7 +4,7 @@ A frame becomes one byte string: a 4-byte header length, a JSON header describin
 each column, then the column buffers. Numeric, boolean and datetime columns are stored as their
 raw numpy bytes (NaN and NaT survive exactly); everything else (text, categories, mixed objects)
 is dictionary-encoded: a JSON list of the distinct values plus int32 codes, ``-1`` for missing.
-:func:`encode_frames` puts several named frames and a JSON header into one byte string.
+:func:`encode_frames` puts several named frames and a JSON header into one byte string (as pieces).
 :func:`compress` / :func:`decompress` wrap the bytes in zlib.
 """
 
@@ -182,13 +182,9 @@ def decode_frame(raw: bytes) -> pd.DataFrame:
     return frame_from_arrays(arrays, index)
 
 
-def encode_frames(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> bytes:
-    """Named frames plus a JSON-able ``meta`` dict as one byte string. Inverse: :func:`decode_frames`."""
-    return b"".join(encode_frames_chunks(frames, meta))
-
-
-def encode_frames_chunks(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> list[bytes]:
-    """:func:`encode_frames`'s bytes as the list of pieces they join (see :func:`compress_chunks`)."""
+def encode_frames(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> list[bytes]:
+    """Named frames plus a JSON-able ``meta`` dict, as the pieces of one byte string (joined, they
+    are what :func:`decode_frames` reads; :func:`compress_chunks` compresses them unjoined)."""
     bodies = [encode_frame(frame) for frame in frames.values()]
     header = json.dumps({"v": FORMAT_VERSION, "meta": meta,
                          "parts": [[name, len(body)] for name, body in zip(frames, bodies, strict=True)]}).encode()
@@ -196,7 +192,7 @@ def encode_frames_chunks(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) 
 
 
 def decode_frames(raw: bytes) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
-    """``(meta, frames)`` from bytes made by :func:`encode_frames`."""
+    """``(meta, frames)`` from the joined pieces made by :func:`encode_frames`."""
     try:
         (hlen,) = _HEADER.unpack_from(raw, 0)
         header = json.loads(raw[_HEADER.size:_HEADER.size + hlen])

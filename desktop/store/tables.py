@@ -51,7 +51,7 @@ def encode_table(table: StockTable) -> list[bytes]:
               "theme_matches": table.theme_matches, "zombie_years": zombie, "provenance": table.provenance,
               "period_end": table.period_end, "origin": table.origin}
     meta = {"as_of": table.as_of.isoformat(), "params": codec.jsonable(dataclasses.asdict(table.params))}
-    return codec.encode_frames_chunks(frames, meta)
+    return codec.encode_frames(frames, meta)
 
 
 def decode_table(raw: bytes) -> StockTable:

@@ -104,3 +104,14 @@ def test_random_frames_round_trip(rows: list[tuple[float, str | None, bool, int]
         "i": np.array([r[3] for r in rows], dtype=np.int64),
     })
     _round_trip(frame)
+
+
+def test_pieces_compress_as_their_join() -> None:
+    frames = {"a": pd.DataFrame({"x": [1.0, 2.0]}), "b": pd.DataFrame({"s": pd.Series(["p", None], dtype=object)})}
+    pieces = codec.encode_frames(frames, {"k": 1})
+    assert len(pieces) == 4  # length, header, one body per frame
+    joined = b"".join(pieces)
+    assert codec.decompress(codec.compress_chunks(pieces)) == joined
+    meta, out = codec.decode_frames(joined)
+    assert meta == {"k": 1}
+    pd.testing.assert_frame_equal(out["b"], frames["b"])

@@ -96,7 +96,7 @@ def test_a_damaged_row_is_ignored(db: Database, computed: tuple[int, StockTable]
     elif damage == "not zlib":
         _damage(db, sid, "k1", b"garbage" * 10, fix_checksum=True)
     elif damage == "not a table":
-        frames = codec.encode_frames({"values": table.values}, {"as_of": "2026-05-05", "params": {}})
+        frames = b"".join(codec.encode_frames({"values": table.values}, {"as_of": "2026-05-05", "params": {}}))
         _damage(db, sid, "k1", codec.compress(frames), fix_checksum=True)
     else:
         raw = codec.decompress(stored)
