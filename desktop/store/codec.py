@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -21,7 +22,8 @@ import pandas as pd
 _HEADER = struct.Struct("<I")
 _SERIES_HEADER = struct.Struct("<II")
 _RAW_KINDS = frozenset("biufcmM")  # numpy kinds stored as raw bytes
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # of one frame (encode_frame)
+FRAMES_VERSION = 2  # of several (encode_frames): 2 puts each frame's length before it
 
 
 class CodecError(ValueError):
@@ -32,11 +34,17 @@ def compress(raw: bytes, level: int = 3) -> bytes:
     return zlib.compress(raw, level)
 
 
-def compress_chunks(chunks: list[bytes], level: int = 3) -> bytes:
-    """``compress(b"".join(chunks))`` without joining them first (a cached table's raw bytes are
-    ~18 MB: issue #17, the first start's peak memory)."""
+def compress_chunks(chunks: Iterable[bytes], level: int = 3) -> tuple[bytes, int]:
+    """``(compress(b"".join(chunks)), len(b"".join(chunks)))`` without joining them, each piece
+    compressed as it comes (see :func:`encode_frames`)."""
     packer = zlib.compressobj(level)
-    return b"".join([*(packer.compress(chunk) for chunk in chunks), packer.flush()])
+    out: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        out.append(packer.compress(chunk))
+    out.append(packer.flush())
+    return b"".join(out), size
 
 
 def decompress(payload: bytes) -> bytes:
@@ -182,13 +190,19 @@ def decode_frame(raw: bytes) -> pd.DataFrame:
     return frame_from_arrays(arrays, index)
 
 
-def encode_frames(frames: dict[str, pd.DataFrame], meta: dict[str, Any]) -> list[bytes]:
-    """Named frames plus a JSON-able ``meta`` dict, as the pieces of one byte string (joined, they
-    are what :func:`decode_frames` reads; :func:`compress_chunks` compresses them unjoined)."""
-    bodies = [encode_frame(frame) for frame in frames.values()]
-    header = json.dumps({"v": FORMAT_VERSION, "meta": meta,
-                         "parts": [[name, len(body)] for name, body in zip(frames, bodies, strict=True)]}).encode()
-    return [_HEADER.pack(len(header)), header, *bodies]
+def encode_frames(frames: Mapping[str, pd.DataFrame], meta: dict[str, Any]) -> Iterator[bytes]:
+    """Named frames plus a JSON-able ``meta`` dict, as the pieces of one byte string: a header naming
+    the frames, then each frame's length and bytes. Joined, they are what :func:`decode_frames`
+    reads. A frame is encoded only when the stream reaches it, so :func:`compress_chunks` holds one
+    frame's bytes at a time (a cached table's are ~18 MB in all: issue #17, the first start's peak
+    memory)."""
+    header = json.dumps({"v": FRAMES_VERSION, "meta": meta, "names": list(frames)}).encode()
+    yield _HEADER.pack(len(header))
+    yield header
+    for frame in frames.values():
+        body = encode_frame(frame)
+        yield _HEADER.pack(len(body))
+        yield body
 
 
 def decode_frames(raw: bytes) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
@@ -196,18 +210,25 @@ def decode_frames(raw: bytes) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
     try:
         (hlen,) = _HEADER.unpack_from(raw, 0)
         header = json.loads(raw[_HEADER.size:_HEADER.size + hlen])
-        parts = [(str(name), int(size)) for name, size in header["parts"]]
-    except (struct.error, ValueError, KeyError, TypeError) as exc:
+        names = [str(name) for name in header["names"]]
+        version = header.get("v")
+    except (struct.error, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CodecError(f"corrupt frames header: {exc}") from exc
-    if header.get("v") != FORMAT_VERSION:
-        raise CodecError(f"unknown frames format version {header.get('v')!r}")
+    if version != FRAMES_VERSION:
+        raise CodecError(f"unknown frames format version {version!r}")
     offset = _HEADER.size + hlen
-    if offset + sum(size for _, size in parts) != len(raw):
-        raise CodecError("the frames are cut short or have trailing bytes")
     frames = {}
-    for name, size in parts:
+    for name in names:
+        if offset + _HEADER.size > len(raw):
+            raise CodecError("the frames are cut short")
+        (size,) = _HEADER.unpack_from(raw, offset)
+        offset += _HEADER.size
+        if offset + size > len(raw):
+            raise CodecError("the frames are cut short")
         frames[name] = decode_frame(raw[offset:offset + size])
         offset += size
+    if offset != len(raw):
+        raise CodecError("the frames have trailing bytes")
     return dict(header["meta"]), frames
 
 

@@ -175,7 +175,7 @@ class MetricTableRow(Base):  # added in 0004
     )
     cache_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # see tables.table_key
     created_at: Mapped[datetime] = mapped_column(DateTime)
-    codec: Mapped[str] = mapped_column(String(16))  # "tables1.zlib"
+    codec: Mapped[str] = mapped_column(String(16))  # "tables2.zlib"
     raw_size: Mapped[int] = mapped_column(Integer)
     checksum: Mapped[str] = mapped_column(String(64))  # sha256 of payload as stored
     payload: Mapped[bytes] = mapped_column(LargeBinary)

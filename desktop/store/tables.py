@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -34,13 +35,13 @@ from desktop.store.snapshots import utcnow
 
 log = logging.getLogger(__name__)
 
-TABLE_CODEC = "tables1.zlib"
+TABLE_CODEC = "tables2.zlib"  # 2: frames version 2 (a cached "tables1" row is recomputed once)
 KEEP = 4  # cached tables kept (a few MB each): the latest snapshots, and the one "What changed" compares
 
 
-def encode_table(table: StockTable) -> list[bytes]:
-    """The uncompressed bytes of ``table``, as the pieces they join (inverse: :func:`decode_table`;
-    kept apart so that the ~18 MB are never copied into one string: the first start's peak memory)."""
+def encode_table(table: StockTable) -> Iterator[bytes]:
+    """The uncompressed bytes of ``table``, as the stream of pieces they join (inverse:
+    :func:`decode_table`; see :func:`desktop.store.codec.encode_frames`)."""
     notes = pd.DataFrame({"symbol": [k[0] for k in table.notes], "field": [k[1] for k in table.notes],
                           "note": list(table.notes.values())}, dtype=object)
     years = [(symbol, year, cov) for symbol, rows in table.zombie_years.items() for year, cov in rows]
@@ -81,10 +82,7 @@ def save_table(session: Session, snapshot_id: int, key: str, table: StockTable) 
     """Store ``table`` as the cached table of ``snapshot_id`` under ``key`` (replacing one there),
     then delete all but the :data:`KEEP` newest cached tables."""
     begin_write(session)
-    chunks = encode_table(table)
-    raw_size = sum(len(chunk) for chunk in chunks)
-    payload = codec.compress_chunks(chunks)
-    del chunks
+    payload, raw_size = codec.compress_chunks(encode_table(table))
     session.execute(sa.delete(MetricTableRow).where(MetricTableRow.snapshot_id == snapshot_id,
                                                     MetricTableRow.cache_key == key))
     session.add(MetricTableRow(snapshot_id=snapshot_id, cache_key=key, created_at=utcnow(), codec=TABLE_CODEC,

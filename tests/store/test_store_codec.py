@@ -108,10 +108,14 @@ def test_random_frames_round_trip(rows: list[tuple[float, str | None, bool, int]
 
 def test_pieces_compress_as_their_join() -> None:
     frames = {"a": pd.DataFrame({"x": [1.0, 2.0]}), "b": pd.DataFrame({"s": pd.Series(["p", None], dtype=object)})}
-    pieces = codec.encode_frames(frames, {"k": 1})
-    assert len(pieces) == 4  # length, header, one body per frame
+    pieces = list(codec.encode_frames(frames, {"k": 1}))
+    assert len(pieces) == 6  # header length, header, then each frame's length and bytes
     joined = b"".join(pieces)
-    assert codec.decompress(codec.compress_chunks(pieces)) == joined
+    payload, size = codec.compress_chunks(iter(pieces))
+    assert codec.decompress(payload) == joined and size == len(joined)
+    for cut in (joined[:-1], joined[:10], joined + b"x"):
+        with pytest.raises(codec.CodecError):
+            codec.decode_frames(cut)
     meta, out = codec.decode_frames(joined)
     assert meta == {"k": 1}
     pd.testing.assert_frame_equal(out["b"], frames["b"])
