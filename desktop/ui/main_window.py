@@ -6,8 +6,9 @@ see benchmarks/bench_ui.py) and resets the results model, the funnel and the cha
 
 The window wires and lays out its parts (issue #17): :class:`ScreenDocument` (open, save, dirty
 state, versions, recovery), :class:`TaskController` (refresh, import, export with progress and
-cancel) and :class:`ChartCoordinator` (the chart pane). What stays here is the snapshot shown, the
-re-screen, the selection and the menus.
+cancel), :class:`ChartCoordinator` (the chart pane), :class:`WatchlistController` (pins, notes,
+the watchlist view) and :class:`WhatChangedController` (the shortlist against the screen's last
+run). What stays here is the snapshot shown, the re-screen, the selection and the menus.
 """
 
 from __future__ import annotations
@@ -47,14 +48,15 @@ from desktop.ui import messages
 from desktop.ui.backend import Backend
 from desktop.ui.chart_coordinator import ChartCoordinator
 from desktop.ui.detail_pane import CriterionInfo, DetailPane
-from desktop.ui.dialogs.changes_dialog import WhatChangedDialog
 from desktop.ui.dialogs.sec_contact_dialog import edit_sec_contact
 from desktop.ui.results_model import FAIL, PASS, UNKNOWN, ColumnSpec, FormattedTable, ResultsTableModel
 from desktop.ui.results_view import ResultsView
 from desktop.ui.screen_builder import CriterionRow, ScreenBuilderWidget
-from desktop.ui.screen_document import EMPTY_SCREEN, ScreenDocument, ScreenSource, normalised
+from desktop.ui.screen_document import EMPTY_SCREEN, ScreenDocument, ScreenSource
 from desktop.ui.settings import Settings
 from desktop.ui.tasks import TaskController
+from desktop.ui.watchlist import WatchlistController
+from desktop.ui.what_changed import WhatChangedController
 from desktop.ui.widgets import Banner, EmptyState, LoadingState
 from desktop.ui.workers import TaskSlot, TaskState, write_pool
 
@@ -236,25 +238,29 @@ class MainWindow(QMainWindow):
         self._ftable_of: Any = None
         self.result: Any = None
         self.parsed_screen: Any = None
-        self._pinned: set[str] = set()
         self._choices: dict[str, list[str]] = {}
         self._from_histogram = False
         self._show_failing = False
         self._new_document = False  # the next result is of a newly opened screen: start at the top
         self._known_snapshots: set[int] = set()
-        self.watchlist_dialog: Any = None  # built on first use
         self.last_screen_ms = 0.0
         self._leaf_ids: list[str | None] = []  # engine criterion id per builder leaf (None: skipped)
 
         self.load_slot = TaskSlot("load", parent=self)
         self.write_slot = TaskSlot("write", pool=write_pool(), parent=self)
-        self.diff_slot = TaskSlot("diff", parent=self)
         self.tasks = TaskController(self, self.backend, self.settings)
         self.tasks.refreshed.connect(self._refresh_done)
         self.tasks.refresh_failed.connect(self._refresh_failed)
         self.tasks.imported.connect(self._imported)
         self.tasks.exported.connect(self.exported)
         self.tasks.status.connect(self._status)
+        self.watchlist = WatchlistController(
+            self, self.backend, self.write_slot,
+            stock_names=lambda: self.bundle.table.values.get("name") if self.bundle is not None else None)
+        self.watchlist.pins_changed.connect(lambda: self._selection_changed(self.view.selected_symbols()))
+        self.watchlist.symbol_activated.connect(self.select_symbol)
+        self.watchlist.status.connect(self._status)
+        self.changes = WhatChangedController(self, self.backend, self.write_slot)
 
         self._build_ui()
         self.document = ScreenDocument(self, self.builder, self.settings, self.backend, self.write_slot,
@@ -288,6 +294,14 @@ class MainWindow(QMainWindow):
     @property
     def import_dialog(self) -> Any:
         return self.tasks.import_dialog
+
+    @property
+    def watchlist_dialog(self) -> Any:
+        return self.watchlist.dialog
+
+    @property
+    def changes_dialog(self) -> Any:
+        return self.changes.dialog
 
     @property
     def histogram(self) -> Any:
@@ -440,9 +454,10 @@ class MainWindow(QMainWindow):
         self.act_sec_contact = a(self.tr("SEC EDGAR &contact…"), lambda: edit_sec_contact(self, self.settings))
         self.act_cancel = a(self.tr("&Cancel refresh"), tasks.cancel_refresh, "Ctrl+.")
         self.act_changes = a(self.tr("What &changed since the last run…"), self.what_changed, "Ctrl+D")
-        self.act_pin = a(self.tr("&Pin to watchlist"), self.toggle_pin, "Ctrl+B",
+        self.act_pin = a(self.tr("&Pin to watchlist"), lambda: self.watchlist.toggle(self.view.selected_symbols()),
+                         "Ctrl+B",
                          self.tr("Pin or unpin the selected stocks"))
-        self.act_watchlist = a(self.tr("&Watchlist…"), self.show_watchlist, "Ctrl+Shift+W",
+        self.act_watchlist = a(self.tr("&Watchlist…"), self.watchlist.show, "Ctrl+Shift+W",
                                self.tr("The pinned stocks with your notes"))
         self.act_focus_builder = a(self.tr("Focus screen &builder"), lambda: self.builder.setFocus(), "Ctrl+1")
         self.act_focus_table = a(self.tr("Focus &table"), lambda: self.view.setFocus(), "Ctrl+2")
@@ -588,6 +603,8 @@ class MainWindow(QMainWindow):
         self.backend = opened.backend
         self.tasks.backend = opened.backend
         self.document.backend = opened.backend
+        self.watchlist.backend = opened.backend
+        self.changes.backend = opened.backend
         self.act_import.setEnabled(True)
         self._refresh_busy(self.tasks.refresh_slot.is_busy())
         self._reload_snapshots(select_latest=True, infos=opened.infos)
@@ -719,7 +736,7 @@ class MainWindow(QMainWindow):
         self._choices = {}
         self.builder.set_choice_provider(self._choices_for)
         self.builder.set_coverage(loaded.coverage)
-        self._pinned = set(loaded.pinned)
+        self.watchlist.reset(loaded.pinned)
         info = bundle.info
         self.status_label.setText(self.tr("Snapshot #%d as of %s · %s stocks") % (
             info.id, info.as_of.isoformat(), f"{len(table.values):,}"))
@@ -954,8 +971,9 @@ class MainWindow(QMainWindow):
         criteria = [CriterionInfo(cid, row.field_name, row.to_dict())
                     for cid, row in zip(self._leaf_ids, leaves, strict=False) if cid is not None]
         states = self.result.states if self.result is not None else None
-        self.detail.show_stock(symbol, self._screened_table(), states, criteria, pinned=symbol in self._pinned)
-        self.act_pin.setText(self.tr("Un&pin from watchlist") if symbol in self._pinned
+        pinned = self.watchlist.is_pinned(symbol)
+        self.detail.show_stock(symbol, self._screened_table(), states, criteria, pinned=pinned)
+        self.act_pin.setText(self.tr("Un&pin from watchlist") if pinned
                              else self.tr("&Pin to watchlist"))
         self.charts.show_prices(symbol, self.bundle.data)
 
@@ -971,80 +989,6 @@ class MainWindow(QMainWindow):
                 out = sorted({str(v) for v in col.dropna().unique() if str(v)}, key=str.casefold)
         self._choices[field] = out
         return out
-
-    # ====================================================================== watchlist
-    def toggle_pin(self) -> None:
-        symbols = self.view.selected_symbols()
-        if not symbols or self.backend is None:
-            return
-        pin = symbols[0] not in self._pinned
-        backend = self.backend
-
-        def work(state: TaskState) -> None:
-            for s in symbols:
-                backend.set_pinned(s, pin)
-
-        def done(_r: Any) -> None:
-            self._pinned = (self._pinned | set(symbols)) if pin else (self._pinned - set(symbols))
-            self._selection_changed(self.view.selected_symbols())
-            self._fill_watchlist()
-            self.statusBar().showMessage((self.tr("Pinned %s") if pin else self.tr("Unpinned %s"))
-                                         % ", ".join(symbols), 4000)
-
-        self.write_slot.start(work, done, lambda exc: messages.show_error(self, exc))
-
-    def show_watchlist(self) -> None:
-        """The watchlist view: pinned stocks with notes (non-modal, kept in step with pins)."""
-        if self.backend is None:
-            return
-        if self.watchlist_dialog is None:
-            from desktop.ui.dialogs.watchlist_dialog import WatchlistDialog
-
-            dialog = WatchlistDialog(self)
-            dialog.note_edited.connect(self._note_edited)
-            dialog.unpin_requested.connect(self._unpin)
-            dialog.symbol_activated.connect(self.select_symbol)
-            self.watchlist_dialog = dialog
-        self._fill_watchlist()
-        self.watchlist_dialog.show()
-        self.watchlist_dialog.raise_()
-
-    def _fill_watchlist(self) -> None:
-        if self.watchlist_dialog is None or self.backend is None:
-            return
-        try:
-            entries = self.backend.watch_entries()
-        except PickaxeError as exc:
-            messages.show_error(self, exc)
-            return
-        names: dict[str, str] = {}
-        if self.bundle is not None and "name" in self.bundle.table.values.columns:
-            col = self.bundle.table.values["name"]
-            names = {str(e.symbol): str(col.get(e.symbol)) for e in entries if isinstance(col.get(e.symbol), str)}
-        self.watchlist_dialog.set_entries(entries, names)
-
-    def _note_edited(self, symbol: str, note: str) -> None:
-        assert self.backend is not None
-        backend = self.backend
-        self.write_slot.start(lambda state: backend.set_note(symbol, note),
-                              lambda _r: self.statusBar().showMessage(self.tr("Note saved for %s") % symbol, 3000),
-                              lambda exc: messages.show_error(self, exc))
-
-    def _unpin(self, symbols: list[str]) -> None:
-        if not symbols or self.backend is None:
-            return
-        backend = self.backend
-
-        def work(state: TaskState) -> None:
-            for s in symbols:
-                backend.set_pinned(s, False)
-
-        def done(_r: Any) -> None:
-            self._pinned -= set(symbols)
-            self._fill_watchlist()
-            self._selection_changed(self.view.selected_symbols())
-
-        self.write_slot.start(work, done, lambda exc: messages.show_error(self, exc))
 
     # ====================================================================== long work
     def export(self, path: Path | None = None) -> None:
@@ -1115,88 +1059,9 @@ class MainWindow(QMainWindow):
 
     # ====================================================================== what changed
     def what_changed(self) -> None:
-        """This screen's shortlist now against its last recorded run, then record this run.
-
-        A run is the screen's ranked result on a snapshot at a time (``pickaxe-cli run`` records
-        them too); comparing with the last one answers "what entered and left since I last looked",
-        whatever the snapshots in between. The dialog lists the screen's run history.
-        """
-        if self.backend is None or self.bundle is None or self.parsed_screen is None or self.result is None:
-            return
-        backend, screen, after, ranked = self.backend, self.parsed_screen, self.bundle, self.result.ranked
-
-        def work(state: TaskState) -> tuple[list[Any], Any, Any]:
-            from desktop.engine.diff import diff_results
-
-            history = backend.runs(screen.name)
-            before = None
-            if history and history[0].snapshot_id is not None:
-                try:
-                    before = backend.load_table(history[0].snapshot_id)
-                except PickaxeError as exc:  # the run's snapshot was deleted: symbols only
-                    log.info("run snapshot unavailable: %s", exc)
-            diff = diff_results(screen, before.table, after.table) if before is not None else None
-            return history, before, diff
-
-        def done(res: tuple[list[Any], Any, Any]) -> None:
-            self._show_changes(*res, ranked)
-            self.write_slot.start(lambda state: backend.record_run(screen, int(after.info.id), ranked),
-                                  lambda _run: None, lambda exc: messages.show_error(self, exc))
-
-        self.diff_slot.start(work, done, lambda exc: messages.show_error(self, exc))
-
-    def _show_changes(self, history: list[Any], before: Any, diff: Any, ranked: pd.DataFrame) -> None:
-        from desktop.engine.formatting import format_value
-        from desktop.engine.screen import screen_to_dict
-
-        screen = self.parsed_screen
-        now = [str(s) for s in ranked.index]
-        runs = [self.tr("%s UTC · snapshot %s · %s passed%s") % (
-            str(r.ran_at)[:16], r.snapshot_as_of.isoformat(), f"{r.n_passed:,}",
-            self.tr(" · version %d") % r.screen_version if r.screen_version else "") for r in history]
-        if not history:
-            title = self.tr("“%s” has no recorded run yet") % screen.name
-            note = self.tr("This run (%s passing on snapshot %s) is recorded now; next time you will see what "
-                           "entered and left the shortlist since.") % (f"{len(now):,}",
-                                                                       self.bundle.info.as_of.isoformat())
-            self.changes_dialog = WhatChangedDialog(title, [], [], self, note=note, history=runs)
-            self.changes_dialog.open()
-            return
-        last = history[0]
-        units = {}
-        for leaf in screen.leaves():
-            try:
-                units[leaf.id] = screen.field(leaf.field).unit
-            except KeyError:
-                units[leaf.id] = ""
-        changes: pd.DataFrame = getattr(diff, "changes", pd.DataFrame()) if diff is not None else pd.DataFrame()
-
-        def why(symbol: str) -> str:
-            if changes.empty:
-                return ""
-            parts = []
-            for _, r in changes[changes["symbol"] == symbol].iterrows():
-                unit = units.get(str(r["criterion_id"]), "")
-                if r["value_before"] is None and r["value_after"] is None:
-                    parts.append(str(r["label"]))
-                    continue
-                b = format_value(r["value_before"], unit) if unit else str(r["value_before"])
-                a = format_value(r["value_after"], unit) if unit else str(r["value_after"])
-                parts.append(f"{r['label']}: {b} → {a}")
-            return "; ".join(parts)
-
-        was = set(last.symbols)
-        entered = [(s, why(s)) for s in now if s not in was]
-        exited = [(s, why(s)) for s in last.symbols if s not in set(now)]
-        title = self.tr("“%s”: last run %s UTC (snapshot %s) → now (snapshot %s)") % (
-            screen.name, str(last.ran_at)[:16], last.snapshot_as_of.isoformat(), self.bundle.info.as_of.isoformat())
-        notes = [self.tr("%d stayed on the shortlist.") % len(was & set(now))]
-        if normalised(dict(last.definition)) != screen_to_dict(screen):
-            notes.append(self.tr("The screen was edited since that run, so edits explain part of the change."))
-        if before is None:
-            notes.append(self.tr("That run's snapshot is gone: the reasons per stock are not available."))
-        self.changes_dialog = WhatChangedDialog(title, entered, exited, self, note=" ".join(notes), history=runs)
-        self.changes_dialog.open()
+        """This screen's shortlist now against its last recorded run, then record this run."""
+        if self.bundle is not None and self.parsed_screen is not None and self.result is not None:
+            self.changes.compare(self.parsed_screen, self.bundle, self.result.ranked)
 
     # ====================================================================== recovery and settings
     def _check_recovery(self) -> None:
@@ -1275,7 +1140,7 @@ class MainWindow(QMainWindow):
 
         self._snapshot_timer.stop()
         self.save_settings()
-        for slot in (self.load_slot, self.diff_slot, *self.tasks.slots()):
+        for slot in (self.load_slot, self.changes.slot, *self.tasks.slots()):
             slot.cancel()
         write_pool().waitForDone(5000)  # a save in flight finishes: never lose a screen
         workers.shutdown(3000)

@@ -2,7 +2,8 @@
 
 Non-modal, so the user keeps screening beside it. A note is saved when its cell is edited;
 double-clicking a stock selects it in the results; Unpin removes it. The dialog only shows and
-asks; the window does the writes (on its write pool) and refreshes the dialog afterwards.
+asks; :class:`desktop.ui.watchlist.WatchlistController` does the writes (on the window's write
+pool) and refreshes the dialog afterwards.
 """
 
 from __future__ import annotations

@@ -1,0 +1,72 @@
+"""What changed since the last run, the controller on its own (issue #17), on a real store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QLabel, QWidget
+
+from desktop.engine.evaluate import evaluate
+from desktop.engine.screen import parse_screen
+from desktop.errors import StoreError
+from desktop.ui.backend import Backend
+from desktop.ui.what_changed import WhatChangedController
+from desktop.ui.workers import TaskSlot, write_pool
+
+SCREEN = {"version": 1, "name": "Caps", "universe": "russell2000", "match": "all",
+          "criteria": [{"field": "market_cap", "min": 1e9}]}
+
+
+@pytest.fixture
+def backend(two_snapshot_store: Path) -> Iterator[Backend]:
+    backend = Backend(str(two_snapshot_store))
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def controller(qtbot: Any, backend: Backend) -> WhatChangedController:
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    return WhatChangedController(owner, backend, TaskSlot("write", pool=write_pool(), parent=owner))
+
+
+def _compare(qtbot: Any, controller: WhatChangedController, bundle: Any) -> Any:
+    """Compare the screen on ``bundle``; returns its shortlist once the run is recorded."""
+    screen = parse_screen(dict(SCREEN))
+    ranked = evaluate(screen, bundle.table, near_misses=False).ranked
+    with qtbot.waitSignal(controller.write_slot.busy_changed, check_params_cb=lambda busy: not busy,
+                          timeout=20000):
+        controller.compare(screen, bundle, ranked)
+    return ranked
+
+
+def test_a_run_whose_snapshot_is_gone_still_lists_who_entered_and_left(
+        qtbot: Any, controller: WhatChangedController, backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    newest, older = (backend.load_table(int(info.id)) for info in backend.snapshots())
+    first = _compare(qtbot, controller, newest)
+    assert controller.dialog is not None and "no recorded run yet" in controller.dialog.findChild(QLabel).text()
+    assert [r.n_passed for r in backend.runs("Caps")] == [len(first)]
+
+    controller.dialog.close()
+    gone = int(newest.info.id)
+    load_table = backend.load_table
+
+    def without_the_runs_snapshot(snapshot: int | None = None) -> Any:
+        if snapshot == gone:
+            raise StoreError("snapshot deleted")
+        return load_table(snapshot)
+
+    monkeypatch.setattr(backend, "load_table", without_the_runs_snapshot)
+    second = _compare(qtbot, controller, older)  # the older snapshot: caps half as large
+    dialog = controller.dialog
+    left = dialog.tree.topLevelItem(1)
+    assert sorted(left.child(i).text(0) for i in range(left.childCount())) == sorted(
+        set(first.index) - set(second.index)) != []
+    assert all(left.child(i).text(1) == "" for i in range(left.childCount()))  # no reasons without the table
+    assert "snapshot is gone" in dialog.findChild(QLabel).text()
+    assert dialog.history.count() == 1 and len(backend.runs("Caps")) == 2
+
