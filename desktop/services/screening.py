@@ -39,6 +39,7 @@ from desktop.engine.metrics import MetricParams, StockTable, compute_metrics, ra
 from desktop.engine.screen import Screen, parse_screen, screen_to_dict
 from desktop.engine.themes import ThemeFileError, ThemeTaxonomy
 from desktop.errors import InputError, PickaxeError
+from desktop.memory import release_free_memory
 from desktop.resources import resource_path
 from desktop.store import runs, screens, snapshots, tables
 from desktop.store.db import Database, NotFoundError
@@ -226,6 +227,8 @@ def load_table(db: Database, snapshot: int | str | None = None, *, params: Metri
             dataset = _metrics_input(session, info, params)
         log.info("computing metrics for snapshot %s (%s securities)", info.id, len(dataset.securities))
         table = compute_metrics(dataset, params, taxonomy=taxonomy, progress=progress, is_cancelled=is_cancelled)
+        del dataset  # its ~60 MB are freed before the cache write and the window's work allocate more
+        release_free_memory()
         bundle = TableBundle(info, table, SnapshotData(db, info.id))
         _write_later(db, info.id, stored_key, table)
     with _lock:
