@@ -33,6 +33,18 @@ def assert_same_table(loaded: StockTable, original: StockTable) -> None:
         assert all(a == b or (math.isnan(a) and math.isnan(b)) for (_, a), (_, b) in zip(back, rows, strict=True))
 
 
+def test_stored_notes_become_a_dict_only_when_read(computed: tuple[int, StockTable]) -> None:
+    _, table = computed
+    loaded = tables.decode_table(b"".join(tables.encode_table(table)))
+    notes = loaded.notes
+    assert isinstance(notes, tables.StoredNotes) and "_notes" not in vars(notes)  # nothing built yet
+    key, text = next(iter(table.notes.items()))
+    assert notes[key] == text and key in notes and ("NOPE", "x") not in notes
+    assert len(notes) == len(table.notes) and set(notes) == set(table.notes)
+    assert notes.get(("NOPE", "x")) is None
+    assert dict(notes) == dict(table.notes)
+
+
 @pytest.fixture
 def computed(db: Database) -> tuple[int, StockTable]:
     dataset = make_dataset(40, 300)
