@@ -238,6 +238,7 @@ class MainWindow(QMainWindow):
         self._ftable_of: Any = None
         self.result: Any = None
         self.parsed_screen: Any = None
+        self.backtest_dialog: Any = None  # the last Backtest dialog opened (non-modal)
         self._choices: dict[str, list[str]] = {}
         self._from_histogram = False
         self._show_failing = False
