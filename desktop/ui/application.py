@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop import APP_NAME, ORG_NAME
 from desktop.resources import resource_path
+from desktop.ui import feature_scan
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ _garbage_collector: object | None = None
 
 def create_application() -> QApplication:
     global _garbage_collector
+    feature_scan.install()  # before pyqtgraph, the window and the store are imported
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     if _garbage_collector is None:
