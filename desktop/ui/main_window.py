@@ -7,8 +7,9 @@ see benchmarks/bench_ui.py) and resets the results model, the funnel and the cha
 The window wires and lays out its parts (issue #17): :class:`ScreenDocument` (open, save, dirty
 state, versions, recovery), :class:`TaskController` (refresh, import, export with progress and
 cancel), :class:`ChartCoordinator` (the chart pane), :class:`WatchlistController` (pins, notes,
-the watchlist view) and :class:`WhatChangedController` (the shortlist against the screen's last
-run). What stays here is the snapshot shown, the re-screen, the selection and the menus.
+the watchlist view), :class:`WhatChangedController` (the shortlist against the screen's last
+run) and :class:`SnapshotList` (the snapshot picker, and snapshots made outside the window). What
+stays here is the snapshot shown, the re-screen, the selection and the menus.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from desktop.ui.results_view import ResultsView
 from desktop.ui.screen_builder import CriterionRow, ScreenBuilderWidget
 from desktop.ui.screen_document import EMPTY_SCREEN, ScreenDocument, ScreenSource
 from desktop.ui.settings import Settings
+from desktop.ui.snapshot_list import SnapshotList
 from desktop.ui.tasks import TaskController
 from desktop.ui.watchlist import WatchlistController
 from desktop.ui.what_changed import WhatChangedController
@@ -69,8 +71,6 @@ TRAILING_COLUMNS = ("sector",)
 # Text editing keeps these even where a window action shares a key (none does today).
 _EDITING_KEYS = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.Cut, QKeySequence.StandardKey.Paste,
                  QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo, QKeySequence.StandardKey.SelectAll)
-# How often the window looks for snapshots made outside it (the CLI, another window).
-SNAPSHOT_POLL_MS = 30_000
 # The store is opened once the loading page is painted, or after this long without a paint.
 OPEN_STORE_FALLBACK_MS = 500
 
@@ -243,7 +243,6 @@ class MainWindow(QMainWindow):
         self._from_histogram = False
         self._show_failing = False
         self._new_document = False  # the next result is of a newly opened screen: start at the top
-        self._known_snapshots: set[int] = set()
         self.last_screen_ms = 0.0
         self._leaf_ids: list[str | None] = []  # engine criterion id per builder leaf (None: skipped)
 
@@ -264,6 +263,10 @@ class MainWindow(QMainWindow):
         self.changes = WhatChangedController(self, self.backend, self.write_slot)
 
         self._build_ui()
+        self.snapshots = SnapshotList(self, self.backend, self.snapshot_combo, self.info_banner,
+                                      is_ready=lambda: self._is_ready)
+        self.snapshots.show_requested.connect(self._show_snapshot)
+        self.snapshots.emptied.connect(self._show_empty)
         self.document = ScreenDocument(self, self.builder, self.settings, self.backend, self.write_slot,
                                        can_lose_edits=lambda: self._is_ready and self.bundle is not None)
         self.document.opened.connect(self._document_opened)
@@ -272,9 +275,6 @@ class MainWindow(QMainWindow):
         self.document.status.connect(self._status)
         self._build_actions()
         self.builder.set_document(dict(EMPTY_SCREEN))
-        self._snapshot_timer = QTimer(self)
-        self._snapshot_timer.setInterval(SNAPSHOT_POLL_MS)
-        self._snapshot_timer.timeout.connect(self.check_new_snapshots)
         if restore_state:
             self._restore_settings()
         QTimer.singleShot(0, self._start)
@@ -410,7 +410,6 @@ class MainWindow(QMainWindow):
         self.snapshot_combo = QComboBox(self)
         self.snapshot_combo.setToolTip(self.tr("Snapshot (as-of date) the screen runs on"))
         self.snapshot_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.snapshot_combo.activated.connect(self._snapshot_picked)
         self.status_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.status_label)
 
@@ -558,7 +557,7 @@ class MainWindow(QMainWindow):
         if self.backend is not None:  # given (tests, scripts): already open
             self._reload_snapshots(select_latest=True)
             self._check_recovery()
-            self._snapshot_timer.start()
+            self.snapshots.start_polling()
             return
         self._set_enabled_for_data(False)
         for act in (self.act_refresh, self.act_import):  # nothing to refresh or import into yet
@@ -606,6 +605,7 @@ class MainWindow(QMainWindow):
         self.document.backend = opened.backend
         self.watchlist.backend = opened.backend
         self.changes.backend = opened.backend
+        self.snapshots.backend = opened.backend
         self.act_import.setEnabled(True)
         self._refresh_busy(self.tasks.refresh_slot.is_busy())
         self._reload_snapshots(select_latest=True, infos=opened.infos)
@@ -617,94 +617,37 @@ class MainWindow(QMainWindow):
             self._requested_screen = None
             self._opened_before_data = True
         self._check_recovery()
-        self._snapshot_timer.start()
+        self.snapshots.start_polling()
 
     def _reload_snapshots(self, select_latest: bool = False, select_id: int | None = None,
                           infos: list[Any] | None = None) -> None:
         """List the snapshots (``infos`` when just read) and show the chosen one."""
-        assert self.backend is not None
-        if infos is None:
-            try:
-                infos = self.backend.snapshots()
-            except PickaxeError as exc:
-                messages.show_error(self, exc)
-                infos = []
-        self._fill_snapshot_combo(infos, select_id if select_id is not None else self.snapshot_combo.currentData())
-        if not infos:
-            self.stack.setCurrentWidget(self.empty_state)
-            self._set_enabled_for_data(False)
-            self._mark_ready()
-            return
-        self.stack.setCurrentWidget(self.workspace)
-        self._set_enabled_for_data(True)
-        if select_latest:
-            self.snapshot_combo.setCurrentIndex(0)
-        self.load_snapshot(int(self.snapshot_combo.currentData()))
-
-    def _fill_snapshot_combo(self, infos: list[Any], select: Any) -> None:
-        """List ``infos`` (newest first) in the snapshot picker, ``select`` chosen (else the first)."""
-        self._known_snapshots = {int(info.id) for info in infos}
-        self.snapshot_combo.blockSignals(True)
-        self.snapshot_combo.clear()
-        for info in infos:
-            label = self.tr("%s  (#%d, %s members)") % (info.as_of.isoformat(), info.id, f"{info.n_members:,}")
-            self.snapshot_combo.addItem(label, info.id)
-        self.snapshot_combo.setCurrentIndex(max(self.snapshot_combo.findData(select), 0))
-        self.snapshot_combo.blockSignals(False)
+        self.snapshots.reload(select_latest=select_latest, select_id=select_id, infos=infos)
 
     def check_new_snapshots(self) -> list[int]:
-        """Offer snapshots made outside this window (the CLI, a refresh elsewhere); returns their ids.
-
-        Run when the window is activated and every :data:`SNAPSHOT_POLL_MS`; the shown snapshot is
-        never switched under the user's feet: a banner offers the newest one.
-        """
-        if self.backend is None or not self._is_ready:
-            return []
-        try:
-            infos = self.backend.snapshots()
-        except PickaxeError as exc:
-            log.info("cannot list snapshots: %s", exc)
-            return []
-        new = [info for info in infos if int(info.id) not in self._known_snapshots]
-        if not new:
-            return []
-        newest = max(new, key=lambda info: int(info.id))
-        self._reload_snapshot_list(infos)
-        text = (self.tr("A new snapshot was made outside this window: #%d as of %s (%s members).")
-                % (newest.id, newest.as_of.isoformat(), f"{newest.n_members:,}"))
-        if len(new) > 1:
-            text += " " + self.tr("%d new snapshots in all.") % len(new)
-        self.info_banner.show_message(text, ((self.tr("Show it"), lambda: self._show_snapshot(int(newest.id))),))
-        return [int(info.id) for info in new]
-
-    def _reload_snapshot_list(self, infos: list[Any]) -> None:
-        """Refill the snapshot picker, keeping the shown snapshot selected."""
-        self._fill_snapshot_combo(infos, self.snapshot_combo.currentData())
-        if self.stack.currentWidget() is self.empty_state and infos:
-            self._show_snapshot(int(max(infos, key=lambda info: int(info.id)).id))
+        """Offer snapshots made outside this window; returns their ids (see :class:`SnapshotList`)."""
+        return self.snapshots.check_new()
 
     def _show_snapshot(self, snapshot_id: int) -> None:
-        self.info_banner.hide()
         self.stack.setCurrentWidget(self.workspace)
         self._set_enabled_for_data(True)
-        self.snapshot_combo.setCurrentIndex(max(self.snapshot_combo.findData(snapshot_id), 0))
         self.load_snapshot(snapshot_id)
+
+    def _show_empty(self) -> None:
+        self.stack.setCurrentWidget(self.empty_state)
+        self._set_enabled_for_data(False)
+        self._mark_ready()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
         super().changeEvent(event)
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
-            QTimer.singleShot(0, self.check_new_snapshots)
+            self.snapshots.window_activated()
 
     def _set_enabled_for_data(self, on: bool) -> None:
         for act in (self.act_export, self.act_changes, self.act_pin, self.act_add, self.act_remove,
                     self.act_find, self.act_save, self.act_save_as):
             act.setEnabled(on)
         self._update_title()
-
-    def _snapshot_picked(self, _index: int) -> None:
-        snapshot = self.snapshot_combo.currentData()
-        if snapshot is not None:
-            self.load_snapshot(int(snapshot))
 
     def load_snapshot(self, snapshot_id: int | None) -> None:
         """Load (in the background) and show a snapshot; the open screen is re-run on it."""
@@ -1139,7 +1082,7 @@ class MainWindow(QMainWindow):
         """Save UI state, cancel background work and wait a little for it to stop."""
         from desktop.ui import workers
 
-        self._snapshot_timer.stop()
+        self.snapshots.stop_polling()
         self.save_settings()
         for slot in (self.load_slot, self.changes.slot, *self.tasks.slots()):
             slot.cancel()

@@ -69,6 +69,7 @@ class ResultsView(QTableView):
         self._model = model
         self.selectionModel().selectionChanged.connect(self._selection_changed)
         model.modelReset.connect(self._after_reset)
+        model.layoutChanged.connect(self._after_sort)
 
     def set_extra_columns(self, names: list[str]) -> None:
         self._extra_columns = list(names)
@@ -104,6 +105,21 @@ class ResultsView(QTableView):
 
     def _selection_changed(self) -> None:
         self.selection_symbols_changed.emit(self.selected_symbols())
+
+    def _after_sort(self) -> None:
+        """Keep the selection in sight after a sort: its rows moved (still selected, the model
+        remaps persistent indexes) but the scroll position did not, so they could be off screen."""
+        current, selection = self.currentIndex(), self.selectionModel()
+        if current.isValid() and selection.isRowSelected(current.row()):
+            row = current.row()
+        elif selection.hasSelection():
+            row = min(i.row() for i in selection.selectedRows())
+        else:
+            return
+        hbar = self.horizontalScrollBar()
+        left = hbar.value()
+        self.scrollTo(self.model().index(row, max(current.column(), 0)), QAbstractItemView.ScrollHint.EnsureVisible)
+        hbar.setValue(left)  # vertically only: the header just clicked stays where it was
 
     def _after_reset(self) -> None:
         columns = tuple(spec.name for spec in self._model.columns()) if self._model else ()

@@ -154,3 +154,49 @@ def test_columns_fit_their_header_and_longest_text(qtbot: object) -> None:
         assert 56 <= header.sectionSize(c) <= 260
     assert header.sectionSize(1) == 260  # the long name is cut at the cap
     assert model.longest_texts(1, 1) == ["Extraordinarily Long Holdings Corporation of America"]
+
+
+def test_a_header_sort_keeps_the_selection_and_scrolls_it_into_view(qtbot: object) -> None:
+    # After a click on a header the selected rows moved but the scroll position did not: the
+    # selection ended up off screen. It stays selected and the current one is scrolled into view,
+    # vertically only (the clicked column stays where it was).
+    from PySide6.QtCore import QPoint
+
+    from desktop.ui.results_view import ResultsView
+
+    n = 200
+    symbols = [f"S{i:03d}" for i in range(n)]
+    fields = ("market_cap", "revenue", "ebitda", "ebit", "cash", "total_debt", "total_equity", "fcf_yield")
+    values = pd.DataFrame({f: np.arange(n, dtype=float) + k for k, f in enumerate(fields)},
+                          index=pd.Index(symbols, name="symbol"))
+    table = FormattedTable(values, pd.DataFrame(index=values.index), {})
+    view = ResultsView()
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    model = ResultsTableModel()
+    view.setModel(model)
+    model.set_rows(table, np.arange(n), [ColumnSpec.for_field(f) for f in ("symbol", *fields)])
+    view.resize(360, 300)
+    view.show()
+    qtbot.waitExposed(view)  # type: ignore[attr-defined]
+    hbar, vbar = view.horizontalScrollBar(), view.verticalScrollBar()
+    assert hbar.maximum() > 0 and vbar.maximum() > 0
+    view.select_symbols(["S001", "S003"])  # near the top, in view
+    hbar.setValue(hbar.maximum())  # the last column is in sight, the first is not
+    h_before, v_before = hbar.value(), vbar.value()
+    assert v_before == 0
+
+    def visible(symbol: str) -> bool:
+        rect = view.visualRect(model.index(model.row_of(symbol), 0))
+        return 0 <= rect.top() and rect.bottom() <= view.viewport().height()
+
+    header = view.horizontalHeader()
+    last = model.columnCount() - 1
+    click = QPoint(header.sectionViewportPosition(last) + header.sectionSize(last) // 2, header.height() // 2)
+    for _ in range(2):  # ascending first (the rows stay), then descending: S001 near the bottom
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=click)  # type: ignore[attr-defined]
+    assert header.sortIndicatorSection() == last and header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+    assert model.row_of("S001") == n - 2
+    assert view.selected_symbols() == ["S003", "S001"]  # both still selected, in view order
+    assert view.currentIndex().row() == model.row_of("S001")
+    assert vbar.value() > v_before and visible("S001")
+    assert hbar.value() == h_before
