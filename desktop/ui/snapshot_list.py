@@ -124,10 +124,12 @@ class SnapshotList(QObject):
         newest = max(new, key=lambda info: int(info.id))
         was_empty = not self._known
         self.fill(infos, self.current_id())
-        if was_empty:  # the empty state has nothing to keep: show the newest at once
-            self.show(int(max(infos, key=lambda info: int(info.id)).id))
-        text = (self.tr("A new snapshot was made outside this window: #%d as of %s (%s members).")
-                % (newest.id, newest.as_of.isoformat(), f"{newest.n_members:,}"))
+        described = self.tr("#%d as of %s (%s members)") % (newest.id, newest.as_of.isoformat(), f"{newest.n_members:,}")
+        if was_empty:  # the empty state has nothing to keep: show the newest at once, and say so
+            self.show(int(newest.id))
+            self._banner.show_message(self.tr("Showing a snapshot made outside this window: %s.") % described)
+            return [int(info.id) for info in new]
+        text = self.tr("A new snapshot was made outside this window: %s.") % described
         if len(new) > 1:
             text += " " + self.tr("%d new snapshots in all.") % len(new)
         self._banner.show_message(text, ((self.tr("Show it"), lambda: self.show(int(newest.id))),))

@@ -146,6 +146,9 @@ def test_an_empty_store_says_so_then_shows_the_first_snapshot_at_once(qtbot: Any
         new_id = save_fixture_snapshot(str(path), make_dataset())
         assert parts.list.check_new() == [new_id]
         assert parts.shown == [new_id]  # the empty state had nothing to keep
+        # ... and it says so, without offering to show what is shown already
+        assert not parts.banner.isHidden() and parts.banner.text.text().startswith("Showing a snapshot made outside")
+        assert f"#{new_id} as of" in parts.banner.text.text() and parts.banner.actions_box.count() == 0
 
 
 def test_a_store_that_cannot_list_is_empty_with_a_message_and_quiet_when_polled(
