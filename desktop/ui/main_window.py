@@ -8,7 +8,8 @@ The window wires and lays out its parts (issue #17): :class:`ScreenDocument` (op
 state, versions, recovery), :class:`TaskController` (refresh, import, export with progress and
 cancel), :class:`ChartCoordinator` (the chart pane), :class:`WatchlistController` (pins, notes,
 the watchlist view), :class:`WhatChangedController` (the shortlist against the screen's last
-run) and :class:`SnapshotList` (the snapshot picker, and snapshots made outside the window). What
+run), :class:`SnapshotList` (the snapshot picker, and snapshots made outside the window) and
+:class:`StoreLoader` (the store opened after the first paint, snapshots read on a worker). What
 stays here is the snapshot shown, the re-screen, the selection and the menus.
 """
 
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +41,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
-from desktop.engine.coverage import FieldCoverage, field_coverage
-from desktop.errors import Cancelled, PickaxeError, ScreenDefinitionError, SourceUnreachableError
+from desktop.errors import PickaxeError, ScreenDefinitionError, SourceUnreachableError
 from desktop.resources import resource_path
 from desktop.ui import messages
 from desktop.ui.backend import Backend
 from desktop.ui.chart_coordinator import ChartCoordinator
 from desktop.ui.detail_pane import CriterionInfo, DetailPane
 from desktop.ui.dialogs.sec_contact_dialog import edit_sec_contact
+from desktop.ui.loader import Loaded, Opened, StoreLoader, store_name
 from desktop.ui.results_model import FAIL, PASS, UNKNOWN, ColumnSpec, FormattedTable, ResultsTableModel
 from desktop.ui.results_view import ResultsView
 from desktop.ui.screen_builder import CriterionRow, ScreenBuilderWidget
@@ -60,7 +59,7 @@ from desktop.ui.tasks import TaskController
 from desktop.ui.watchlist import WatchlistController
 from desktop.ui.what_changed import WhatChangedController
 from desktop.ui.widgets import Banner, EmptyState, LoadingState
-from desktop.ui.workers import TaskSlot, TaskState, write_pool
+from desktop.ui.workers import TaskSlot, write_pool
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +70,6 @@ TRAILING_COLUMNS = ("sector",)
 # Text editing keeps these even where a window action shares a key (none does today).
 _EDITING_KEYS = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.Cut, QKeySequence.StandardKey.Paste,
                  QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo, QKeySequence.StandardKey.SelectAll)
-# The store is opened once the loading page is painted, or after this long without a paint.
-OPEN_STORE_FALLBACK_MS = 500
 
 
 def _is_incomplete(leaf: dict[str, Any]) -> bool:
@@ -112,62 +109,6 @@ def evaluable_document(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str | 
     out = dict(doc)
     out["criteria"] = [k for k in (walk(c) for c in doc.get("criteria", [])) if k is not None]
     return out, ids
-
-
-def _store_name(db_url: str | None) -> str:
-    """The store as the loading page names it: its file, or the URL without a password."""
-    from desktop import paths
-
-    url = paths.database_url(db_url)
-    if url.startswith("sqlite:///"):
-        return url.removeprefix("sqlite:///")
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    """A snapshot read on a worker: its ``TableBundle`` and every field's coverage (both off the
-    GUI thread: the coverage counts ~0.1 s on the full universe)."""
-
-    bundle: Any
-    coverage: Mapping[str, FieldCoverage]
-    pinned: frozenset[str] = frozenset()  # the watchlist's symbols (read on the worker too)
-
-    @classmethod
-    def of(cls, backend: Backend, snapshot_id: int | None) -> _Loaded:
-        bundle = backend.load_table(snapshot_id)
-        try:
-            pinned = backend.watchlist()
-        except (PickaxeError, ImportError) as exc:
-            log.info("watchlist unavailable: %s", exc)
-            pinned = set()
-        return cls(bundle, field_coverage(bundle.table.values, bundle.table.status), frozenset(pinned))
-
-
-@dataclass(frozen=True)
-class _Opened:
-    """What the start-up worker found: the open store and its snapshots, newest first."""
-
-    backend: Backend
-    infos: list[Any]
-
-
-def _open_store(db_url: str | None, state: TaskState) -> _Opened:
-    """Open the store at ``db_url`` and list its snapshots (on a worker, issue #17).
-
-    Raises:
-        PickaxeError: the store cannot be opened (locked, damaged, too new, a failed migration).
-    """
-    backend = Backend(db_url)
-    try:
-        infos = backend.snapshots()
-        if state.is_cancelled():  # the window closed while opening
-            raise Cancelled()
-    except BaseException:
-        backend.close()
-        raise
-    return _Opened(backend, infos)
 
 
 class _ShortcutsWin(QObject):
@@ -228,7 +169,6 @@ class MainWindow(QMainWindow):
         self.backend: Backend | None = backend
         self._db_url = db_url
         self._db_error: BaseException | None = None
-        self._opening_started = False
         self._opened_before_data = False
         self._requested_screen = screen
         self._requested_select = select
@@ -246,7 +186,11 @@ class MainWindow(QMainWindow):
         self.last_screen_ms = 0.0
         self._leaf_ids: list[str | None] = []  # engine criterion id per builder leaf (None: skipped)
 
-        self.load_slot = TaskSlot("load", parent=self)
+        self.loader = StoreLoader(db_url, self)
+        self.loader.opened.connect(self._store_opened)
+        self.loader.open_failed.connect(self._store_failed)
+        self.loader.loaded.connect(self._snapshot_loaded)
+        self.loader.load_failed.connect(self._load_failed)
         self.write_slot = TaskSlot("write", pool=write_pool(), parent=self)
         self.tasks = TaskController(self, self.backend, self.settings)
         self.tasks.refreshed.connect(self._refresh_done)
@@ -562,24 +506,10 @@ class MainWindow(QMainWindow):
         self._set_enabled_for_data(False)
         for act in (self.act_refresh, self.act_import):  # nothing to refresh or import into yet
             act.setEnabled(False)
-        self.loading_state.opening(_store_name(self._db_url))
+        self.loading_state.opening(store_name(self._db_url))
         self.stack.setCurrentWidget(self.loading_state)
-        if self.isVisible() and not self.loading_state.was_painted:
-            # The loading page is painted first; the worker then opens the store (issue #17). The
-            # timer starts it anyway should no paint come (a minimised window).
-            self.loading_state.painted.connect(self._start_opening, Qt.ConnectionType.QueuedConnection)
-            QTimer.singleShot(OPEN_STORE_FALLBACK_MS, self._start_opening)
-        else:
-            self._start_opening()
-
-    def _start_opening(self) -> None:
-        """Open the store and list its snapshots on a worker; the newest is then loaded as usual."""
-        if self.backend is not None or self._opening_started:
-            return
-        self._opening_started = True
-        url = self._db_url
         self.statusBar().showMessage(self.tr("Opening the store…"))
-        self.load_slot.start(lambda state: _open_store(url, state), self._store_opened, self._store_failed)
+        self.loader.open_after_paint(self.loading_state, self.isVisible())  # the newest then loads as usual
 
     def _store_failed(self, exc: BaseException) -> None:
         """The store could not be opened (locked, damaged, too new, a failed migration): say so."""
@@ -598,7 +528,7 @@ class MainWindow(QMainWindow):
             messages.show_error(self, exc, self.tr("Opening the store"))
         self._mark_ready()
 
-    def _store_opened(self, opened: _Opened) -> None:
+    def _store_opened(self, opened: Opened) -> None:
         self.statusBar().clearMessage()
         self.backend = opened.backend
         self.tasks.backend = opened.backend
@@ -609,7 +539,7 @@ class MainWindow(QMainWindow):
         self.act_import.setEnabled(True)
         self._refresh_busy(self.tasks.refresh_slot.is_busy())
         self._reload_snapshots(select_latest=True, infos=opened.infos)
-        if self.load_slot.is_busy():
+        if self.loader.is_busy():
             # While the worker reads the snapshot, build the screen it will run (its criterion rows
             # are a good part of the start-up's GUI work, issue #17); it is screened once the table
             # is here. The loading page stays up meanwhile.
@@ -652,14 +582,12 @@ class MainWindow(QMainWindow):
     def load_snapshot(self, snapshot_id: int | None) -> None:
         """Load (in the background) and show a snapshot; the open screen is re-run on it."""
         assert self.backend is not None
-        backend = self.backend
         self.statusBar().showMessage(self.tr("Loading snapshot…"))
         if self.bundle is None:  # nothing shown yet: say what is coming, not an empty table (issue #17)
             shown = " ".join(self.snapshot_combo.currentText().split())
             self.loading_state.loading(self.tr("the snapshot of %s") % shown)
             self.stack.setCurrentWidget(self.loading_state)
-        self.load_slot.start(lambda state: _Loaded.of(backend, snapshot_id), self._snapshot_loaded,
-                             self._load_failed)
+        self.loader.load(self.backend, snapshot_id)
 
     def _load_failed(self, exc: BaseException) -> None:
         self.statusBar().clearMessage()
@@ -668,7 +596,7 @@ class MainWindow(QMainWindow):
         messages.show_error(self, exc, self.tr("Loading the snapshot"))
         self._mark_ready()
 
-    def _snapshot_loaded(self, loaded: _Loaded) -> None:
+    def _snapshot_loaded(self, loaded: Loaded) -> None:
         t0 = time.perf_counter()
         bundle = loaded.bundle
         self.bundle = bundle
@@ -1084,7 +1012,8 @@ class MainWindow(QMainWindow):
 
         self.snapshots.stop_polling()
         self.save_settings()
-        for slot in (self.load_slot, self.changes.slot, *self.tasks.slots()):
+        self.loader.cancel()
+        for slot in (self.changes.slot, *self.tasks.slots()):
             slot.cancel()
         write_pool().waitForDone(5000)  # a save in flight finishes: never lose a screen
         workers.shutdown(3000)
