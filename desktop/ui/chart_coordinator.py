@@ -165,7 +165,7 @@ class ChartCoordinator(QObject):
                 field = None
         if field is None:
             self._histogram_field = None
-            chart_call(self.histogram.show_message,
+            chart_call(self.histogram.clear,
                        self.tr("Pick a numeric criterion in the screen to see its distribution here."))
         else:
             self._histogram_field = field.name

@@ -58,6 +58,13 @@ def test_a_removed_criterion_is_not_left_drawn(qtbot: Any, window: MainWindow) -
         qtbot.mouseClick(row.remove, Qt.MouseButton.LeftButton)
     assert window.charts.histogram_field is None
     assert window.histogram.message()
+    # The controls act on nothing now: Minimum must not bring the removed distribution back.
+    assert not window.histogram.minimum_button.isEnabled()
+    with qtbot.assertNotEmitted(window.histogram.bounds_changed):
+        window.histogram.minimum_button.click()
+    assert window.histogram.message()
+    assert not window.histogram.minimum_line.isVisible()
+    assert window.histogram.bounds() == (None, None)
 
 
 def test_a_new_result_starts_at_the_top_and_keeps_the_selection(qtbot: Any, window: MainWindow) -> None:

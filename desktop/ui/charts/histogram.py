@@ -136,7 +136,7 @@ class HistogramWidget(ChartFrame):
                 pg.SignalProxy(line.sigPositionChanged, rateLimit=DRAG_RATE_HZ, slot=self._on_drag_tick)
             )
         self._set_chart(self._plot_widget)
-        self.show_message(self.tr("Pick a criterion to see how its field is distributed."))
+        self.clear(self.tr("Pick a criterion to see how its field is distributed."))
 
     # ------------------------------------------------------------------ public API
     @property
@@ -153,6 +153,24 @@ class HistogramWidget(ChartFrame):
     def bounds(self) -> tuple[float | None, float | None]:
         return self._bounds[0], self._bounds[1]
 
+    def clear(self, text: str) -> None:
+        """Forget the field and its bounds and show ``text``: nothing of a removed criterion stays
+        drawn, and Minimum / Maximum have nothing to act on until a field is set again."""
+        self._field = None
+        self._values = np.array([])
+        self._bounds = [None, None]
+        self._last_emitted = None
+        self._bars.setData([], [])
+        for line in self._lines:
+            line.hide()
+        self._set_buttons()
+        self._enable_controls(False)
+        self.show_message(text)
+
+    def _enable_controls(self, enabled: bool) -> None:
+        for widget in (self.minimum_button, self.maximum_button, self.log_box):
+            widget.setEnabled(enabled)
+
     def set_field(
         self,
         values: np.ndarray,
@@ -168,12 +186,11 @@ class HistogramWidget(ChartFrame):
             minimum: the criterion's lower bound, or None (no line).
             maximum: the criterion's upper bound, or None (no line).
         """
-        self._field = field
         if not field.is_numeric:
-            self._values = np.array([])
-            self._bounds = [None, None]
-            self.show_message(self.tr("{label} is not a number: no histogram.").format(label=field.label))
+            self.clear(self.tr("{label} is not a number: no histogram.").format(label=field.label))
             return
+        self._field = field
+        self._enable_controls(True)
         self._values = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
         self._bounds = [_finite_or_none(minimum), _finite_or_none(maximum)]
         self._last_emitted = (self._bounds[0], self._bounds[1])
