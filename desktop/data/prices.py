@@ -119,7 +119,7 @@ def _parse_prices(files: Iterable[tuple[bytes, str]], *, today: date | None = No
     origin = origins[0] if len(origins) == 1 else f"{len(origins)} files from {Path(origins[0]).parent}"
     return SourceData(source="prices", origin=origin, as_of=as_of, fetched_at=now_utc(), prices=prices,
                       market=market, volumes=volumes if len(volumes.columns) else None, warnings=warnings,
-                      rows_read=rows)
+                      rows_read=rows, files=len(origins))
 
 
 def _combine(parts: list[pd.DataFrame], warnings: list[str]) -> pd.DataFrame:

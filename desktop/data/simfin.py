@@ -201,7 +201,8 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
         as_of = pd.Timestamp(history["period_end"].max()).date()
     origin = origins[0] if len(origins) == 1 else "; ".join(origins)
     return SourceData(source="simfin", origin=origin, as_of=as_of, fetched_at=now_utc(), observations=obs,
-                      history=history, skipped=skipped, warnings=warnings, rows_read=rows_read)
+                      history=history, skipped=skipped, warnings=warnings, rows_read=rows_read,
+                      files=len(origins))
 
 
 def _require(frame: pd.DataFrame, cols: Sequence[str], origin: str) -> None:

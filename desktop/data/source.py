@@ -41,6 +41,7 @@ class SourceData:
         skipped: rows not imported, each with its reason.
         warnings: things the user should know (e.g. "no as-of date in the file, used --as-of").
         rows_read: data rows read from the input.
+        files: how many input files it was read from (SimFin and price imports take several).
     """
 
     source: str
@@ -56,3 +57,4 @@ class SourceData:
     skipped: list[SkippedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rows_read: int = 0
+    files: int = 1

@@ -291,7 +291,7 @@ def _fill_report(report: ImportReport, sources: list[SourceData], dataset: Datas
     report.source_dates = [(s.origin, s.as_of) for s in sources]
     report.rows_read = sum(s.rows_read for s in sources)
     report.skipped = [(row.origin or s.origin, row) for s in sources for row in s.skipped]
-    report.files_read = sum(len(s.origin.split("; ")) for s in sources)  # SimFin joins its files' names
+    report.files_read = sum(s.files for s in sources)
     members = dataset.members.index
     report.members_total = len(members)
     seen: set[str] = set()

@@ -81,6 +81,17 @@ def test_universe_then_fundamentals(db, tmp_path: Path) -> None:  # type: ignore
     assert ds.securities.loc["QZAL", "description"].startswith("Quartzaline")
 
 
+def test_a_price_import_counts_each_of_its_files(db) -> None:  # type: ignore[no-untyped-def]
+    import_files(db, "ishares", [FIX / "ishares" / "fund_full.csv"])
+    files = [FIX / "prices" / name for name in ("QZAL_daily_fixture.csv", "GSPC_close_volume_fixture.csv",
+                                                "TNX_fixture_yfinance.csv")]
+    report = import_files(db, "prices", files)
+    assert report.files_read == 3
+    assert report.summary_text().startswith("Imported prices: 3 files,")
+    one = import_files(db, "prices", files[:1])
+    assert one.summary_text().startswith("Imported prices: 1 file,")
+
+
 def test_bad_file_changes_nothing(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import_files(db, "ishares", [FIX / "ishares" / "fund_full.csv"])
     good = write_finviz(tmp_path / "finviz_export_2024-03-15.csv")
