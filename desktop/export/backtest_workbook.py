@@ -35,6 +35,8 @@ PERCENT = "0.0%"
 WEIGHT = "0.00%"
 RATIO = "0.00"
 AUTHOR = "Pickaxe"
+INFINITY_NOTE = ('"∞" is an unbounded value, stored as the number '
+                 "1E+300 so its column stays numeric and sorts it above every real value.")
 # Label, definition and number format of each statistic (the Summary says what every figure is).
 STATS = (
     ("total_return", "Total return", "value at the end / value at the start - 1", PERCENT),
@@ -124,8 +126,10 @@ def _value(ws: Any, value: Any, number_format: str | None = None) -> Any:
     if isinstance(value, float | np.floating):
         if math.isnan(value):
             return None
-        if math.isinf(value):
-            return _text(ws, "∞" if value > 0 else "-∞")
+        if math.isinf(value):  # a number, so the column stays numeric (the Assumptions say how)
+            cell = Cell(ws, value=math.copysign(st.INFINITY_VALUE, value))
+            cell.number_format = st.INFINITY_FORMAT
+            return cell
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime().date()
     if isinstance(value, datetime):
@@ -237,4 +241,5 @@ def _assumptions(ws: Any, r: BacktestResult) -> None:
     rows = [(_text(ws, kind), _text(ws, text, alignment=st.WRAP_TOP))
             for kind, texts in (("Warning", r.warnings), ("Assumption", r.assumptions), ("Data rule", r.data_rules))
             for text in texts]
+    rows.append((_text(ws, "Format"), _text(ws, INFINITY_NOTE, alignment=st.WRAP_TOP)))
     _table(ws, ("Kind", "Statement"), rows, (14, 140))

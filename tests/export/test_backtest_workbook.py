@@ -44,7 +44,7 @@ def test_sheets_values_and_formats(tmp_path: Path, result) -> None:  # noqa: ANN
     holdings = wb["Holdings"]
     rows = list(holdings.iter_rows(min_row=2, values_only=True))
     assert ("AAA", "entered") in {(r[1], r[3]) for r in rows}
-    assert wb["Assumptions"].max_row == 1 + len(result.warnings) + len(result.assumptions) + len(result.data_rules)
+    assert wb["Assumptions"].max_row == 2 + len(result.warnings) + len(result.assumptions) + len(result.data_rules)
     with zipfile.ZipFile(path) as z:  # openpyxl does not read charts back: look in the package
         chart = next(n for n in z.namelist() if n.startswith("xl/charts/chart"))
         body = z.read(chart)
@@ -57,6 +57,21 @@ def test_missing_values_are_empty_never_zero(tmp_path: Path, result) -> None:  #
     for row in left.iter_rows(min_row=2, values_only=True):
         if row[3] == "left":
             assert row[5] is None  # no return for a stock that was sold
+
+
+def test_an_unbounded_statistic_stays_a_number(tmp_path: Path, result) -> None:  # noqa: ANN001
+    stats = result.stats.copy()
+    stats.loc[SCREEN, "sharpe"] = float("inf")
+    stats.loc[SCREEN, "cagr"] = float("-inf")
+    path = write_backtest_workbook(tmp_path / "bt.xlsx", replace(result, stats=stats))
+    wb = openpyxl.load_workbook(path)
+    summary = wb["Summary"]
+    labels = {summary.cell(r, 1).value: r for r in range(1, summary.max_row + 1)}
+    sharpe, cagr = summary.cell(labels["Sharpe ratio"], 2), summary.cell(labels["CAGR"], 2)
+    assert sharpe.data_type == "n" and sharpe.value == 1e300 and sharpe.number_format == '"∞";"-∞"'
+    assert cagr.data_type == "n" and cagr.value == -1e300
+    notes = [row[1] for row in wb["Assumptions"].iter_rows(min_row=2, values_only=True)]
+    assert any("1E+300" in n for n in notes)
 
 
 def test_formula_like_text_is_stored_as_text(tmp_path: Path, result) -> None:  # noqa: ANN001
