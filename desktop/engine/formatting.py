@@ -104,6 +104,11 @@ _DIV = {"%": 100.0, "bp": 10000.0}  # divide, so "15%" is exactly 0.15 (15 * 0.0
 SUSPECT_MARK = "⚠"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` with its noun in the right number: "1 stock", "2,345 stocks", "1 criterion"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def mark_state(text: str, status: int, period_end: object = None) -> str:
     """A shown number with its state: a stale value carries its year, a suspect one a warning mark.
 

@@ -22,6 +22,7 @@ import pandas as pd
 from desktop.data import canonical, guards, symbols
 from desktop.data.source import SkippedRow, SourceData
 from desktop.engine.dataset import STATEMENT_LINES, Dataset
+from desktop.engine.formatting import counted
 from desktop.engine.statements import prepare
 from desktop.errors import Cancelled, InputError
 
@@ -111,7 +112,7 @@ class ImportReport:
     def summary_text(self) -> str:
         """The one-screen summary: rows, members matched, skipped rows, coverage, dates, warnings."""
         files = self.files_read or len(self.paths)
-        out = [f"Imported {self.kind}: {files} file{'' if files == 1 else 's'}, {self.rows_read:,} rows read"
+        out = [f"Imported {self.kind}: {counted(files, 'file')}, {counted(self.rows_read, 'row')} read"
                + (f" -> snapshot {self.snapshot_id}" if self.snapshot_id is not None else "")
                + (f" as of {self.as_of.isoformat()}" if self.as_of else "")]
         for origin, d in self.source_dates:

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
+from desktop.engine.formatting import counted
 from desktop.errors import PickaxeError, ScreenDefinitionError, SourceUnreachableError
 from desktop.resources import resource_path
 from desktop.ui import messages
@@ -610,8 +611,8 @@ class MainWindow(QMainWindow):
         self.builder.set_coverage(loaded.coverage)
         self.watchlist.reset(loaded.pinned)
         info = bundle.info
-        self.status_label.setText(self.tr("Snapshot #%d as of %s · %s stocks") % (
-            info.id, info.as_of.isoformat(), f"{len(table.values):,}"))
+        self.status_label.setText(self.tr("Snapshot #%d as of %s · %s") % (
+            info.id, info.as_of.isoformat(), counted(len(table.values), self.tr("stock"))))
         self.statusBar().clearMessage()
         try:
             self.charts.set_market(bundle.data.market())
@@ -757,7 +758,7 @@ class MainWindow(QMainWindow):
             # selection is kept when the stock is still listed.
             self.view.scrollToTop()
             self.view.horizontalScrollBar().setValue(0)
-        self.results_title.setText(self.tr("Shortlist · %s stocks") % f"{len(ranked):,}")
+        self.results_title.setText(self.tr("Shortlist · %s") % counted(len(ranked), self.tr("stock")))
         self.charts.screened(table.values, ranked, self.settings.scatter_fields, self.settings.color_by,
                              self.view.selected_symbols(), histogram_current=self._from_histogram,
                              fields=getattr(table, "extra_fields", {}))
@@ -879,8 +880,8 @@ class MainWindow(QMainWindow):
         self.offline_banner.hide()
         failures = len(getattr(report, "failures", []) or [])
         if failures:
-            self.info_banner.show_message(self.tr("Refresh finished; %d items could not be fetched and keep their "
-                                                  "previous values.") % failures)
+            self.info_banner.show_message(self.tr("Refresh finished; %s could not be fetched and keep their "
+                                                  "previous values.") % counted(failures, self.tr("item")))
         snapshot_id = getattr(report, "snapshot_id", None)
         self._reload_snapshots(select_latest=snapshot_id is None, select_id=snapshot_id)
 

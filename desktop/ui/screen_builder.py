@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
 from desktop.engine import catalog
 from desktop.engine.coverage import FieldCoverage
 from desktop.engine.field import Field
-from desktop.engine.formatting import parse_quantity
+from desktop.engine.formatting import counted, parse_quantity
 from desktop.engine.screen import SCREEN_VERSION, formula_field
 from desktop.errors import ScreenDefinitionError
 
@@ -690,7 +690,7 @@ class CriterionRow(QFrame):
             return
         self.funnel.setText(self.tr("removes %s") % f"{removed:,}")
         if remaining is not None:
-            self.funnel.setToolTip(self.tr("%s stocks remain after this criterion") % f"{remaining:,}")
+            self.funnel.setToolTip(self.tr("%s left after this criterion") % counted(remaining, self.tr("stock")))
         if self.funnel.property("zero") != (removed == 0):  # re-polish only when the style changes
             self.funnel.setProperty("zero", removed == 0)
             self.funnel.style().unpolish(self.funnel)

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from desktop.engine.formatting import counted
 from desktop.errors import PickaxeError
 from desktop.ui import messages
 from desktop.ui.backend import Backend
@@ -80,7 +81,7 @@ class SnapshotList(QObject):
         self.combo.blockSignals(True)  # refilling is not the user picking
         self.combo.clear()
         for info in infos:
-            label = self.tr("%s  (#%d, %s members)") % (info.as_of.isoformat(), info.id, f"{info.n_members:,}")
+            label = self.tr("%s  (#%d, %s)") % (info.as_of.isoformat(), info.id, counted(info.n_members, self.tr("member")))
             self.combo.addItem(label, info.id)
         index = self.combo.findData(select) if select is not None else -1
         self.combo.setCurrentIndex(max(index, 0))
@@ -124,7 +125,8 @@ class SnapshotList(QObject):
         newest = max(new, key=lambda info: int(info.id))
         was_empty = not self._known
         self.fill(infos, self.current_id())
-        described = self.tr("#%d as of %s (%s members)") % (newest.id, newest.as_of.isoformat(), f"{newest.n_members:,}")
+        described = self.tr("#%d as of %s (%s)") % (newest.id, newest.as_of.isoformat(),
+                                                 counted(newest.n_members, self.tr("member")))
         if was_empty:  # the empty state has nothing to keep: show the newest at once, and say so
             self.show(int(newest.id))
             self._banner.show_message(self.tr("Showing a snapshot made outside this window: %s.") % described)

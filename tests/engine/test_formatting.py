@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from desktop.engine.formatting import QuantityError, format_value, parse_quantity
+from desktop.engine.formatting import QuantityError, counted, format_value, parse_quantity
 from desktop.errors import InputError
 
 
@@ -81,3 +81,11 @@ def test_format_then_parse_is_close() -> None:
     for v in (1.234e9, 345.6e6, 12_300.0):
         text = format_value(v, "usd")
         assert math.isclose(parse_quantity(text), v, rel_tol=0.05)
+
+
+def test_counted_puts_the_noun_in_the_right_number() -> None:
+    assert counted(1, "stock") == "1 stock"
+    assert counted(0, "stock") == "0 stocks"
+    assert counted(2345, "stock") == "2,345 stocks"
+    assert counted(1, "criterion", "criteria") == "1 criterion"
+    assert counted(3, "criterion", "criteria") == "3 criteria"

@@ -91,12 +91,26 @@ def test_adding_editing_and_removing_criteria_updates_table_and_funnel(qtbot: An
     assert window.model.symbols() == _expected(window, SCREEN)
 
 
+def test_the_shortlist_title_counts_in_the_right_number(qtbot: Any, window: MainWindow) -> None:
+    n = len(window.model.symbols())
+    assert n > 1 and window.results_title.text() == f"Shortlist · {n:,} stocks"
+    top = float(window.bundle.table.values["market_cap"].max())
+    with qtbot.waitSignal(window.screened):
+        window.set_screen_document({**SCREEN, "criteria": [{"field": "market_cap", "min": top}]},
+                                   ScreenSource("new", ""))
+    assert len(window.model.symbols()) == 1
+    assert window.results_title.text() == "Shortlist · 1 stock"
+
+
 def test_unfinished_criteria_are_ignored_and_invalid_ones_explained(qtbot: Any, window: MainWindow) -> None:
     before = window.model.symbols()
     with qtbot.waitSignal(window.screened):
         window.builder.add_criterion("sector")  # any_of with nothing chosen yet
     assert window.model.symbols() == before
-    assert "ignored" in window.builder.problem.text()
+    assert window.builder.problem.text().startswith("1 criterion without a condition is ignored")
+    with qtbot.waitSignal(window.screened):
+        window.builder.add_criterion("industry")
+    assert window.builder.problem.text().startswith("2 criteria without a condition are ignored")
     row = window.builder.leaves()[0]
     with qtbot.assertNotEmitted(window.screened, wait=100):
         qtbot.keyClicks(row.max_edit, "5")  # max $5 below min $1B

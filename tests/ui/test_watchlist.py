@@ -54,6 +54,7 @@ def test_the_view_follows_pins_and_saves_notes(qtbot: Any, controller: Watchlist
     assert dialog.isVisible()
     rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
     assert rows == {"ALFA": "Alfa Foundry Inc", "CHRL": "(not in this snapshot)"}  # names of the shown snapshot
+    assert dialog.caption.text().startswith("2 stocks pinned.")
 
     with qtbot.waitSignal(controller.status) as saved:
         dialog.note_edited.emit("ALFA", "refinancing in 2027")
@@ -68,6 +69,7 @@ def test_the_view_follows_pins_and_saves_notes(qtbot: Any, controller: Watchlist
         dialog.unpin_requested.emit(["ALFA"])
     assert controller.pinned == {"CHRL"} and backend.watchlist() == {"CHRL"}
     assert dialog.table.rowCount() == 1 and dialog.table.item(0, 0).text() == "CHRL"
+    assert dialog.caption.text().startswith("1 stock pinned.")
 
 
 def test_reset_takes_the_pins_read_with_a_snapshot(controller: WatchlistController) -> None:

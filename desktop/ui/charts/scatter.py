@@ -20,6 +20,7 @@ from PySide6.QtGui import QBrush, QIcon, QPen, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QBoxLayout, QCheckBox, QComboBox, QGridLayout, QLabel, QWidget
 
 from desktop.engine import catalog
+from desktop.engine.formatting import counted
 from desktop.ui.charts._axes import UNIT_NAMES, FieldAxisItem, display_value
 from desktop.ui.charts._base import (
     BACKGROUND,
@@ -384,7 +385,7 @@ class ScatterChartWidget(ChartFrame):
             passed = self._plotted.isin(self._passed)
         for mask, bold, hex_code in self._groups:
             self._fill_layer(bold, np.flatnonzero(mask & passed), hex_code, bold=True)
-        notes = [self.tr("{n} stocks plotted").format(n=f"{len(self._symbols):,}")]
+        notes = [self.tr("{n} plotted").format(n=counted(len(self._symbols), self.tr("stock")))]
         if self._n_missing:
             notes.append(self.tr("{n} without both values").format(n=f"{self._n_missing:,}"))
         if self._trimmed:

@@ -48,7 +48,7 @@ from desktop.engine.backtest import (
     BacktestResult,
     BacktestSettings,
 )
-from desktop.engine.formatting import format_value
+from desktop.engine.formatting import counted, format_value
 from desktop.ui import messages
 from desktop.ui.charts._axes import FieldAxisItem, epoch_seconds
 from desktop.ui.charts._base import LINE_BLUE, LINE_ORANGE, MUTED, TEXT, make_plot_widget, set_axis_label
@@ -343,8 +343,8 @@ class BacktestDialog(QDialog):
         """Draw ``result``: curves, banner, statistics, assumptions, and the last period's holdings."""
         self.backtest_result = result
         s = result.stats
-        self._busy(False, self.tr("%d rebalances · Screen CAGR %s · IWM CAGR %s · max drawdown %s") % (
-            len(result.periods), format_value(s.loc[SCREEN, "cagr"], "fraction"),
+        self._busy(False, self.tr("%s · Screen CAGR %s · IWM CAGR %s · max drawdown %s") % (
+            counted(len(result.periods), self.tr("rebalance")), format_value(s.loc[SCREEN, "cagr"], "fraction"),
             format_value(s.loc[IWM, "cagr"], "fraction"), format_value(s.loc[SCREEN, "max_drawdown"], "fraction")))
         if result.warnings:
             self.banner.setText("<br>".join(f"<b>⚠</b> {escape(w)}" for w in result.warnings))

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.engine.formatting import counted
+
 _SYMBOL, _NAME, _NOTE, _ADDED = range(4)
 
 
@@ -88,8 +90,8 @@ class WatchlistDialog(QDialog):
         self.table.resizeColumnToContents(_NAME)
         self._filling = False
         self.caption.setText(
-            self.tr("%d pinned stocks. Double-click a stock to select it; type in the Note column to keep a note "
-                    "(saved as you leave the cell).") % len(entries) if entries else
+            self.tr("%s pinned. Double-click a stock to select it; type in the Note column to keep a note "
+                    "(saved as you leave the cell).") % counted(len(entries), self.tr("stock")) if entries else
             self.tr("Nothing is pinned yet: select stocks in the results and press Ctrl+B to pin them."))
 
     def selected_symbols(self) -> list[str]:
