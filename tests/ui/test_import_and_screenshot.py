@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QLabel
 
 from desktop.ui.application import SCREENSHOT_SIZE
 from desktop.ui.dialogs.import_dialog import ImportDialog, guess_kind
@@ -60,6 +61,9 @@ def test_import_from_the_empty_state(qtbot: Any, tmp_path: Path, fixtures_dir: P
     window.empty_state.import_button.click()
     dialog = window.import_dialog
     assert isinstance(dialog, ImportDialog)
+    # "&Files:" is a mnemonic with the file list as its buddy, never a literal ampersand (issue #17).
+    files_label = next(label for label in dialog.findChildren(QLabel) if label.text() == "&Files:")
+    assert files_label.buddy() is dialog.files
     dialog.add_paths([fixtures_dir / "ui" / "fund_holdings_fixture.csv"])
     assert dialog.request()[0] == "ishares"  # guessed from the file name
     with qtbot.waitSignal(window.imported, timeout=30000):

@@ -146,6 +146,23 @@ def test_point_click_selects_the_row_and_row_selection_rings_points(qtbot: Any, 
     assert other in window.detail.browser.toPlainText()
 
 
+def test_the_detail_pane_breaks_lines_between_words(window: MainWindow) -> None:
+    assert window.select_symbol(window.model.symbols()[0])
+    document = window.detail.browser.document()
+    document.setTextWidth(150)  # narrow, so that many lines wrap
+    document.documentLayout().documentSize()  # lay out now
+    breaks = 0
+    block = document.begin()
+    while block.isValid():
+        text, layout = block.text(), block.layout()
+        for i in range(1, layout.lineCount()):
+            start = layout.lineAt(i).textStart()
+            breaks += 1
+            assert not (text[start - 1].isalnum() and text[start].isalnum()), f"split mid-word: {text!r}"
+        block = block.next()
+    assert breaks > 10
+
+
 def test_clicking_a_failing_stock_shows_failing_rows(window: MainWindow) -> None:
     failing = sorted(set(window.bundle.table.values.index) - set(window.model.symbols()))[0]
     assert window.select_symbol(failing)
@@ -387,6 +404,10 @@ def test_download_now_from_the_empty_state_runs_in_the_background(qtbot: Any, tm
         window.empty_state.download.click()
     assert calls == ["download"]
     assert window.offline_banner.isVisible()
+    # With nothing imported yet there is no snapshot to name: the banner says so (issue #17).
+    text = window.offline_banner.text.text()
+    assert "iShares is unreachable" in text and "There is no snapshot yet" in text
+    assert "keeps working on snapshot" not in text and "Yahoo" not in text
     assert window.stack.currentWidget() is window.empty_state
     window.close()
 
