@@ -57,14 +57,15 @@ class WhatChangedController(QObject):
             return history, before, diff
 
         def done(res: tuple[list[Any], Any, Any]) -> None:
-            self._show(screen, bundle, *res, ranked)
-            self.write_slot.start(lambda state: backend.record_run(screen, int(bundle.info.id), ranked),
-                                  lambda _run: None, lambda exc: messages.show_error(self._owner, exc))
+            if self._show(screen, bundle, *res, ranked):
+                self.write_slot.start(lambda state: backend.record_run(screen, int(bundle.info.id), ranked),
+                                      lambda _run: None, lambda exc: messages.show_error(self._owner, exc))
 
         self.slot.start(work, done, lambda exc: messages.show_error(self._owner, exc))
 
     def _show(self, screen: Any, after: Any, history: list[Any], before: Any, diff: Any,
-              ranked: pd.DataFrame) -> None:
+              ranked: pd.DataFrame) -> bool:
+        """Open the dialog; True when this run differs from the last one and is worth recording."""
         from desktop.engine.formatting import format_value
         from desktop.engine.screen import screen_to_dict
 
@@ -76,9 +77,9 @@ class WhatChangedController(QObject):
             title = self.tr("“%s” has no recorded run yet") % screen.name
             note = self.tr("This run (%s passing on snapshot %s) is recorded now; next time you will see what "
                            "entered and left the shortlist since.") % (f"{len(now):,}", after.info.as_of.isoformat())
-            self.dialog = WhatChangedDialog(title, [], [], self._owner, note=note, history=runs)
+            self.dialog = WhatChangedDialog(title, [], [], self._owner, note=note, history=runs, compared=False)
             self.dialog.open()
-            return
+            return True
         last = history[0]
         units = {}
         for leaf in screen.leaves():
@@ -108,9 +109,15 @@ class WhatChangedController(QObject):
         title = self.tr("“%s”: last run %s UTC (snapshot %s) → now (snapshot %s)") % (
             screen.name, str(last.ran_at)[:16], last.snapshot_as_of.isoformat(), after.info.as_of.isoformat())
         notes = [self.tr("%d stayed on the shortlist.") % len(was & set(now))]
-        if normalised(dict(last.definition)) != screen_to_dict(screen):
+        edited = normalised(dict(last.definition)) != screen_to_dict(screen)
+        if edited:
             notes.append(self.tr("The screen was edited since that run, so edits explain part of the change."))
         if before is None:
             notes.append(self.tr("That run's snapshot is gone: the reasons per stock are not available."))
+        # Looking again at an unchanged result adds no run: the history keeps the moments that differ.
+        repeat = not edited and last.snapshot_id == int(after.info.id) and list(last.symbols) == now
+        if repeat:
+            notes.append(self.tr("Nothing differs from that run, so no new run is recorded."))
         self.dialog = WhatChangedDialog(title, entered, exited, self._owner, note=" ".join(notes), history=runs)
         self.dialog.open()
+        return not repeat

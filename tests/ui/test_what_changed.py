@@ -34,14 +34,29 @@ def controller(qtbot: Any, backend: Backend) -> WhatChangedController:
     return WhatChangedController(owner, backend, TaskSlot("write", pool=write_pool(), parent=owner))
 
 
-def _compare(qtbot: Any, controller: WhatChangedController, bundle: Any) -> Any:
-    """Compare the screen on ``bundle``; returns its shortlist once the run is recorded."""
+def _compare(qtbot: Any, controller: WhatChangedController, bundle: Any, *, records: bool = True) -> Any:
+    """Compare the screen on ``bundle``; returns its shortlist once the run is recorded (or, with
+    ``records=False``, once the comparison is shown)."""
     screen = parse_screen(dict(SCREEN))
     ranked = evaluate(screen, bundle.table, near_misses=False).ranked
-    with qtbot.waitSignal(controller.write_slot.busy_changed, check_params_cb=lambda busy: not busy,
-                          timeout=20000):
+    slot = controller.write_slot if records else controller.slot
+    with qtbot.waitSignal(slot.busy_changed, check_params_cb=lambda busy: not busy, timeout=20000):
         controller.compare(screen, bundle, ranked)
     return ranked
+
+
+def test_a_first_run_lists_nothing_and_a_second_look_records_no_copy(
+        qtbot: Any, controller: WhatChangedController, backend: Backend) -> None:
+    newest = backend.load_table(int(backend.snapshots()[0].id))
+    _compare(qtbot, controller, newest)
+    assert controller.dialog is not None and not controller.dialog.tree.isVisibleTo(controller.dialog)
+    controller.dialog.close()
+    with qtbot.assertNotEmitted(controller.write_slot.busy_changed, wait=200):
+        _compare(qtbot, controller, newest, records=False)
+    dialog = controller.dialog
+    assert dialog.tree.isVisibleTo(dialog) and dialog.tree.topLevelItem(2).text(0) == "No change"
+    assert "no new run is recorded" in dialog.findChild(QLabel).text()
+    assert len(backend.runs("Caps")) == 1
 
 
 def test_a_run_whose_snapshot_is_gone_still_lists_who_entered_and_left(

@@ -21,7 +21,8 @@ class WhatChangedDialog(QDialog):
     """Lists entered and exited symbols with a reason each (criterion, values before and after)."""
 
     def __init__(self, title: str, entered: Sequence[tuple[str, str]], exited: Sequence[tuple[str, str]],
-                 parent: QWidget | None = None, note: str = "", history: Sequence[str] = ()) -> None:
+                 parent: QWidget | None = None, note: str = "", history: Sequence[str] = (),
+                 compared: bool = True) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("What changed"))
         self.resize(640, 480)
@@ -40,6 +41,7 @@ class WhatChangedDialog(QDialog):
             top.setExpanded(True)
         if not entered and not exited:
             QTreeWidgetItem(self.tree, [self.tr("No change"), ""])
+        self.tree.setVisible(compared)  # with no earlier run there is nothing to list, not "No change"
         layout.addWidget(self.tree, 3)
         if history:
             caption = QLabel(self.tr("Run history of this screen (newest first)"), self)
