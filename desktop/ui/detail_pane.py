@@ -106,9 +106,10 @@ class DetailPane(QWidget):
         esc = html.escape
         out: list[str] = []
         name = row.get("name", "")
-        pin = " 📌" if pinned else ""
-        out.append(f"<h2 style='margin-bottom:0'>{esc(symbol)}{pin} <span style='font-weight:normal'>"
+        out.append(f"<h2 style='margin-bottom:0'>{esc(symbol)} <span style='font-weight:normal'>"
                    f"{esc(str(name) if isinstance(name, str) else '')}</span></h2>")
+        if pinned:  # words, not an emoji: a desktop without an emoji font would draw a box
+            out.append(f"<p style='color:#8a5a00;margin:2px 0 0 0'><b>{esc(self.tr('On your watchlist'))}</b></p>")
         sub = [str(row.get(k)) for k in ("sector", "industry", "exchange") if isinstance(row.get(k), str)]
         out.append(f"<p style='color:#555;margin-top:2px'>{esc(' · '.join(sub))}</p>")
 

@@ -386,7 +386,7 @@ def test_pin_to_watchlist(qtbot: Any, window: MainWindow) -> None:
     with qtbot.waitSignal(window.write_slot.busy_changed, check_params_cb=lambda busy: not busy, timeout=10000):
         window.act_pin.trigger()
     assert symbol in window.backend.watchlist()
-    assert "📌" in window.detail.browser.toPlainText()
+    assert "On your watchlist" in window.detail.browser.toPlainText()
     assert window.act_pin.text().replace("&", "") == "Unpin from watchlist"
 
 

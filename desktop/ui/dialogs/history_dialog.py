@@ -45,6 +45,9 @@ class VersionHistoryDialog(QDialog):
         layout = QVBoxLayout(self)
         body = QHBoxLayout()
         self.list = QListWidget(self)
+        self.list.setWordWrap(True)  # a long description wraps in the list instead of being cut off
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setSpacing(3)
         self.preview = QPlainTextEdit(self)
         self.preview.setReadOnly(True)
         body.addWidget(self.list, 1)
@@ -56,6 +59,7 @@ class VersionHistoryDialog(QDialog):
             if v.description:
                 text += f"\n{v.description}"
             item = QListWidgetItem(text, self.list)
+            item.setToolTip(text)
             item.setData(256, v.version)
         self.list.currentItemChanged.connect(self._show)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Close)

@@ -88,6 +88,7 @@ class WatchlistDialog(QDialog):
                 self.table.setItem(row, column, item)
         self.table.resizeColumnToContents(_SYMBOL)
         self.table.resizeColumnToContents(_NAME)
+        self.table.resizeColumnToContents(_ADDED)  # "2026-12-04 13:45" on one line
         self._filling = False
         self.caption.setText(
             self.tr("%s pinned. Double-click a stock to select it; type in the Note column to keep a note "
