@@ -96,10 +96,12 @@ def _parse_prices(files: Iterable[tuple[bytes, str]], *, today: date | None = No
     volume_parts: list[pd.DataFrame] = []
     rows = 0
     origins: list[str] = []
+    dated: list[tuple[str, date | None]] = []
     for data, origin in files:
         origins.append(origin)
         frame, n, volume = _parse_one(data, origin, warnings, today)
         del data  # the text of one file at a time
+        dated.append((origin, frame.index.max().date() if len(frame.index) else None))
         rows += n
         if volume is not None and not set(volume.columns) & set(MARKET):
             volume_parts.append(volume)
@@ -119,7 +121,7 @@ def _parse_prices(files: Iterable[tuple[bytes, str]], *, today: date | None = No
     origin = origins[0] if len(origins) == 1 else f"{len(origins)} files from {Path(origins[0]).parent}"
     return SourceData(source="prices", origin=origin, as_of=as_of, fetched_at=now_utc(), prices=prices,
                       market=market, volumes=volumes if len(volumes.columns) else None, warnings=warnings,
-                      rows_read=rows, files=len(origins))
+                      rows_read=rows, files=tuple(dated) if len(dated) > 1 else ())
 
 
 def _combine(parts: list[pd.DataFrame], warnings: list[str]) -> pd.DataFrame:

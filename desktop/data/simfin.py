@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +156,7 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
     industries: pd.DataFrame | None = None
     rows_read = 0
     origins = []
+    dated: list[tuple[str, date | None]] = []  # each file with the date its data describes
     for data, origin in files:
         frame, text = _read_table(data, origin, warnings)
         kind = _kind(list(frame.columns))
@@ -167,13 +169,17 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
         lines = _lines(text, len(frame))
         if kind == "industries":
             industries = _industries(frame, origin, lines)
+            dated.append((origin, None))  # reference data: no date
         elif kind == "companies":
             companies = _companies(frame, origin, lines, skipped)
             companies_as_of = date_from_name(origin)
+            dated.append((origin, companies_as_of))
         else:
             if kind in statements:
                 raise InputError(f"two {kind} files in one import", path=origin)
             statements[kind] = _statement(frame, kind, origin, lines, skipped, warnings)
+            newest = statements[kind]["period_end"].max()
+            dated.append((origin, pd.Timestamp(newest).date() if pd.notna(newest) else None))
 
     history = _history(statements)
     obs_parts: list[pd.DataFrame] = []
@@ -202,7 +208,7 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
     origin = origins[0] if len(origins) == 1 else "; ".join(origins)
     return SourceData(source="simfin", origin=origin, as_of=as_of, fetched_at=now_utc(), observations=obs,
                       history=history, skipped=skipped, warnings=warnings, rows_read=rows_read,
-                      files=len(origins))
+                      files=tuple(dated) if len(dated) > 1 else ())
 
 
 def _require(frame: pd.DataFrame, cols: Sequence[str], origin: str) -> None:

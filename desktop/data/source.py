@@ -41,7 +41,8 @@ class SourceData:
         skipped: rows not imported, each with its reason.
         warnings: things the user should know (e.g. "no as-of date in the file, used --as-of").
         rows_read: data rows read from the input.
-        files: how many input files it was read from (SimFin and price imports take several).
+        files: each input file with the date its data describes, where a source reads several
+            (SimFin, prices); empty when ``origin`` is the one file, dated ``as_of``.
     """
 
     source: str
@@ -57,4 +58,9 @@ class SourceData:
     skipped: list[SkippedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rows_read: int = 0
-    files: int = 1
+    files: tuple[tuple[str, date | None], ...] = ()
+
+    @property
+    def file_dates(self) -> tuple[tuple[str, date | None], ...]:
+        """Each file read with the date its data describes (the import summary lists them)."""
+        return self.files or ((self.origin, self.as_of),)

@@ -38,6 +38,7 @@ KEY_FIELDS = ("price", "market_cap", "sector", "industry", "reported_debt_to_equ
 STALE_DAYS = {"simfin": 550}
 DEFAULT_STALE_DAYS = 180
 _SHOW = 8  # symbols listed per reason in the summary
+_SHOW_FILES = 10  # files listed with their dates
 
 Progress = Callable[..., None]
 
@@ -115,15 +116,19 @@ class ImportReport:
         out = [f"Imported {self.kind}: {counted(files, 'file')}, {counted(self.rows_read, 'row')} read"
                + (f" -> snapshot {self.snapshot_id}" if self.snapshot_id is not None else "")
                + (f" as of {self.as_of.isoformat()}" if self.as_of else "")]
-        for origin, d in self.source_dates:
-            names = ", ".join(Path(o).name for o in origin.split("; "))  # SimFin: several files
-            out.append(f"  {names}: data as of {d.isoformat() if d else 'unknown'}")
+        for origin, d in self.source_dates[:_SHOW_FILES]:
+            out.append(f"  {Path(origin).name}: " + (f"data as of {d.isoformat()}" if d else "no date in the file"))
+        rest = [d for _o, d in self.source_dates[_SHOW_FILES:]]
+        if rest:  # a folder of price files: the summary stays one screen
+            known = sorted(d for d in rest if d)
+            span = f"data as of {known[0]} to {known[-1]}" if known else "no dates"
+            out.append(f"  and {counted(len(rest), 'more file')}: {span}")
         out.append(f"Members: {self.members_total:,} in the universe, {self.members_matched:,} matched by this "
-                   f"import" + (f"; {self.symbols_outside_universe:,} symbols outside the universe ignored"
+                   f"import" + (f"; {counted(self.symbols_outside_universe, 'symbol')} outside the universe ignored"
                                 if self.symbols_outside_universe else ""))
         if self.skipped:
             reasons = ", ".join(f"{r} {n}" for r, n in self.skipped_by_reason().most_common())
-            out.append(f"Skipped {len(self.skipped):,} rows: {reasons}")
+            out.append(f"Skipped {counted(len(self.skipped), 'row')}: {reasons}")
             for origin, row in self.skipped[:12]:
                 out.append(f"  {Path(origin).name} line {row.line}: {row.ticker} - {row.reason}")
             if len(self.skipped) > 12:
@@ -140,7 +145,7 @@ class ImportReport:
                     line += f"  missing: {gaps}"
                 out.append(line)
         if self.members_with_history:
-            out.append(f"History: {self.members_with_history:,} members with fiscal-year history; "
+            out.append(f"History: {counted(self.members_with_history, 'member')} with fiscal-year history; "
                        f"{self.members_3y_interest_and_operating_income:,} with 3+ consecutive years of interest "
                        f"expense and operating income; {self.members_3y_operating_income:,} with 3+ of operating income")
         if self.symbol_suggestions:
@@ -152,7 +157,7 @@ class ImportReport:
             if len(self.identity_rejections) > 12:
                 out.append(f"  ... {len(self.identity_rejections) - 12} more")
         for src, q in self.statement_quality.items():
-            out.append(f"Statements from {src}: {q['members']:,} members; latest period within 12 months "
+            out.append(f"Statements from {src}: {counted(q['members'], 'member')}; latest period within 12 months "
                        f"{q['age_12m']:,}, 12-18 months {q['age_18m']:,}, older (stale) {q['stale']:,}; "
                        f"censored FCF {q['censored_fcf']:,}, censored EBITDA {q['censored_ebitda']:,}; "
                        f"suspect lines {q['suspect']:,}")
@@ -289,10 +294,10 @@ def _apply_dates(sources: list[SourceData], explicit: date | None, report: Impor
 
 def _fill_report(report: ImportReport, sources: list[SourceData], dataset: Dataset) -> None:
     report.as_of = dataset.as_of
-    report.source_dates = [(s.origin, s.as_of) for s in sources]
+    report.source_dates = [pair for s in sources for pair in s.file_dates]
     report.rows_read = sum(s.rows_read for s in sources)
     report.skipped = [(row.origin or s.origin, row) for s in sources for row in s.skipped]
-    report.files_read = sum(s.files for s in sources)
+    report.files_read = sum(len(s.file_dates) for s in sources)
     members = dataset.members.index
     report.members_total = len(members)
     seen: set[str] = set()

@@ -68,6 +68,8 @@ def test_universe_then_fundamentals(db, tmp_path: Path) -> None:  # type: ignore
     assert any(origin.endswith("us-income-annual.csv") and row.ticker == "PLNK_delisted"
                for origin, row in r3.skipped)
     assert "us-income-annual.csv line 7: PLNK_delisted" in r3.summary_text()
+    dates = r3.summary_text().splitlines()[1:6]  # one line per file, each with its own date
+    assert "  us-income-annual.csv: data as of 2023-12-31" in dates and "  industries.csv: no date in the file" in dates
     assert r3.members_with_history == 2
     assert r3.members_3y_interest_and_operating_income == 1  # QZAL 2021-2023
     r4 = import_files(db, "prices", [FIX / "prices" / "closes_wide_fixture.csv"])
@@ -88,8 +90,26 @@ def test_a_price_import_counts_each_of_its_files(db) -> None:  # type: ignore[no
     report = import_files(db, "prices", files)
     assert report.files_read == 3
     assert report.summary_text().startswith("Imported prices: 3 files,")
+    # Each file is listed with the date its own data reaches (issue #17), not one date for all.
+    assert "  QZAL_daily_fixture.csv: data as of 2024-03-08" in report.summary_text().splitlines()
+    assert [name for name, _d in report.source_dates] == [str(f) for f in files]
     one = import_files(db, "prices", files[:1])
     assert one.summary_text().startswith("Imported prices: 1 file,")
+
+
+def test_a_folder_of_price_files_stays_a_one_screen_summary(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import_files(db, "ishares", [FIX / "ishares" / "fund_full.csv"])
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    for i in range(14):
+        day = f"2024-03-{10 + i:02d}"
+        (folder / f"Q{chr(65 + i)}X_daily.csv").write_text(f"Date,Close\n2024-03-01,10.0\n{day},10.5\n")
+    report = import_files(db, "prices", [folder])
+    lines = report.summary_text().splitlines()
+    assert lines[0].startswith("Imported prices: 14 files,")
+    assert "  QAX_daily.csv: data as of 2024-03-10" in lines
+    assert "  and 4 more files: data as of 2024-03-20 to 2024-03-23" in lines
+    assert not any("QKX_daily.csv" in line for line in lines)
 
 
 def test_bad_file_changes_nothing(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -98,7 +98,7 @@ def test_accept_skipped_imports_the_rest_and_lists_them(universe, tmp_path: Path
         zf.writestr("CIK0000320193.json", b"<html>blocked</html>")
     report = import_companyfacts(universe, [bad], tickers=TICKERS, accept_skipped=True)
     assert [row.ticker for _o, row in report.skipped] == ["CIK0000320193.json"]
-    assert "Skipped 1 rows" in report.summary_text()
+    assert "Skipped 1 row:" in report.summary_text()
 
 
 def test_ticker_map_found_beside_the_archive(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
