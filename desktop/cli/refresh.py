@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 
 from desktop.cli._args import integer, number, symbol
+from desktop.engine.formatting import counted
 
 # Parse-time bounds (issue #13): no nan/inf/negative values reach the refresh service.
 MAX_RATE = 1000.0  # requests per second
@@ -74,7 +75,7 @@ def run_refresh(args: argparse.Namespace) -> int:
             print(report.summary_text())
         if args.export_json:
             n = export_yahoo_json(db, args.export_json, args.tickers)
-            print(f"Exported {n:,} Yahoo profiles to {args.export_json}")
+            print(f"Exported {counted(n, 'Yahoo profile')} to {args.export_json}")
     finally:
         db.dispose()
     return 0

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from desktop.cli._args import snapshot_ref
 from desktop.cli._terminal import clean
-from desktop.engine.formatting import format_value
+from desktop.engine.formatting import counted, format_value
 from desktop.export import csv as csv_export
 from desktop.export.content import (
     MISSING,
@@ -71,7 +71,7 @@ def handle(args: argparse.Namespace) -> int:
         print_table(out, outcome, data)
     if args.export:
         path = export_result(args.export, outcome)
-        print(f"Exported {len(outcome.result.ranked)} stocks to {path}", file=sys.stderr)
+        print(f"Exported {counted(len(outcome.result.ranked), 'stock')} to {path}", file=sys.stderr)
     return 0
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from desktop.cli._args import integer
 from desktop.cli._terminal import clean
+from desktop.engine.formatting import counted
 from desktop.engine.screen import describe, parse_screen, screen_to_json
 from desktop.services import library
 from desktop.store.db import open_database
@@ -138,7 +139,7 @@ def handle_delete(args: argparse.Namespace) -> int:
         if library.is_preset(args.name) and not any(s.name == args.name for s in library.saved_screens(db)):
             library.delete_screen(db, args.name)  # raises: presets cannot be deleted
         history = library.screen_history(db, args.name)
-        question = f"Delete the saved screen {args.name!r} and its {len(history)} version(s)?"
+        question = f"Delete the saved screen {args.name!r} and its {counted(len(history), 'version')}?"
         if not args.yes and not _confirm(question):
             print("Not deleted (confirm interactively or pass --yes).")
             return 1

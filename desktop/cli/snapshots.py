@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from desktop.cli._args import snapshot_ref
+from desktop.engine.formatting import counted
 from desktop.services import library
 from desktop.store.db import open_database
 from desktop.store.snapshots import SnapshotInfo
@@ -53,13 +54,13 @@ def handle_show(args: argparse.Namespace) -> int:
     info = detail.info
     print(f"Snapshot {info.id}: data as of {info.as_of.isoformat()}, "
           f"saved {info.created_at:%Y-%m-%d %H:%M} UTC")
-    print(f"  {info.n_members:,} index members, {info.n_securities:,} securities; "
-          f"daily closes for {detail.n_prices:,} symbols over {detail.price_days:,} days")
+    print(f"  {counted(info.n_members, 'index member')}, {counted(info.n_securities, 'security', 'securities')}; "
+          f"daily closes for {counted(detail.n_prices, 'symbol')} over {counted(detail.price_days, 'day')}")
     for source in info.sources:
         rows = source.get("rows")
         as_of = source.get("as_of")
         print(f"  source {source.get('source', '?')}: {source.get('origin', '')}"
-              + (f" (as of {as_of})" if as_of else "") + (f", {rows:,} rows" if isinstance(rows, int) else ""))
+              + (f" (as of {as_of})" if as_of else "") + (f", {counted(rows, 'row')}" if isinstance(rows, int) else ""))
     for line in library.summary_lines(info.summary):
         print(f"  {line}")
     return 0
@@ -78,7 +79,7 @@ def handle_delete(args: argparse.Namespace) -> int:
     with open_database(args.db) as db:
         info = library.snapshot_detail(db, args.snapshot).info
         question = (f"Delete snapshot {info.id} (data as of {info.as_of.isoformat()}, "
-                    f"{info.n_members:,} members)? This cannot be undone.")
+                    f"{counted(info.n_members, 'member')})? This cannot be undone.")
         if not args.yes and not _confirm(question):
             print("Not deleted (confirm interactively or pass --yes).")
             return 1

@@ -51,6 +51,7 @@ from desktop.data._text import (
     slashed_date_order,
 )
 from desktop.data.source import SourceData
+from desktop.engine.formatting import counted
 from desktop.errors import InputError
 
 MARKET = {"^TNX": "yield_10y", "TNX": "yield_10y", "IWM": "IWM", "SPY": "SPY", "^GSPC": "GSPC",
@@ -121,7 +122,7 @@ def _parse_prices(files: Iterable[tuple[bytes, str]], *, today: date | None = No
     origin = origins[0] if len(origins) == 1 else f"{len(origins)} files from {Path(origins[0]).parent}"
     return SourceData(source="prices", origin=origin, as_of=as_of, fetched_at=now_utc(), prices=prices,
                       market=market, volumes=volumes if len(volumes.columns) else None, warnings=warnings,
-                      rows_read=rows, files=tuple(dated) if len(dated) > 1 else ())
+                      rows_read=rows, files=tuple(dated))
 
 
 def _combine(parts: list[pd.DataFrame], warnings: list[str]) -> pd.DataFrame:
@@ -241,7 +242,7 @@ def _parse_one(data: bytes, origin: str, warnings: list[str],
                                                        index=wide.index)
     if wide.index.has_duplicates:
         dup = wide.index.duplicated(keep="last")
-        warnings.append(f"{origin}: line {int(lines[np.flatnonzero(dup)[0]])}: {int(dup.sum())} repeated dates; "
+        warnings.append(f"{origin}: line {int(lines[np.flatnonzero(dup)[0]])}: {counted(int(dup.sum()), 'repeated date')}; "
                         "kept the last row of each")
         wide = wide[~dup]
         volumes = None if volumes is None else volumes[~dup]

@@ -53,6 +53,7 @@ from desktop.data._text import (
 )
 from desktop.data.source import SkippedRow, SourceData
 from desktop.engine.dataset import HISTORY_COLUMNS, history_frame
+from desktop.engine.formatting import counted
 from desktop.errors import InputError
 
 KEYS = ("Ticker", "Fiscal Year", "Report Date")
@@ -191,7 +192,9 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
             wide["industry"] = ids.map(industries["Industry"]).to_numpy(dtype=object)
             unknown = ids.notna() & wide["industry"].isna()
             if unknown.any():
-                warnings.append(f"{int(unknown.sum())} companies have an IndustryId missing from the industries file")
+                n = int(unknown.sum())
+                warnings.append(f"{counted(n, 'company', 'companies')} {'has' if n == 1 else 'have'} an IndustryId "
+                                "missing from the industries file")
         else:
             warnings.append("no industries file in this import: SimFin sector and industry not imported "
                             "(import industries.csv together with us-companies.csv)")
@@ -208,7 +211,7 @@ def _parse_simfin(files: list[tuple[bytes, str]]) -> SourceData:
     origin = origins[0] if len(origins) == 1 else "; ".join(origins)
     return SourceData(source="simfin", origin=origin, as_of=as_of, fetched_at=now_utc(), observations=obs,
                       history=history, skipped=skipped, warnings=warnings, rows_read=rows_read,
-                      files=tuple(dated) if len(dated) > 1 else ())
+                      files=tuple(dated))
 
 
 def _require(frame: pd.DataFrame, cols: Sequence[str], origin: str) -> None:

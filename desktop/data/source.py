@@ -41,8 +41,9 @@ class SourceData:
         skipped: rows not imported, each with its reason.
         warnings: things the user should know (e.g. "no as-of date in the file, used --as-of").
         rows_read: data rows read from the input.
-        files: each input file with the date its data describes, where a source reads several
-            (SimFin, prices); empty when ``origin`` is the one file, dated ``as_of``.
+        files: each input file with the date its own data describes, for sources that read several
+            (SimFin, prices; set by the reader, before an import applies --as-of); empty for the others,
+            whose one file ``origin`` is dated ``as_of``.
     """
 
     source: str

@@ -35,8 +35,8 @@ PERCENT = "0.0%"
 WEIGHT = "0.00%"
 RATIO = "0.00"
 AUTHOR = "Pickaxe"
-INFINITY_NOTE = ('"∞" is an unbounded value, stored as the number '
-                 "1E+300 so its column stays numeric and sorts it above every real value.")
+INFINITY_NOTE = (f'"∞" is an unbounded value, stored as the number {st.INFINITY_VALUE:.0E} so its column stays '
+                 "numeric and sorts it above every real value.")
 # Label, definition and number format of each statistic (the Summary says what every figure is).
 STATS = (
     ("total_return", "Total return", "value at the end / value at the start - 1", PERCENT),

@@ -39,6 +39,7 @@ STALE_DAYS = {"simfin": 550}
 DEFAULT_STALE_DAYS = 180
 _SHOW = 8  # symbols listed per reason in the summary
 _SHOW_FILES = 10  # files listed with their dates
+_STORED_FILES = 50  # ... and kept in the snapshot's digest
 
 Progress = Callable[..., None]
 
@@ -97,7 +98,9 @@ class ImportReport:
             "kind": self.kind,
             "paths": list(self.paths),
             "as_of": self.as_of.isoformat() if self.as_of else None,
-            "source_dates": [[o, d.isoformat() if d else None] for o, d in self.source_dates],
+            # A folder of price files can hold thousands: the digest keeps the first ones and the count.
+            "source_dates": [[o, d.isoformat() if d else None] for o, d in self.source_dates[:_STORED_FILES]],
+            "files": self.files_read or len(self.paths),
             "rows_read": self.rows_read,
             "members": self.members_total,
             "members_matched": self.members_matched,
@@ -116,12 +119,14 @@ class ImportReport:
         out = [f"Imported {self.kind}: {counted(files, 'file')}, {counted(self.rows_read, 'row')} read"
                + (f" -> snapshot {self.snapshot_id}" if self.snapshot_id is not None else "")
                + (f" as of {self.as_of.isoformat()}" if self.as_of else "")]
-        for origin, d in self.source_dates[:_SHOW_FILES]:
+        shown = self.source_dates if len(self.source_dates) <= _SHOW_FILES + 1 else self.source_dates[:_SHOW_FILES]
+        for origin, d in shown:
             out.append(f"  {Path(origin).name}: " + (f"data as of {d.isoformat()}" if d else "no date in the file"))
-        rest = [d for _o, d in self.source_dates[_SHOW_FILES:]]
+        rest = [d for _o, d in self.source_dates[len(shown):]]
         if rest:  # a folder of price files: the summary stays one screen
             known = sorted(d for d in rest if d)
-            span = f"data as of {known[0]} to {known[-1]}" if known else "no dates"
+            span = ("no dates" if not known else f"data as of {known[0]}" if known[0] == known[-1]
+                    else f"data as of {known[0]} to {known[-1]}")
             out.append(f"  and {counted(len(rest), 'more file')}: {span}")
         out.append(f"Members: {self.members_total:,} in the universe, {self.members_matched:,} matched by this "
                    f"import" + (f"; {counted(self.symbols_outside_universe, 'symbol')} outside the universe ignored"

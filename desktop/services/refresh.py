@@ -46,6 +46,7 @@ from tenacity.stop import stop_base
 from desktop.data.source import SourceData
 from desktop.data.throttle import TokenBucket
 from desktop.data.yahoo import CachedPayload
+from desktop.engine.formatting import counted
 from desktop.errors import (
     Cancelled,
     DataSourceError,
@@ -193,21 +194,22 @@ class RefreshReport:
     def summary_text(self) -> str:
         """The one-screen summary: what was fetched, skipped as fresh, failed and why; coverage."""
         items = sum(len(k) for k in self.fetched.values())
-        out = [f"Refreshed {len(self.symbols):,} symbols from Yahoo Finance in {_duration(self.elapsed_s)}: "
-               f"{len(self.fetched):,} fetched ({items:,} items), {len(self.fresh):,} items still fresh, "
-               f"{len(self.failed_symbols):,} with failures; {self.requests:,} requests, {self.retries:,} retries"]
+        out = [f"Refreshed {counted(len(self.symbols), 'symbol')} from Yahoo Finance in {_duration(self.elapsed_s)}: "
+               f"{len(self.fetched):,} fetched ({counted(items, 'item')}), {counted(len(self.fresh), 'item')} still "
+               f"fresh, {len(self.failed_symbols):,} with failures; {counted(self.requests, 'request')}, "
+               f"{counted(self.retries, 'retry', 'retries')}"]
         if self.sec is not None:
             out.extend(self.sec.lines())
         if self.snapshot_id is not None:
             out.append(f"New snapshot {self.snapshot_id}" + (f" as of {self.as_of.isoformat()}" if self.as_of else ""))
         if self.failures:
             by_reason = Counter(f.reason for f in self.failures)
-            out.append(f"Failed {len(self.failures):,} items:")
+            out.append(f"Failed {counted(len(self.failures), 'item')}:")
             for reason, n in by_reason.most_common(6):
                 symbols = sorted({f.symbol for f in self.failures if f.reason == reason})
                 out.append(f"  {n:>5} {reason} ({', '.join(symbols[:6])}{', ...' if len(symbols) > 6 else ''})")
             if len(by_reason) > 6:
-                out.append(f"  ... {len(by_reason) - 6} more reasons")
+                out.append(f"  ... {counted(len(by_reason) - 6, 'more reason')}")
         if self.coverage:
             out.append("Fields covered (requested symbols with a value):")
             out.extend(f"  {name:<24} {100 * frac:5.1f} %" for name, frac in self.coverage.items())
@@ -512,8 +514,8 @@ def refresh(
              len(symbols), len(plan), len(report.fresh), max_rate, workers,
              f"{sec_lane.lane.total} jobs" if sec_lane is not None else "off")
     if progress is not None:
-        progress(0, total, f"{len(plan)} tickers to fetch, {len(report.fresh)} cached items fresh"
-                 + (f"; {sec_lane.lane.total} SEC jobs" if sec_lane is not None else ""))
+        progress(0, total, f"{counted(len(plan), 'ticker')} to fetch, {counted(len(report.fresh), 'cached item')} "
+                 "fresh" + (f"; {counted(sec_lane.lane.total, 'SEC job')}" if sec_lane is not None else ""))
     _run_lanes(lanes, stop_requested, abort, progress, total, clock, started)
     if cancelled():
         report.elapsed_s = clock() - started

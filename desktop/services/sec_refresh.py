@@ -38,6 +38,7 @@ import pandas as pd
 
 from desktop.data import sec_client, sec_facts
 from desktop.data.source import SourceData
+from desktop.engine.formatting import counted
 from desktop.errors import Cancelled, DataSourceError, InputError, NoDataError, SourceUnreachableError
 
 log = logging.getLogger(__name__)
@@ -95,13 +96,14 @@ class SecSummary:
     def lines(self) -> list[str]:
         if self.skipped:
             return [f"SEC EDGAR not used: {self.skipped}"]
-        out = [f"SEC EDGAR: {self.companies:,} companies: {self.fetched:,} company facts fetched, "
+        out = [f"SEC EDGAR: {counted(self.companies, 'company', 'companies')}: {self.fetched:,} company facts fetched, "
                f"{self.unchanged:,} unchanged, {self.fresh:,} still fresh, {self.no_data:,} without XBRL facts; "
-               f"{self.submissions:,} submissions; {self.requests:,} requests"]
+               f"{counted(self.submissions, 'submission')}; {counted(self.requests, 'request')}"]
         if self.not_in_map:
             shown = ", ".join(self.not_in_map[:8]) + (", ..." if len(self.not_in_map) > 8 else "")
-            out.append(f"  {len(self.not_in_map):,} members are not in the SEC's ticker map ({shown}): "
-                       "no SEC fundamentals for them")
+            n = len(self.not_in_map)
+            out.append(f"  {counted(n, 'member')} {'is' if n == 1 else 'are'} not in the SEC's ticker map ({shown}): "
+                       "no SEC fundamentals for " + ("it" if n == 1 else "them"))
         if self.stopped:
             out.append(f"  stopped early: {self.stopped}")
         out.extend(f"  {w}" for w in self.warnings[:6])

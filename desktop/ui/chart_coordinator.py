@@ -168,7 +168,7 @@ class ChartCoordinator(QObject):
             chart_call(self.histogram.clear,
                        self.tr("Pick a numeric criterion in the screen to see its distribution here."))
         else:
-            self._histogram_field = field.name
+            self._histogram_field = field.name if field.is_numeric else None  # None: the message shows
             chart_call(self.histogram.set_field, raw, field, *bounds)
         self._stale_tabs.discard(self.histogram)
         if bring_forward and field is not None:

@@ -880,8 +880,10 @@ class MainWindow(QMainWindow):
         self.offline_banner.hide()
         failures = len(getattr(report, "failures", []) or [])
         if failures:
-            self.info_banner.show_message(self.tr("Refresh finished; %s could not be fetched and keep their "
-                                                  "previous values.") % counted(failures, self.tr("item")))
+            self.info_banner.show_message(
+                self.tr("Refresh finished; 1 item could not be fetched and keeps its previous value.") if failures == 1
+                else self.tr("Refresh finished; %s items could not be fetched and keep their previous values.")
+                % f"{failures:,}")
         snapshot_id = getattr(report, "snapshot_id", None)
         self._reload_snapshots(select_latest=snapshot_id is None, select_id=snapshot_id)
 

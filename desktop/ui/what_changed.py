@@ -3,7 +3,8 @@
 A run is the screen's ranked result on a snapshot at a time (``pickaxe-cli run`` records them
 too); comparing with the last one answers "what entered and left since I last looked", whatever
 the snapshots in between. The controller reads the run history and diffs the tables on a worker,
-shows :class:`WhatChangedDialog`, then records this run on the write pool.
+shows :class:`WhatChangedDialog`, then records this run on the write pool, unless it is the last run
+again (same snapshot, definition and shortlist): the history keeps the moments that differ.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class WhatChangedController(QObject):
-    """Compares a screen's result with its last recorded run and records the new run."""
+    """Compares a screen's result with its last recorded run and records the new run if it differs."""
 
     def __init__(self, owner: QWidget, backend: Backend | None, write_slot: TaskSlot) -> None:
         super().__init__(owner)
@@ -38,7 +39,7 @@ class WhatChangedController(QObject):
 
     def compare(self, screen: Any, bundle: Any, ranked: pd.DataFrame) -> None:
         """Show what entered and left ``screen``'s shortlist (``ranked`` on ``bundle``, the shown
-        snapshot) since its last run, then record this run."""
+        snapshot) since its last run, then record this run unless nothing differs from that one."""
         if self.backend is None:
             return
         backend = self.backend

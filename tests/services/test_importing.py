@@ -4,6 +4,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from desktop.data import symbols
@@ -101,15 +102,17 @@ def test_a_folder_of_price_files_stays_a_one_screen_summary(db, tmp_path: Path) 
     import_files(db, "ishares", [FIX / "ishares" / "fund_full.csv"])
     folder = tmp_path / "daily"
     folder.mkdir()
-    for i in range(14):
-        day = f"2024-03-{10 + i:02d}"
-        (folder / f"Q{chr(65 + i)}X_daily.csv").write_text(f"Date,Close\n2024-03-01,10.0\n{day},10.5\n")
+    days = pd.date_range("2024-03-10", periods=55)
+    for i, day in enumerate(days):
+        (folder / f"Q{i:02d}X_daily.csv").write_text(f"Date,Close\n2024-03-01,10.0\n{day:%Y-%m-%d},10.5\n")
     report = import_files(db, "prices", [folder])
     lines = report.summary_text().splitlines()
-    assert lines[0].startswith("Imported prices: 14 files,")
-    assert "  QAX_daily.csv: data as of 2024-03-10" in lines
-    assert "  and 4 more files: data as of 2024-03-20 to 2024-03-23" in lines
-    assert not any("QKX_daily.csv" in line for line in lines)
+    assert lines[0].startswith("Imported prices: 55 files,")
+    assert "  Q00X_daily.csv: data as of 2024-03-10" in lines
+    assert f"  and 45 more files: data as of {days[10]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}" in lines
+    assert not any("Q10X_daily.csv" in line for line in lines)
+    digest = report.to_summary()  # stored with every snapshot: bounded however many files
+    assert digest["files"] == 55 and len(digest["source_dates"]) == 50
 
 
 def test_bad_file_changes_nothing(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

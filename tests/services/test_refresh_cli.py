@@ -54,7 +54,7 @@ def test_refresh_prints_a_summary_and_exports(tmp_path: Path, replayed_yahoo: li
 
     target = tmp_path / "yahoo_export_2024-05-01.json"
     assert run_cli(["--db", db, "refresh", "--no-fetch", "--export-json", str(target)]) == 0
-    assert "Exported 1 Yahoo profiles" in capsys.readouterr().out
+    assert "Exported 1 Yahoo profile to" in capsys.readouterr().out
     doc = json.loads(target.read_text(encoding="utf-8"))
     assert doc["QLWX"]["debtToEquity"] == 85.0
     got = yahoo.read_yahoo_json(target)
@@ -86,7 +86,7 @@ def test_refresh_with_a_user_agent_fetches_sec_fundamentals(tmp_path: Path, repl
                         "--user-agent", "Jane Doe jane@example.com"]) == 0
         assert {s.headers["User-Agent"] for s in server.seen} == {"Jane Doe jane@example.com"}
     out = capsys.readouterr().out
-    assert "SEC EDGAR: 1 companies: 1 company facts fetched" in out and "New snapshot 1" in out
+    assert "SEC EDGAR: 1 company: 1 company facts fetched" in out and "New snapshot 1" in out
 
 
 def test_refresh_without_a_user_agent_says_why_the_sec_is_not_used(tmp_path: Path, replayed_yahoo: list[str],

@@ -164,6 +164,10 @@ class HistogramWidget(ChartFrame):
         for line in self._lines:
             line.hide()
         self._set_buttons()
+        self.log_box.blockSignals(True)
+        self.log_box.setChecked(False)
+        self.log_box.blockSignals(False)
+        self._log = False
         self._enable_controls(False)
         self.show_message(text)
 
