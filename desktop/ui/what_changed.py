@@ -104,13 +104,17 @@ class WhatChangedController(QObject):
                 parts.append(f"{r['label']}: {b} → {a}")
             return "; ".join(parts)
 
+        edited = normalised(dict(last.definition)) != screen_to_dict(screen)
+        # No criterion of today's screen changed its verdict: the edit (a criterion removed or
+        # loosened, the match changed) is what moved the stock, and the row says so.
+        by_edit = self.tr("moved by the screen's edits: today's criteria judge its values as they did then") \
+            if edited and before is not None else ""
         was = set(last.symbols)
-        entered = [(s, why(s)) for s in now if s not in was]
-        exited = [(s, why(s)) for s in last.symbols if s not in set(now)]
+        entered = [(s, why(s) or by_edit) for s in now if s not in was]
+        exited = [(s, why(s) or by_edit) for s in last.symbols if s not in set(now)]
         title = self.tr("“%s”: last run %s UTC (snapshot %s) → now (snapshot %s)") % (
             screen.name, str(last.ran_at)[:16], last.snapshot_as_of.isoformat(), after.info.as_of.isoformat())
         notes = [self.tr("%d stayed on the shortlist.") % len(was & set(now))]
-        edited = normalised(dict(last.definition)) != screen_to_dict(screen)
         if edited:
             notes.append(self.tr("The screen was edited since that run, so edits explain part of the change."))
         if before is None:

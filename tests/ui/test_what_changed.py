@@ -34,10 +34,11 @@ def controller(qtbot: Any, backend: Backend) -> WhatChangedController:
     return WhatChangedController(owner, backend, TaskSlot("write", pool=write_pool(), parent=owner))
 
 
-def _compare(qtbot: Any, controller: WhatChangedController, bundle: Any, *, records: bool = True) -> Any:
+def _compare(qtbot: Any, controller: WhatChangedController, bundle: Any, *, records: bool = True,
+             document: dict[str, Any] = SCREEN) -> Any:
     """Compare the screen on ``bundle``; returns its shortlist once the run is recorded (or, with
     ``records=False``, once the comparison is shown)."""
-    screen = parse_screen(dict(SCREEN))
+    screen = parse_screen(dict(document))
     ranked = evaluate(screen, bundle.table, near_misses=False).ranked
     slot = controller.write_slot if records else controller.slot
     with qtbot.waitSignal(slot.busy_changed, check_params_cb=lambda busy: not busy, timeout=20000):
@@ -85,3 +86,14 @@ def test_a_run_whose_snapshot_is_gone_still_lists_who_entered_and_left(
     assert "snapshot is gone" in dialog.findChild(QLabel).text()
     assert dialog.history.count() == 1 and len(backend.runs("Caps")) == 2
 
+
+
+def test_stocks_moved_by_an_edit_say_so(qtbot: Any, controller: WhatChangedController, backend: Backend) -> None:
+    newest = backend.load_table(int(backend.snapshots()[0].id))
+    first = _compare(qtbot, controller, newest)
+    controller.dialog.close()
+    looser = {**SCREEN, "criteria": [{"field": "market_cap", "min": 1e8}]}
+    second = _compare(qtbot, controller, newest, document=looser)  # same snapshot, edited screen
+    entered = controller.dialog.tree.topLevelItem(0)
+    assert entered.childCount() == len(set(second.index) - set(first.index)) > 0
+    assert all(entered.child(i).text(1).startswith("moved by the screen's edits") for i in range(entered.childCount()))
