@@ -35,8 +35,6 @@ PERCENT = "0.0%"
 WEIGHT = "0.00%"
 RATIO = "0.00"
 AUTHOR = "Pickaxe"
-INFINITY_NOTE = (f'"∞" is an unbounded value, stored as the number {st.INFINITY_VALUE:.0E} so its column stays '
-                 "numeric and sorts it above every real value.")
 # Label, definition and number format of each statistic (the Summary says what every figure is).
 STATS = (
     ("total_return", "Total return", "value at the end / value at the start - 1", PERCENT),
@@ -241,5 +239,5 @@ def _assumptions(ws: Any, r: BacktestResult) -> None:
     rows = [(_text(ws, kind), _text(ws, text, alignment=st.WRAP_TOP))
             for kind, texts in (("Warning", r.warnings), ("Assumption", r.assumptions), ("Data rule", r.data_rules))
             for text in texts]
-    rows.append((_text(ws, "Format"), _text(ws, INFINITY_NOTE, alignment=st.WRAP_TOP)))
+    rows.append((_text(ws, "Format"), _text(ws, st.INFINITY_LEGEND, alignment=st.WRAP_TOP)))
     _table(ws, ("Kind", "Statement"), rows, (14, 140))

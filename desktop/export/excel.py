@@ -787,9 +787,8 @@ def _legend(data: ExportInput) -> tuple[str, ...]:
         "greyed) or suspect (breaks a sanity rule; amber). Stale and suspect values keep their number; the "
         "table at the end of this sheet names the rule behind each. The period and state columns start "
         "collapsed: the \"+\" above a value, or the outline button \"2\", shows them; \"1\" hides them.",
-        "Money is in millions of US dollars ($M); percentages and ratios are as formatted; "
-        "\"∞\" is an unbounded value (e.g. the cash runway of a company that burns no cash), stored as the "
-        "number 1E+300 so the column stays numeric and sorts it above every real value.",
+        "Money is in millions of US dollars ($M); percentages and ratios are as formatted. "
+        + st.INFINITY_LEGEND + " An example is the cash runway of a company that burns no cash.",
         "Colour scales use fixed thresholds, the same for every export (red at weak, yellow at fair, green "
         "at healthy; the table \"Colour scale thresholds\" below): a colour never compares a stock with its "
         "neighbours on the shortlist.",

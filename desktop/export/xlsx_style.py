@@ -45,6 +45,9 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 # sorts, filters and colours as the largest value) and shown as "∞" by its number format.
 INFINITY_VALUE = 1e300
 INFINITY_FORMAT = '"∞";"-∞"'  # only on unbounded cells: positive shows ∞, negative -∞
+# What every workbook's notes say of it.
+INFINITY_LEGEND = (f'"∞" is an unbounded value, stored as the number {INFINITY_VALUE:.0E} so its column stays '
+                   "numeric and sorts it above every real value.")
 
 # Excel's built-in "Good / Bad / Neutral" cell colours.
 PASS_FILL = PatternFill("solid", start_color="FFC6EFCE", end_color="FFC6EFCE")

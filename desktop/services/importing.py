@@ -100,7 +100,7 @@ class ImportReport:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             # A folder of price files can hold thousands: the digest keeps the first ones and the count.
             "source_dates": [[o, d.isoformat() if d else None] for o, d in self.source_dates[:_STORED_FILES]],
-            "files": self.files_read or len(self.paths),
+            "files": self.files,
             "rows_read": self.rows_read,
             "members": self.members_total,
             "members_matched": self.members_matched,
@@ -113,10 +113,14 @@ class ImportReport:
             "statement_quality": self.statement_quality,
         }
 
+    @property
+    def files(self) -> int:
+        """Files read: a folder given as one path holds several."""
+        return self.files_read or len(self.paths)
+
     def summary_text(self) -> str:
         """The one-screen summary: rows, members matched, skipped rows, coverage, dates, warnings."""
-        files = self.files_read or len(self.paths)
-        out = [f"Imported {self.kind}: {counted(files, 'file')}, {counted(self.rows_read, 'row')} read"
+        out = [f"Imported {self.kind}: {counted(self.files, 'file')}, {counted(self.rows_read, 'row')} read"
                + (f" -> snapshot {self.snapshot_id}" if self.snapshot_id is not None else "")
                + (f" as of {self.as_of.isoformat()}" if self.as_of else "")]
         shown = self.source_dates if len(self.source_dates) <= _SHOW_FILES + 1 else self.source_dates[:_SHOW_FILES]
